@@ -1,0 +1,1 @@
+"""Facts: what advisor knows about the hardware, the software, the model and the request."""

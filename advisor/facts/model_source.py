@@ -1,0 +1,116 @@
+"""Where a model's config.json comes from: a local file or folder (the Hub lives in `hub.py`)."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from advisor.errors import InputError
+
+MAX_CONFIG_BYTES = 4 * 1024 * 1024
+"""A config.json larger than this is refused: real ones are a few KiB."""
+
+
+@dataclass(frozen=True, slots=True)
+class ModelSource:
+    """A model's config.json and what came with it."""
+
+    id: str
+    """Hub repo id, or the path the user gave."""
+    config: dict[str, Any]
+    source: str
+    """`local`, `hub`, `cache` or `catalog`."""
+    revision: str | None = None
+    """The revision as requested."""
+    commit: str | None = None
+    """The commit the revision resolved to."""
+    files: dict[str, str] = field(default_factory=dict)
+    """Remote code: file name to source text (read, never executed)."""
+    parameters: dict[str, int] | None = None
+    """Parameter count per dtype from safetensors metadata; None when unknown."""
+    parameters_reason: str | None = None
+    """Why `parameters` is unknown."""
+    notes: tuple[str, ...] = ()
+    catalog_date: str | None = None
+
+
+def parse_config(text: str | bytes, where: str) -> dict[str, Any]:
+    """Parse config.json text into a dict, with one clear message for each way it can be wrong."""
+    if len(text) > MAX_CONFIG_BYTES:
+        raise InputError(f"{where}: config.json is {len(text)} bytes, more than the {MAX_CONFIG_BYTES} allowed")
+    try:
+        data = json.loads(text, parse_constant=_reject_constant)
+    except RecursionError:
+        raise InputError(f"{where}: config.json is nested too deeply") from None
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{where}: config.json is not UTF-8 text ({exc.reason})") from None
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{where}: config.json is not valid JSON: {exc.msg} at line {exc.lineno} "
+                         f"column {exc.colno}") from None
+    except ValueError as exc:
+        raise InputError(f"{where}: config.json {exc}") from None
+    if not isinstance(data, dict):
+        raise InputError(f"{where}: config.json must be a JSON object, not {_json_kind(data)}")
+    return data
+
+
+def _reject_constant(name: str) -> float:
+    raise ValueError(f"holds {name}, which is not a JSON number")
+
+
+def _json_kind(value: object) -> str:
+    return {list: "an array", str: "a string", int: "a number", float: "a number", bool: "a boolean",
+            type(None): "null"}.get(type(value), type(value).__name__)
+
+
+def is_local(model: str) -> bool:
+    """Whether MODEL names a local path rather than a Hub repo id."""
+    p = Path(model)
+    return p.exists() or model.endswith(".json") or model.startswith((".", "/", "~"))
+
+
+def load_local(model: str) -> ModelSource:
+    """Read config.json from a file, or from a folder that holds one (with remote code beside it)."""
+    path = Path(model).expanduser()
+    if path.is_dir():
+        folder, cfg = path, path / "config.json"
+    else:
+        folder, cfg = path.parent, path
+    if not cfg.exists():
+        raise InputError(f"{model}: no such file" if not path.is_dir() else f"{model}: the folder has no config.json")
+    try:
+        size = cfg.stat().st_size
+        if size > MAX_CONFIG_BYTES:
+            raise InputError(f"{cfg}: config.json is {size} bytes, more than the {MAX_CONFIG_BYTES} allowed")
+        raw = cfg.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{cfg}: cannot read it ({exc.strerror})") from None
+    config = parse_config(raw, str(cfg))
+    files: dict[str, str] = {}
+    if path.is_dir():
+        for name in sorted(_remote_code_files(config)):
+            f = folder / name
+            if f.is_file() and f.stat().st_size <= MAX_CONFIG_BYTES:
+                files[name] = f.read_text(encoding="utf-8", errors="replace")
+    return ModelSource(id=model, config=config, source="local", files=files)
+
+
+def _remote_code_files(config: dict[str, Any]) -> set[str]:
+    """The `.py` files that `auto_map` points at inside the same repo."""
+    out: set[str] = set()
+    auto_map = config.get("auto_map")
+    if not isinstance(auto_map, dict):
+        return out
+    for ref in auto_map.values():
+        refs = ref if isinstance(ref, list) else [ref]
+        for r in refs:
+            if isinstance(r, str) and "." in r and "--" not in r:
+                out.add(r.split(".", 1)[0] + ".py")
+    return out
+
+
+def finite_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)

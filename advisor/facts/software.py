@@ -1,0 +1,89 @@
+"""Software facts: installed distributions and modules, read without importing torch."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from packaging.version import Version
+
+from advisor.facts.fact import Fact
+
+
+@dataclass(frozen=True, slots=True)
+class Package:
+    """A distribution: its version (None when known to be absent) and whether it really imports."""
+
+    name: str
+    version: Fact[Version]
+    imports: Fact[bool] = field(default_factory=lambda: Fact.unknown("not probed", "none"))
+    import_error: str | None = None
+    """First line of the error when the import probe failed."""
+
+    @property
+    def installed(self) -> bool:
+        return self.version.value is not None
+
+    def to_json(self) -> dict[str, Any]:
+        out = {"version": self.version.to_json(), "imports": self.imports.to_json()}
+        if self.import_error:
+            out["import_error"] = self.import_error
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class TorchBuild:
+    """What the installed torch was built for."""
+
+    cuda: Fact[str]
+    """CUDA version torch was built with (`12.8`), None for a CPU or ROCm build."""
+    hip: Fact[str]
+    archs: Fact[tuple[str, ...]]
+    """GPU architectures in the wheel, as `sm_80` strings."""
+
+    def to_json(self) -> dict[str, Any]:
+        return {"cuda": self.cuda.to_json(), "hip": self.hip.to_json(), "archs": self.archs.to_json()}
+
+
+def unknown_torch_build(reason: str, source: str) -> TorchBuild:
+    return TorchBuild(Fact.unknown(reason, source), Fact.unknown(reason, source), Fact.unknown(reason, source))
+
+
+@dataclass(frozen=True, slots=True)
+class Software:
+    """The target's packages and extension modules."""
+
+    packages: dict[str, Package]
+    """By normalised distribution name (`flash-attn`, `transformers`)."""
+    modules: dict[str, Fact[bool]]
+    """Importable top-level modules that flash-attn features need (`fused_dense_lib`, ...)."""
+    source: str
+    python: Fact[str]
+    torch: TorchBuild
+
+    def package(self, name: str) -> Package:
+        """The package by name; a package advisor never looked at is unknown, not absent."""
+        key = normalize(name)
+        found = self.packages.get(key)
+        if found is not None:
+            return found
+        return Package(key, Fact.unknown(f"{key} was not among the packages read", self.source))
+
+    def version(self, name: str) -> Version | None:
+        return self.package(name).version.value
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "python": self.python.to_json(),
+            "packages": {k: v.to_json() for k, v in sorted(self.packages.items())},
+            "modules": {k: v.to_json() for k, v in sorted(self.modules.items())},
+            "torch": self.torch.to_json(),
+        }
+
+
+def normalize(name: str) -> str:
+    """PEP 503 normalisation of a distribution name."""
+    import re
+
+    return re.sub(r"[-_.]+", "-", name).lower()
