@@ -1,0 +1,49 @@
+"""A small on-disk cache of probe results: JSON files, written atomically, ignored when corrupt."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+
+def cache_dir() -> Path:
+    """`$ADVISOR_CACHE_DIR`, else `$XDG_CACHE_HOME/advisor`, else `~/.cache/advisor`."""
+    explicit = os.environ.get("ADVISOR_CACHE_DIR")
+    if explicit:
+        return Path(explicit)
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return (Path(xdg) if xdg else Path.home() / ".cache") / "advisor"
+
+
+def cache_read(name: str) -> dict[str, Any]:
+    """The cached mapping in file `name`; empty when missing, unreadable or corrupt."""
+    try:
+        data = json.loads((cache_dir() / name).read_text(encoding="utf-8"))
+    except (OSError, ValueError, UnicodeDecodeError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def cache_write(name: str, updates: dict[str, Any], keep: int = 64) -> bool:
+    """Merge `updates` into file `name` (keeping the newest `keep` entries) by an atomic rename."""
+    merged = {k: v for k, v in cache_read(name).items() if k not in updates}
+    merged.update(updates)
+    if len(merged) > keep:
+        merged = dict(list(merged.items())[-keep:])
+    folder = cache_dir()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{name}.", dir=folder)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                json.dump(merged, fh, sort_keys=True)
+            os.replace(tmp, folder / name)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    except OSError:
+        return False
+    return True
