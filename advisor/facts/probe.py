@@ -1,0 +1,286 @@
+"""Do the installed GPU packages really import? An import probe in a subprocess, cached on disk.
+
+Package metadata can say flash-attn is installed while its compiled module fails to load (built for
+another torch). Each module is imported in a child interpreter with a timeout; a failure is kept as
+the first line of its error. Only modules that are installed are probed, so nothing starts when none
+is; results are cached, keyed by the package versions and the modules' file modification times.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.machinery
+import importlib.metadata as md
+import json
+import os
+import platform
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from packaging.version import InvalidVersion, Version
+
+from advisor.facts.cache import cache_read, cache_write
+from advisor.facts.fact import Fact
+
+PROBE_MODULES: dict[str, tuple[str, ...]] = {
+    "flash-attn": ("flash_attn", "flash_attn_2_cuda"),
+    "flash-attn-3": ("flash_attn_interface",),
+    "bitsandbytes": ("bitsandbytes",),
+    "xformers": ("xformers",),
+}
+"""The import names to probe for each distribution."""
+EXTENSION_MODULES = ("rotary_emb", "fused_dense_lib", "dropout_layer_norm")
+"""flash-attn's separately built CUDA extensions (kernels.md §3)."""
+DEFAULT_MODULES = (*(m for mods in PROBE_MODULES.values() for m in mods), *EXTENSION_MODULES)
+KEY_DISTRIBUTIONS = ("torch", "flash-attn", "flash-attn-3", "bitsandbytes", "xformers", "triton")
+"""Distributions whose versions decide whether the probed modules import."""
+CACHE_FILE = "imports.json"
+SOURCE = "import probe"
+MAX_ERROR = 500
+
+_CHILD = r"""
+import json, os, sys
+out = os.fdopen(os.dup(1), "w")
+os.dup2(2, 1)
+sys.path[:] = json.loads(sys.argv[1])
+for name in sys.argv[2:]:
+    out.write(json.dumps({"begin": name}) + "\n"); out.flush()
+    try:
+        __import__(name)
+        result = {"module": name, "ok": True}
+    except BaseException as exc:
+        text = (type(exc).__name__ + ": " + str(exc)).strip()
+        result = {"module": name, "ok": False, "error": text.splitlines()[0]}
+    out.write(json.dumps(result) + "\n"); out.flush()
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class ImportResult:
+    """The outcome of importing one module."""
+
+    module: str
+    installed: bool
+    imports: bool | None
+    """None when the probe could not finish (timeout, no interpreter)."""
+    error: str | None = None
+    """The first line of the error, or why the probe did not finish."""
+    origin: str | None = None
+    cached: bool = False
+
+    def fact(self) -> Fact[bool]:
+        source = f"{SOURCE} (cached)" if self.cached else SOURCE
+        if self.imports is None:
+            return Fact.unknown(self.error or "the import probe did not finish", source)
+        if not self.installed:
+            return Fact.of(False, f"{source}: not installed")
+        return Fact.of(self.imports, source if self.imports else f"{source}: {self.error}")
+
+
+def probe_imports(modules: Sequence[str] = DEFAULT_MODULES, timeout: float = 20.0,
+                  path: Sequence[str] | None = None) -> dict[str, ImportResult]:
+    """Import each installed module in a subprocess; `path` is put before `sys.path` for the search."""
+    search = [*(path or ()), *sys.path]
+    results: dict[str, ImportResult] = {}
+    found: dict[str, str | None] = {}
+    for name in dict.fromkeys(modules):
+        top = name.partition(".")[0]
+        try:
+            spec = importlib.machinery.PathFinder.find_spec(top, search)
+        except (ImportError, ValueError, OSError):
+            spec = None
+        if spec is None:
+            results[name] = ImportResult(name, installed=False, imports=False, error="not installed")
+        else:
+            locations = list(spec.submodule_search_locations or ())
+            found[name] = spec.origin or (locations[0] if locations else None)
+    if not found:
+        return results
+    fingerprint = _fingerprint(found, search)
+    cache = cache_read(CACHE_FILE)
+    pending: list[str] = []
+    for name, origin in found.items():
+        entry = cache.get(_key(fingerprint, name))
+        if isinstance(entry, dict) and isinstance(entry.get("imports"), bool):
+            error = entry.get("error")
+            results[name] = ImportResult(name, True, entry["imports"],
+                                         error if isinstance(error, str) else None, origin, cached=True)
+        else:
+            pending.append(name)
+    fresh = _run(pending, search, timeout)
+    updates: dict[str, object] = {}
+    for name in pending:
+        imports, error = fresh[name]
+        results[name] = ImportResult(name, True, imports, error, found[name])
+        if imports is not None:
+            updates[_key(fingerprint, name)] = {"imports": imports, "error": error}
+    if updates:
+        cache_write(CACHE_FILE, updates, keep=256)
+    return {name: results[name] for name in dict.fromkeys(modules)}
+
+
+def _key(fingerprint: str, module: str) -> str:
+    return f"{fingerprint}:{module}"
+
+
+def _fingerprint(found: dict[str, str | None], search: list[str]) -> str:
+    """A hash of the interpreter, the key distributions' versions and the modules' files."""
+    parts: list[object] = [sys.executable, sys.version]
+    for dist in KEY_DISTRIBUTIONS:
+        parts.append((dist, _version(dist, search)))
+    for name, origin in sorted(found.items()):
+        try:
+            st = os.stat(origin) if origin else None
+        except OSError:
+            st = None
+        parts.append((name, origin, st.st_mtime_ns if st else None, st.st_size if st else None))
+    return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()[:32]
+
+
+def _version(dist: str, search: list[str]) -> str | None:
+    try:
+        for d in md.distributions(name=dist, path=search):
+            return str(d.version)
+    except Exception:
+        return "unreadable"
+    return None
+
+
+def _run(modules: list[str], search: list[str], timeout: float) -> dict[str, tuple[bool | None, str | None]]:
+    """Import `modules` in child interpreters: a crash or timeout blames one module, the rest go on."""
+    done: dict[str, tuple[bool | None, str | None]] = {}
+    deadline = time.monotonic() + timeout
+    pending = list(modules)
+    while pending:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            done.update((m, (None, f"not probed: the {timeout:g}s probe budget ran out")) for m in pending)
+            break
+        lines, ended = _child(pending, search, left)
+        begun: str | None = None
+        for line in lines:
+            if "begin" in line:
+                begun = str(line["begin"])
+            elif line.get("module") in pending:
+                error = line.get("error")
+                done[str(line["module"])] = (bool(line.get("ok")),
+                                             str(error)[:MAX_ERROR] if error is not None else None)
+                begun = None
+        pending = [m for m in pending if m not in done]
+        if not pending:
+            break
+        if begun is None or begun not in pending:
+            done.update((m, (None, f"the import probe failed: {ended}")) for m in pending)
+            break
+        done[begun] = (None, f"the import did not finish: {ended}") if "timed out" in ended \
+            else (False, f"the import crashed the interpreter: {ended}")
+        pending.remove(begun)
+    return done
+
+
+def _child(modules: list[str], search: list[str], timeout: float) -> tuple[list[dict[str, object]], str]:
+    """Run the child for `modules`: its protocol lines and how it ended."""
+    try:
+        proc = subprocess.Popen([sys.executable, "-c", _CHILD, json.dumps(search), *modules],
+                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
+                                start_new_session=True)
+    except OSError as exc:
+        return [], f"cannot start {sys.executable}: {exc}"
+    try:
+        out, _ = proc.communicate(timeout=timeout)
+        ended = f"exit status {proc.returncode}" if proc.returncode >= 0 else \
+            f"killed by signal {_signal_name(-proc.returncode)}"
+    except subprocess.TimeoutExpired:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except OSError:
+            proc.kill()
+        out, _ = proc.communicate()
+        ended = f"timed out after {timeout:.1f}s"
+    lines: list[dict[str, object]] = []
+    for raw in out.decode(errors="replace").splitlines():
+        try:
+            item = json.loads(raw)
+        except ValueError:
+            continue
+        if isinstance(item, dict):
+            lines.append(item)
+    return lines, ended
+
+
+def _signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return str(number)
+
+
+FA_WHEEL_TORCH: tuple[tuple[str, str, str, str], ...] = (
+    ("2.0.6", "2.1", "1.12", "2.0"),
+    ("2.1", "2.4", "1.12", "2.1"),
+    ("2.4", "2.6", "1.12", "2.3"),
+    ("2.6", "2.7", "2.0", "2.4"),
+    ("2.7", "2.8", "2.2", "2.6"),
+    ("2.8", "2.8.3.post1", "2.4", "2.8"),
+    ("2.8.3.post1", "2.9", "2.6", "2.10"),
+)
+"""flash-attn releases [low, high) and the torch versions their prebuilt wheels cover (kernels.md §1.4)."""
+RELEASES = "https://github.com/Dao-AILab/flash-attention/releases"
+
+
+def wheel_tag_cuda(flash_attn: Version, cuda: Version) -> str:
+    """The `cu` tag flash-attn's setup.py asks for, from torch's CUDA version (kernels.md §1.4)."""
+    if flash_attn < Version("2.3"):
+        return f"{cuda.major}{cuda.minor}"
+    if flash_attn < Version("2.6"):
+        return "118" if cuda.major == 11 else "122"
+    if flash_attn < Version("2.7"):
+        return "118" if cuda.major == 11 else "123"
+    if cuda.major >= 13 and flash_attn < Version("2.8.3.post1"):
+        return "12"
+    return str(cuda.major)
+
+
+def wheel_hint(flash_attn_version: Version | str, torch_version: Version | str, cuda: str | None,
+               cxx11abi: bool | None) -> str:
+    """Which prebuilt flash-attn wheel matches this torch, or what to do instead (kernels.md §1.4)."""
+    try:
+        fa, torch = Version(str(flash_attn_version)), Version(str(torch_version))
+    except InvalidVersion as exc:
+        return f"reinstall flash-attn for the installed torch, or use attn_implementation=\"sdpa\" ({exc})"
+    if cuda is None:
+        return (f"torch {torch} is not a CUDA build, so flash-attn cannot run; install a CUDA torch or use "
+                "attn_implementation=\"sdpa\"")
+    try:
+        cu = wheel_tag_cuda(fa, Version(cuda))
+    except InvalidVersion:
+        return f"torch's CUDA version {cuda!r} is not valid; use attn_implementation=\"sdpa\""
+    torch_mm = f"{torch.major}.{torch.minor}"
+    if cxx11abi is None and torch >= Version("2.7"):
+        cxx11abi = True  # PyPI torch is built with the new ABI only from 2.7 on
+    abi = "TRUE|FALSE" if cxx11abi is None else ("TRUE" if cxx11abi else "FALSE")
+    py = f"cp{sys.version_info.major}{sys.version_info.minor}"
+    machine = "linux_aarch64" if platform.machine() in ("aarch64", "arm64") else "linux_x86_64"
+    name = f"flash_attn-{fa}+cu{cu}torch{torch_mm}cxx11abi{abi}-{py}-{py}-{machine}.whl"
+    hint = (f"install the wheel for torch {torch_mm}, CUDA {cuda} (cu{cu}), cxx11abi {abi}: {name} "
+            f"from {RELEASES}/tag/v{fa}")
+    covered = _covered(fa)
+    torch_base = Version(torch_mm)
+    if covered is not None and not covered[0] <= torch_base <= covered[1]:
+        hint += (f"; flash-attn {fa}'s prebuilt wheels cover torch {covered[0]}–{covered[1]} only, so "
+                 f"install a flash-attn release built for torch {torch_mm} or build it with "
+                 "`pip install flash-attn --no-build-isolation`")
+    if cuda.startswith("13") and cu == "12":
+        hint += f"; flash-attn {fa} has no CUDA 13 wheels (2.8.3.post1 is the first)"
+    return hint + ", or use attn_implementation=\"sdpa\""
+
+
+def _covered(fa: Version) -> tuple[Version, Version] | None:
+    for low, high, torch_low, torch_high in FA_WHEEL_TORCH:
+        if Version(low) <= fa < Version(high):
+            return Version(torch_low), Version(torch_high)
+    return None
