@@ -22,7 +22,7 @@ from advisor.facts.software import TorchBuild, unknown_torch_build
 ARCH_LIBRARIES = ("lib/libtorch_cuda.so", "lib/libtorch_python.so")
 MARKER = b"arch=compute_"
 _ASSIGN = re.compile(r"^(cuda|hip)\s*(?::[^=\n]*)?=\s*(None|'([^']*)'|\"([^\"]*)\")\s*$", re.M)
-_CODE = re.compile(rb"(?:sm|compute)_\d+[af]?")
+_CODE = re.compile(rb"code=\[?((?:(?:sm|compute)_\d+[af]?,?)+)\]?")
 
 WHEEL_ARCHS: tuple[tuple[Version, Version, tuple[str, ...]], ...] = (
     (Version("2.0"), Version("2.1"), ("sm_37", "sm_50", "sm_60", "sm_70", "sm_75", "sm_80", "sm_86")),
@@ -130,7 +130,8 @@ def _scan(lib: Path) -> tuple[str, ...]:
             at = data.find(MARKER)
             while at >= 0:
                 start, end = _printable_run(data, at)
-                codes = tuple(dict.fromkeys(c.decode() for c in _CODE.findall(data[start:end])))
+                codes = tuple(dict.fromkeys(code.decode() for group in _CODE.findall(data[start:end])
+                                            for code in group.split(b",") if code))
                 if len(codes) > len(best):
                     best = codes
                 at = data.find(MARKER, end)
