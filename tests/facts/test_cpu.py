@@ -37,7 +37,9 @@ def test_unreadable_files_are_unknown_with_reason(tmp_path: Path) -> None:
 
 
 def test_malformed_files(tmp_path: Path) -> None:
-    cpu = probe_cpu(write(tmp_path, "meminfo", "MemFree: 12 kB\n"), write(tmp_path, "cpuinfo", "processor: 0\n"))
+    meminfo = write(tmp_path, "meminfo", "MemFree: 12 kB\n")
+    cpuinfo = write(tmp_path, "cpuinfo", "processor: 0\n")
+    cpu = probe_cpu(meminfo, cpuinfo)
     assert cpu.memory_total_bytes.reason == f"{tmp_path / 'meminfo'} has no MemTotal line"
     assert cpu.bf16.reason == f"{tmp_path / 'cpuinfo'} lists no CPU flags"
     odd = probe_cpu(write(tmp_path, "m2", "MemTotal: lots\n"), write(tmp_path, "c2", SKYLAKE))
