@@ -1,0 +1,360 @@
+"""Which attention implementations a target transformers version allows for a model's architecture.
+
+For the installed version the source is read statically (never imported) and the result is cached
+on disk; for any other target version the shipped table `rules/transformers_support.json` answers at
+the nearest tabulated release at or below the target.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import importlib.util
+import json
+import os
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any, Protocol
+
+from packaging.version import InvalidVersion, Version
+
+from advisor.facts.cache import cache_dir
+from advisor.facts.fact import Fact
+from advisor.facts.transformers_scan import AttnFlags, Era, TransformersTree
+
+TABLE_NAME = "transformers_support.json"
+_CACHE_FORMAT = 1
+_STAMPED = (
+    "models/auto/configuration_auto.py",
+    "models/auto/auto_mappings.py",
+    "models/auto/modeling_auto.py",
+    "modeling_utils.py",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ArchSupport:
+    """What one transformers version offers a model: its loader class and that class's attention flags."""
+
+    version: str
+    """The transformers version the answer is for (the target)."""
+    read_from: str
+    """Where it was read: the installed source, or the table at a named release."""
+    native: bool
+    """The model_type is in that version's `CONFIG_MAPPING_NAMES` (no remote code needed)."""
+    model_class: str | None
+    auto_class: str | None
+    sdpa: bool
+    flash2: bool
+    """FA2 allowed by the flag this version reads (`_supports_flash_attn_2` / `_supports_flash_attn`)."""
+    flash3: bool
+    flex: bool
+    compatible_flash: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class InstalledTransformers:
+    """The installed transformers distribution and the directory that holds its `transformers/` package."""
+
+    version: Version
+    root: Path
+
+
+def installed_transformers() -> InstalledTransformers | None:
+    """Locate the installed transformers from its metadata and import spec, without importing it."""
+    try:
+        version = Version(importlib.metadata.version("transformers"))
+        spec = importlib.util.find_spec("transformers")
+    except (importlib.metadata.PackageNotFoundError, InvalidVersion, ImportError, ValueError):
+        return None
+    if spec is None or spec.origin is None:
+        return None
+    return InstalledTransformers(version, Path(spec.origin).resolve().parent.parent)
+
+
+def arch_support(
+    model_type: str | None,
+    architectures: Sequence[str],
+    target: Version,
+    installed: InstalledTransformers | None,
+) -> Fact[ArchSupport]:
+    """The loader class and attention flags that transformers `target` has for this config."""
+    view = _view(target, installed)
+    if isinstance(view, Fact):
+        return Fact.unknown(view.reason or "", view.source)
+    if not model_type:
+        return Fact.unknown("config.json has no model_type", view.read_from)
+    if model_type not in view.native():
+        return Fact.of(
+            ArchSupport(str(target), view.read_from, False, None, None, False, False, False, False, ()),
+            view.read_from,
+        )
+    model_class = auto_class = None
+    if architectures and (auto := view.class_auto(architectures[0])) is not None:
+        model_class, auto_class = architectures[0], auto
+    elif (default := view.type_default(model_type)) is not None:
+        auto_class, model_class = default
+    if model_class is None:
+        flags = AttnFlags()
+    else:
+        found = view.flags(model_class, model_type)
+        if found is None:
+            return Fact.unknown(f"{model_class} was not found in {view.read_from}", view.read_from)
+        flags = found
+    return Fact.of(
+        ArchSupport(
+            version=str(target),
+            read_from=view.read_from,
+            native=True,
+            model_class=model_class,
+            auto_class=auto_class,
+            sdpa=flags.sdpa,
+            flash2=flags.flash2,
+            flash3=flags.flash3,
+            flex=flags.flex,
+            compatible_flash=flags.compatible_flash,
+        ),
+        view.read_from,
+    )
+
+
+def native_model_types(target: Version, installed: InstalledTransformers | None) -> Fact[frozenset[str]]:
+    """The model types transformers `target` knows natively (keys of `CONFIG_MAPPING_NAMES`)."""
+    view = _view(target, installed)
+    if isinstance(view, Fact):
+        return Fact.unknown(view.reason or "", view.source)
+    return Fact.of(view.native(), view.read_from)
+
+
+class _View(Protocol):
+    read_from: str
+
+    def native(self) -> frozenset[str]: ...
+    def class_auto(self, name: str) -> str | None: ...
+    def type_default(self, model_type: str) -> tuple[str, str] | None: ...
+    def flags(self, name: str, model_type: str) -> AttnFlags | None: ...
+
+
+def _view(target: Version, installed: InstalledTransformers | None) -> _View | Fact[None]:
+    if installed is not None and installed.version == target:
+        scanned = _StaticView.open(installed)
+        if scanned is not None:
+            return scanned
+    return _TableView.open(target)
+
+
+# -- the installed source, read statically and cached on disk ---------------------------------------
+
+
+class _StaticView:
+    """Answers from the installed source tree; results are kept in a JSON cache file."""
+
+    def __init__(self, installed: InstalledTransformers, data: dict[str, Any], fresh: bool) -> None:
+        self.installed = installed
+        self.read_from = f"installed transformers {installed.version} (static read of {installed.root})"
+        self._data = data
+        self._tree: TransformersTree | None = None
+        self._dirty = fresh
+        self._native = frozenset(data["native"])
+
+    @classmethod
+    def open(cls, installed: InstalledTransformers) -> _StaticView | None:
+        if not (installed.root / "transformers" / "models" / "auto" / "modeling_auto.py").is_file():
+            return None
+        stamps = _stamps(installed.root, _STAMPED)
+        data = _cache_load(installed)
+        if data is not None and data.get("stamps") == stamps:
+            return cls(installed, data, fresh=False)
+        tree = TransformersTree(installed.root)
+        mappings = tree.auto_mappings()
+        era = tree.era()
+        data = {
+            "format": _CACHE_FORMAT,
+            "version": str(installed.version),
+            "root": str(installed.root),
+            "stamps": stamps,
+            "native": sorted(tree.native_model_types()),
+            "era": [list(era.fa2), list(era.fa3), era.flex, era.compatible],
+            "class_auto": mappings.class_auto(),
+            "type_default": {k: list(v) for k, v in mappings.type_default().items()},
+            "classes": {},
+        }
+        view = cls(installed, data, fresh=True)
+        view._tree = tree
+        return view
+
+    def native(self) -> frozenset[str]:
+        return self._native
+
+    def class_auto(self, name: str) -> str | None:
+        found = self._data["class_auto"].get(name)
+        return found if isinstance(found, str) else None
+
+    def type_default(self, model_type: str) -> tuple[str, str] | None:
+        found = self._data["type_default"].get(model_type)
+        return (str(found[0]), str(found[1])) if found else None
+
+    def flags(self, name: str, model_type: str) -> AttnFlags | None:
+        entry = self._data["classes"].get(name)
+        if entry is not None and entry["files"] == _stamps(self.installed.root, list(entry["files"])):
+            return AttnFlags.from_code(entry["code"], tuple(entry["compatible"]))
+        if self._tree is None:
+            self._tree = TransformersTree(self.installed.root)
+        scanned = self._tree.class_flags(name, model_type)
+        if scanned is None:
+            return None
+        fa2, fa3, flex, compatible = self._data["era"]
+        flags = scanned.effective(Era(tuple(fa2), tuple(fa3), bool(flex), bool(compatible)))
+        self._data["classes"][name] = {
+            "code": flags.code,
+            "compatible": list(flags.compatible_flash),
+            "files": _stamps(self.installed.root, scanned.files),
+        }
+        _cache_store(self.installed, self._data)
+        return flags
+
+
+def _stamps(root: Path, rels: Sequence[str]) -> dict[str, int]:
+    """Modification times (ns) of files under `root/transformers`; -1 for a missing file."""
+    out: dict[str, int] = {}
+    for rel in rels:
+        try:
+            out[rel] = os.stat(root / "transformers" / rel).st_mtime_ns
+        except OSError:
+            out[rel] = -1
+    return out
+
+
+def _cache_file(installed: InstalledTransformers) -> Path:
+    key = hashlib.sha1(f"{installed.version}|{installed.root}".encode()).hexdigest()[:16]
+    return cache_dir() / f"transformers-scan-{key}.json"
+
+
+def _cache_load(installed: InstalledTransformers) -> dict[str, Any] | None:
+    """The cache for this installation, or None when missing, corrupt or for another one."""
+    try:
+        data = json.loads(_cache_file(installed).read_text(encoding="utf-8"))
+    except (OSError, ValueError, UnicodeDecodeError):
+        return None
+    try:
+        ok = (
+            isinstance(data, dict)
+            and data["format"] == _CACHE_FORMAT
+            and data["version"] == str(installed.version)
+            and data["root"] == str(installed.root)
+            and isinstance(data["native"], list)
+            and isinstance(data["class_auto"], dict)
+            and isinstance(data["type_default"], dict)
+            and isinstance(data["classes"], dict)
+            and all(
+                isinstance(e, dict)
+                and isinstance(e.get("code"), str)
+                and isinstance(e.get("files"), dict)
+                and isinstance(e.get("compatible"), list)
+                for e in data["classes"].values()
+            )
+            and len(data["era"]) == 4
+        )
+    except (KeyError, TypeError):
+        return None
+    return data if ok else None
+
+
+def _cache_store(installed: InstalledTransformers, data: dict[str, Any]) -> None:
+    """Write the cache atomically (temp file + rename); a failure only costs a later rescan."""
+    target = _cache_file(installed)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".transformers-scan.", dir=target.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                json.dump(data, fh, separators=(",", ":"))
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    except OSError:
+        return
+
+
+# -- the shipped table -------------------------------------------------------------------------------
+
+
+def table_path() -> Path:
+    """`rules/transformers_support.json`: inside the wheel (`advisor/rules`) or in the source checkout."""
+    here = Path(__file__).resolve().parent.parent
+    for candidate in (here / "rules" / TABLE_NAME, here.parent / "rules" / TABLE_NAME):
+        if candidate.is_file():
+            return candidate
+    return here.parent / "rules" / TABLE_NAME
+
+
+@cache
+def load_table() -> dict[str, Any]:
+    """The parsed table (cached for the process)."""
+    with table_path().open(encoding="utf-8") as fh:
+        data: dict[str, Any] = json.load(fh)
+    return data
+
+
+class _TableView:
+    """Answers from the shipped table at one tabulated release."""
+
+    def __init__(self, table: dict[str, Any], at: str, target: Version) -> None:
+        self._table = table
+        self._order = {v: i for i, v in enumerate(table["versions"])}
+        self._at = self._order[at]
+        exact = "" if Version(at) == target else f", the nearest tabulated release at or below {target}"
+        self.read_from = f"table {TABLE_NAME}, transformers {at}{exact}"
+
+    @classmethod
+    def open(cls, target: Version) -> _TableView | Fact[None]:
+        source = f"table {TABLE_NAME}"
+        try:
+            table = load_table()
+            versions = [Version(v) for v in table["versions"]]
+        except (OSError, ValueError, KeyError, TypeError, InvalidVersion) as exc:
+            return Fact.unknown(f"the transformers support table could not be read: {exc}", source)
+        below = [v for v in versions if v <= target]
+        if not below:
+            return Fact.unknown(
+                f"transformers {target} is older than the oldest tabulated release ({min(versions)})", source
+            )
+        return cls(table, str(max(below)), target)
+
+    def _at_version(self, row: dict[str, Any] | None) -> Any:
+        """The value of a change-point row (`{first version: value}`) at this view's release."""
+        value = None
+        for version, cell in (row or {}).items():
+            if self._order[version] > self._at:
+                break
+            value = cell
+        return value
+
+    def native(self) -> frozenset[str]:
+        rows: dict[str, Any] = self._table["model_types"]
+        return frozenset(t for t, row in rows.items() if self._at_version(row) is not None)
+
+    def class_auto(self, name: str) -> str | None:
+        cell = self._at_version(self._table["classes"].get(name))
+        if not isinstance(cell, str):
+            return None
+        parts = cell.split(" ")
+        return parts[1] if len(parts) > 1 else None
+
+    def type_default(self, model_type: str) -> tuple[str, str] | None:
+        cell = self._at_version(self._table["model_types"].get(model_type))
+        if not isinstance(cell, str) or " " not in cell:
+            return None
+        auto, model_class = cell.split(" ", 1)
+        return auto, model_class
+
+    def flags(self, name: str, model_type: str) -> AttnFlags | None:
+        cell = self._at_version(self._table["classes"].get(name))
+        if not isinstance(cell, str):
+            return None
+        compatible = self._at_version(self._table.get("compatible_flash", {}).get(name)) or []
+        return AttnFlags.from_code(cell.split(" ", 1)[0], tuple(compatible))
