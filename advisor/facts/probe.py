@@ -14,6 +14,7 @@ import importlib.metadata as md
 import json
 import os
 import platform
+import selectors
 import signal
 import subprocess
 import sys
@@ -83,7 +84,10 @@ class ImportResult:
 
 def probe_imports(modules: Sequence[str] = DEFAULT_MODULES, timeout: float = 20.0,
                   path: Sequence[str] | None = None) -> dict[str, ImportResult]:
-    """Import each installed module in a subprocess; `path` is put before `sys.path` for the search."""
+    """Import each installed module in a subprocess, each within `timeout` seconds.
+
+    `path` is searched before `sys.path`. Modules that are not installed start nothing.
+    """
     search = [*(path or ()), *sys.path]
     results: dict[str, ImportResult] = {}
     found: dict[str, str | None] = {}
@@ -151,16 +155,11 @@ def _version(dist: str, search: list[str]) -> str | None:
 
 
 def _run(modules: list[str], search: list[str], timeout: float) -> dict[str, tuple[bool | None, str | None]]:
-    """Import `modules` in child interpreters: a crash or timeout blames one module, the rest go on."""
+    """Import `modules` in child interpreters: a crash or a hang blames one module, the rest go on."""
     done: dict[str, tuple[bool | None, str | None]] = {}
-    deadline = time.monotonic() + timeout
     pending = list(modules)
     while pending:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            done.update((m, (None, f"not probed: the {timeout:g}s probe budget ran out")) for m in pending)
-            break
-        lines, ended = _child(pending, search, left)
+        lines, ended = _child(pending, search, timeout)
         begun: str | None = None
         for line in lines:
             if "begin" in line:
@@ -183,24 +182,37 @@ def _run(modules: list[str], search: list[str], timeout: float) -> dict[str, tup
 
 
 def _child(modules: list[str], search: list[str], timeout: float) -> tuple[list[dict[str, object]], str]:
-    """Run the child for `modules`: its protocol lines and how it ended."""
+    """Run the child for `modules` (each import gets `timeout` seconds): its protocol lines and how it ended."""
     try:
         proc = subprocess.Popen([sys.executable, "-c", _CHILD, json.dumps(search), *modules],
                                 stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
                                 start_new_session=True)
     except OSError as exc:
         return [], f"cannot start {sys.executable}: {exc}"
-    try:
-        out, _ = proc.communicate(timeout=timeout)
-        ended = f"exit status {proc.returncode}" if proc.returncode >= 0 else \
-            f"killed by signal {_signal_name(-proc.returncode)}"
-    except subprocess.TimeoutExpired:
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except OSError:
-            proc.kill()
-        out, _ = proc.communicate()
-        ended = f"timed out after {timeout:.1f}s"
+    assert proc.stdout is not None
+    out = b""
+    ended = ""
+    deadline = time.monotonic() + timeout
+    with selectors.DefaultSelector() as selector:
+        selector.register(proc.stdout, selectors.EVENT_READ)
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                _kill(proc)
+                ended = f"timed out after {timeout:g}s"
+                break
+            if not selector.select(left):
+                continue
+            chunk = os.read(proc.stdout.fileno(), 65536)
+            if not chunk:
+                break
+            if b"\n" in chunk:
+                deadline = time.monotonic() + timeout
+            out += chunk
+    proc.stdout.close()
+    code = proc.wait()
+    if not ended:
+        ended = f"exit status {code}" if code >= 0 else f"killed by signal {_signal_name(-code)}"
     lines: list[dict[str, object]] = []
     for raw in out.decode(errors="replace").splitlines():
         try:
@@ -210,6 +222,13 @@ def _child(modules: list[str], search: list[str], timeout: float) -> tuple[list[
         if isinstance(item, dict):
             lines.append(item)
     return lines, ended
+
+
+def _kill(proc: subprocess.Popen[bytes]) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except OSError:
+        proc.kill()
 
 
 def _signal_name(number: int) -> str:
