@@ -182,7 +182,7 @@ def _run(modules: list[str], search: list[str], timeout: float) -> dict[str, tup
 
 
 def _child(modules: list[str], search: list[str], timeout: float) -> tuple[list[dict[str, object]], str]:
-    """Run the child for `modules` (each import gets `timeout` seconds): its protocol lines and how it ended."""
+    """Run the child for `modules`, each import within `timeout` s: its protocol lines and how it ended."""
     try:
         proc = subprocess.Popen([sys.executable, "-c", _CHILD, json.dumps(search), *modules],
                                 stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,

@@ -46,7 +46,8 @@ def test_broken_flash_attn_reports_the_first_line(broken_flash_attn: tuple[Path,
     assert result["bitsandbytes"].installed is False and result["bitsandbytes"].imports is False
 
 
-def test_cache_hit_then_invalidated_by_mtime(broken_flash_attn: tuple[Path, Path], private_cache: Path) -> None:
+def test_cache_hit_then_invalidated_by_mtime(broken_flash_attn: tuple[Path, Path],
+                                             private_cache: Path) -> None:
     site, init = broken_flash_attn
     first = probe_imports(["flash_attn"], path=[str(site)])["flash_attn"]
     assert first.cached is False
