@@ -20,12 +20,13 @@ import subprocess
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from packaging.version import InvalidVersion, Version
 
 from advisor.facts.cache import cache_read, cache_write
 from advisor.facts.fact import Fact
+from advisor.facts.software import Package, Software
 
 PROBE_MODULES: dict[str, tuple[str, ...]] = {
     "flash-attn": ("flash_attn", "flash_attn_2_cuda"),
@@ -125,6 +126,40 @@ def probe_imports(modules: Sequence[str] = DEFAULT_MODULES, timeout: float = 20.
     if updates:
         cache_write(CACHE_FILE, updates, keep=256)
     return {name: results[name] for name in dict.fromkeys(modules)}
+
+
+def apply_probe(software: Software, timeout: float = 20.0) -> Software:
+    """`software` with `imports` filled for the probed packages and the probed modules' facts updated."""
+    candidates = [*DEFAULT_MODULES, *(m for m in software.modules if m not in DEFAULT_MODULES)]
+    results = probe_imports(candidates, timeout)
+    packages = dict(software.packages)
+    for dist, names in PROBE_MODULES.items():
+        package = packages.get(dist)
+        if package is not None and package.installed:
+            packages[dist] = _package_imports(package, [results[n] for n in names])
+    modules = dict(software.modules)
+    for name, result in results.items():
+        if result.installed or name in modules:
+            modules[name] = result.fact()
+    return replace(software, packages=packages, modules=modules)
+
+
+def _package_imports(package: Package, results: list[ImportResult]) -> Package:
+    """A package imports when its modules do; the first failure is kept as its error."""
+    version = package.version.value
+    for result in results:
+        if result.installed and result.imports is False:
+            failed: Fact[bool] = Fact.of(False, f"{SOURCE}: {result.module}")
+            return replace(package, imports=failed, import_error=result.error)
+    for result in results:
+        if result.installed and result.imports is None:
+            return replace(package, imports=result.fact())
+    if not any(r.installed for r in results):
+        missing = ", ".join(r.module for r in results)
+        error = f"{package.name} {version} is listed as installed but {missing} is not on the module path"
+        return replace(package, imports=Fact.of(False, f"{SOURCE}: {missing} not found"), import_error=error)
+    cached = " (cached)" if all(r.cached for r in results if r.installed) else ""
+    return replace(package, imports=Fact.of(True, f"{SOURCE}{cached}"))
 
 
 def _key(fingerprint: str, module: str) -> str:

@@ -17,7 +17,8 @@ from packaging.version import InvalidVersion, Version
 
 from advisor.facts.cache import cache_read, cache_write
 from advisor.facts.fact import Fact
-from advisor.facts.software import TorchBuild, unknown_torch_build
+from advisor.facts.hardware import Hardware
+from advisor.facts.software import Software, TorchBuild, unknown_torch_build
 
 ARCH_LIBRARIES = ("lib/libtorch_cuda.so", "lib/libtorch_python.so")
 MARKER = b"arch=compute_"
@@ -174,7 +175,7 @@ def runs_on(archs: Sequence[str], cc: tuple[int, int]) -> bool:
     return False
 
 
-def torch_runs_on(build: TorchBuild, cc: Fact[tuple[int, int]]) -> Fact[bool]:
+def build_runs_on(build: TorchBuild, cc: Fact[tuple[int, int]]) -> Fact[bool]:
     """Whether this torch build has code for a GPU of capability `cc` (unknown when either is)."""
     if cc.value is None:
         return Fact.unknown(cc.reason or "compute capability unknown", cc.source)
@@ -186,3 +187,23 @@ def torch_runs_on(build: TorchBuild, cc: Fact[tuple[int, int]]) -> Fact[bool]:
     ok = runs_on(archs.value, cc.value)
     listed = " ".join(archs.value) or "none"
     return Fact.of(ok, f"{archs.source}: archs {listed} vs compute capability {cc.value[0]}.{cc.value[1]}")
+
+
+def torch_runs_on(software: Software, hardware: Hardware) -> Fact[bool]:
+    """Whether the target's torch can run on every visible GPU: false names the first GPU it cannot."""
+    if not hardware.gpus:
+        reason = hardware.gpu_count.reason if not hardware.gpu_count.known else "the target has no GPU"
+        return Fact.unknown(reason or "the target has no GPU", hardware.source)
+    unknown: Fact[bool] | None = None
+    verdicts: list[Fact[bool]] = []
+    for gpu in hardware.gpus:
+        verdict = build_runs_on(software.torch, gpu.compute_capability)
+        if verdict.value is False:
+            name = gpu.name.get("GPU")
+            return Fact.of(False, f"GPU {gpu.index} ({name}): {verdict.source}")
+        if not verdict.known:
+            unknown = unknown or verdict
+        verdicts.append(verdict)
+    if unknown is not None:
+        return unknown
+    return verdicts[0]

@@ -11,7 +11,9 @@ import pytest
 from packaging.version import Version
 
 from advisor.facts import probe
-from advisor.facts.probe import probe_imports, wheel_hint, wheel_tag_cuda
+from advisor.facts.fact import Fact
+from advisor.facts.probe import apply_probe, probe_imports, wheel_hint, wheel_tag_cuda
+from advisor.facts.software import Package, Software, unknown_torch_build
 
 UNDEFINED = ("/x/flash_attn_2_cuda.cpython-311-x86_64-linux-gnu.so: undefined symbol: "
              "_ZN3c104cuda9SetDeviceEi")
@@ -124,3 +126,25 @@ def test_wheel_hint() -> None:
     assert "cxx11abiTRUE|FALSE" in wheel_hint("2.5.8", "2.3.1", "12.1", None)
     assert "not a CUDA build" in wheel_hint("2.8.3", "2.13.0", None, None)
     assert "no CUDA 13 wheels" in wheel_hint("2.8.3", "2.9.0", "13.0", True)
+
+
+def software_with(packages: dict[str, str | None]) -> Software:
+    return Software(
+        packages={name: Package(name, Fact(Version(v) if v else None, "metadata"))
+                  for name, v in packages.items()},
+        modules={"fused_dense_lib": Fact.of(False, "module search path")},
+        source="test", python=Fact.of("3.11", "test"), torch=unknown_torch_build("not read", "test"))
+
+
+def test_apply_probe_marks_the_broken_package(broken_flash_attn: tuple[Path, Path],
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    site, _ = broken_flash_attn
+    monkeypatch.syspath_prepend(str(site))
+    software = apply_probe(software_with({"flash-attn": "2.6.3", "bitsandbytes": None, "xformers": "0.0.35"}))
+    fa = software.package("flash-attn")
+    assert fa.imports.value is False and fa.import_error == f"ImportError: {UNDEFINED}"
+    assert software.package("bitsandbytes").imports.known is False  # not installed: not probed
+    xf = software.package("xformers")
+    assert xf.imports.value is False and "not on the module path" in (xf.import_error or "")
+    assert software.modules["flash_attn"].value is False
+    assert software.modules["fused_dense_lib"].value is False

@@ -9,7 +9,9 @@ from pathlib import Path
 from packaging.version import Version
 
 from advisor.facts.fact import Fact
-from advisor.facts.torch_build import read_torch_build, runs_on, table_archs, torch_runs_on
+from advisor.facts.hardware import Gpu, Hardware, unknown_cpu
+from advisor.facts.software import Software, TorchBuild
+from advisor.facts.torch_build import build_runs_on, read_torch_build, runs_on, table_archs, torch_runs_on
 
 GENCODE = (b"\x00\x7fELF junk\x00-gencode;arch=compute_75,code=sm_75;-gencode;arch=compute_90,code=[sm_90,"
            b"compute_90];-gencode;arch=compute_100,code=sm_100\x00more\x00arch=compute_80\x00")
@@ -37,7 +39,7 @@ def test_installed_cpu_torch() -> None:
     assert version.value is not None and version.value.release[:2] == (2, 13)
     assert build.cuda.known and build.cuda.value is None
     assert build.archs.value == () and "CPU build" in build.archs.source
-    assert torch_runs_on(build, Fact.of((8, 0), "test")).value is False
+    assert build_runs_on(build, Fact.of((8, 0), "test")).value is False
 
 
 def test_archs_read_from_the_cuda_library(tmp_path: Path, private_cache: Path) -> None:
@@ -48,7 +50,7 @@ def test_archs_read_from_the_cuda_library(tmp_path: Path, private_cache: Path) -
     assert build.archs.value == ("sm_75", "sm_90", "compute_90", "sm_100")
     assert "-gencode" in build.archs.source
     ccs = [(7, 0), (7, 5), (8, 9), (9, 0), (12, 0)]
-    runs = {cc: torch_runs_on(build, Fact.of(cc, "t")).value for cc in ccs}
+    runs = {cc: build_runs_on(build, Fact.of(cc, "t")).value for cc in ccs}
     assert runs == {(7, 0): False, (7, 5): True, (8, 9): False, (9, 0): True, (12, 0): True}
 
 
@@ -69,11 +71,11 @@ def test_table_when_the_library_says_nothing(tmp_path: Path) -> None:
     _, build = read_torch_build([str(tmp_path)])
     assert build.archs.value == ("sm_75", "sm_80", "sm_86", "sm_90", "sm_100", "sm_120")
     assert "table" in build.archs.source
-    v100 = torch_runs_on(build, Fact.of((7, 0), "nvml"))
+    v100 = build_runs_on(build, Fact.of((7, 0), "nvml"))
     assert v100.value is False and "7.0" in v100.source
-    assert torch_runs_on(build, Fact.of((7, 5), "nvml")).value is True
-    assert torch_runs_on(build, Fact.of((10, 0), "nvml")).value is True
-    assert torch_runs_on(build, Fact.unknown("NVML: GPU is lost", "nvml")).reason == "NVML: GPU is lost"
+    assert build_runs_on(build, Fact.of((7, 5), "nvml")).value is True
+    assert build_runs_on(build, Fact.of((10, 0), "nvml")).value is True
+    assert build_runs_on(build, Fact.unknown("NVML: GPU is lost", "nvml")).reason == "NVML: GPU is lost"
 
 
 def test_arch_table_by_version() -> None:
@@ -110,3 +112,18 @@ def test_rocm_and_missing_and_broken(tmp_path: Path) -> None:
     (tmp_path / "broken" / "torch" / "version.py").write_text("garbage = 1\n")
     _, broken = read_torch_build([str(tmp_path / "broken")])
     assert "no `cuda = ...` line" in (broken.cuda.reason or "")
+
+
+def machine(*ccs: tuple[int, int]) -> Hardware:
+    gpus = tuple(Gpu(i, Fact.of(f"GPU{i}", "t"), Fact.of(cc, "t"), Fact.of(1, "t"), Fact.of(1, "t"))
+                 for i, cc in enumerate(ccs))
+    return Hardware(gpus, "test", Fact.of(len(gpus), "test"), unknown_cpu("not read", "test"))
+
+
+def test_torch_runs_on_the_targets_gpus() -> None:
+    build = TorchBuild(Fact.of("12.8", "t"), Fact(None, "t"), table_archs(Version("2.13.0")))
+    software = Software({}, {}, "test", Fact.of("3.11", "t"), build)
+    on_v100 = torch_runs_on(software, machine((8, 0), (7, 0)))
+    assert on_v100.value is False and on_v100.source.startswith("GPU 1 (GPU1)")
+    assert torch_runs_on(software, machine((7, 5), (9, 0))).value is True
+    assert torch_runs_on(software, machine()).known is False
