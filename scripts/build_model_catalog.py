@@ -24,7 +24,8 @@ sys.path.insert(0, str(ROOT))
 from advisor.errors import InputError  # noqa: E402
 from advisor.facts.model_source import parse_config  # noqa: E402
 
-ROW = re.compile(r"^\|\s*`(?P<file>[^`]+\.json)`\s*\|(?P<id>[^|]+)\|(?P<source>[^|]+)\|[^|]*\|[^|]*\|(?P<how>[^|]+)\|")
+ROW = re.compile(r"^\|\s*`(?P<file>[^`]+\.json)`\s*\|(?P<id>[^|]+)\|(?P<source>[^|]+)\|"
+                 r"[^|]*\|[^|]*\|(?P<how>[^|]+)\|")
 REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 
 ALIASES = {
@@ -63,7 +64,7 @@ def build(source: Path, taken: str) -> dict[str, Any]:
                        "config": config}
     aliases = {alias.lower(): target.lower() for alias, target in ALIASES.items() if target.lower() in models}
     return {"catalog_version": 1, "taken": taken,
-            "note": "config.json files of popular models, copied from public sources; a snapshot, not the Hub",
+            "note": "config.json files of popular models copied from public sources: a snapshot, not the Hub",
             "models": dict(sorted(models.items())), "aliases": dict(sorted(aliases.items()))}
 
 

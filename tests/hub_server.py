@@ -121,7 +121,8 @@ class HubServer:
 
     def count(self, method: str | None = None, contains: str = "") -> int:
         with self._lock:
-            return sum(1 for r in self.requests if (method is None or r.method == method) and contains in r.path)
+            return sum(1 for r in self.requests
+                       if (method is None or r.method == method) and contains in r.path)
 
     def _record(self, req: Request) -> None:
         with self._lock:
@@ -162,8 +163,8 @@ class HubServer:
             def _repo(self, repo_id: str, head: bool) -> Repo | None:
                 repo = server.repos.get(repo_id)
                 if repo is None:
-                    self._error(404, {"X-Error-Code": "RepoNotFound", "X-Error-Message": "Repository not found"},
-                                head)
+                    self._error(404, {"X-Error-Code": "RepoNotFound",
+                                      "X-Error-Message": "Repository not found"}, head)
                     return None
                 if repo.fault == "slow":
                     time.sleep(server.slow_s)
@@ -173,14 +174,15 @@ class HubServer:
                 auth = self.headers.get("Authorization")
                 authorized = server.token is not None and auth == f"Bearer {server.token}"
                 if repo.private and not authorized:
-                    self._error(401, {"X-Error-Code": "RepoNotFound", "X-Error-Message": "Invalid username or "
-                                      "password."}, head)
+                    self._error(401, {"X-Error-Code": "RepoNotFound",
+                                      "X-Error-Message": "Invalid username or password."}, head)
                     return None
                 if repo.gated and not authorized:
                     self._error(401 if auth is None else 403,
                                 {"X-Error-Code": "GatedRepo",
-                                 "X-Error-Message": f"Access to model {repo_id} is restricted. You must have access "
-                                                    "to it and be authenticated to access it. Please log in."}, head)
+                                 "X-Error-Message": f"Access to model {repo_id} is restricted. You must "
+                                                    "have access to it and be authenticated to access it. "
+                                                    "Please log in."}, head)
                     return None
                 return repo
 

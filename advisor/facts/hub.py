@@ -72,7 +72,8 @@ class HubSettings:
         cache = env.get("HF_HUB_CACHE") or env.get("HUGGINGFACE_HUB_CACHE") or os.path.join(home, "hub")
         return cls(endpoint=(env.get("HF_ENDPOINT") or DEFAULT_ENDPOINT).rstrip("/"),
                    cache_dir=os.path.expandvars(os.path.expanduser(cache)),
-                   offline=offline or _true(env.get("HF_HUB_OFFLINE")) or _true(env.get("TRANSFORMERS_OFFLINE")),
+                   offline=offline or _true(env.get("HF_HUB_OFFLINE"))
+                   or _true(env.get("TRANSFORMERS_OFFLINE")),
                    etag_timeout=_seconds(env.get("HF_HUB_ETAG_TIMEOUT"), 10.0),
                    download_timeout=_seconds(env.get("HF_HUB_DOWNLOAD_TIMEOUT"), 10.0))
 
@@ -104,7 +105,8 @@ def validate_revision(revision: str) -> str:
     if not revision:
         raise InputError("--revision is empty")
     if len(revision) > MAX_REVISION_CHARS:
-        raise InputError(f"--revision is {len(revision)} characters long; at most {MAX_REVISION_CHARS} allowed")
+        raise InputError(f"--revision is {len(revision)} characters long; "
+                         f"at most {MAX_REVISION_CHARS} allowed")
     if any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in revision):
         raise InputError(f"--revision {shown}: holds whitespace or control characters")
     if revision.startswith("/") or revision.endswith("/") or "//" in revision:
@@ -158,7 +160,8 @@ def _from_cache(repo_id: str, rev: str, s: HubSettings, why: str) -> ModelSource
     """The cached copy of config.json at REV, with its remote code; HubUnreachable when there is none."""
     path = _cached(repo_id, rev, "config.json", s)
     if path is None:
-        raise HubUnreachable(f"{repo_id}@{rev}: config.json is not in the local cache ({s.cache_dir}) and {why}")
+        raise HubUnreachable(f"{repo_id}@{rev}: config.json is not in the local cache ({s.cache_dir}) "
+                             f"and {why}")
     commit = _commit_from_path(path, None)
     config = _read_config(path, f"{repo_id}@{rev} (cached)")
     files, notes = _fetch_code(repo_id, commit, config, s, online=False)
@@ -166,7 +169,8 @@ def _from_cache(repo_id: str, rev: str, s: HubSettings, why: str) -> ModelSource
                     f"({why})")
     return ModelSource(id=repo_id, config=config, source="cache", revision=rev, commit=commit, files=files,
                        parameters=None,
-                       parameters_reason=f"safetensors metadata is read from the Hub, which was not used ({why})",
+                       parameters_reason=f"safetensors metadata is read from the Hub, which was not used "
+                                         f"({why})",
                        notes=tuple(notes))
 
 
@@ -203,7 +207,8 @@ def _read_config(path: str, where: str) -> dict[str, Any]:
     try:
         size = os.path.getsize(path)
         if size > MAX_CONFIG_BYTES:
-            raise InputError(f"{where}: config.json is {size} bytes, more than the {MAX_CONFIG_BYTES} allowed")
+            raise InputError(f"{where}: config.json is {size} bytes, "
+                             f"more than the {MAX_CONFIG_BYTES} allowed")
         raw = Path(path).read_bytes()
     except OSError as exc:
         raise FactsUnavailable(f"{where}: cannot read the cached config.json ({exc.strerror})") from None
@@ -275,7 +280,7 @@ def _call(repo_id: str, rev: str, fn: Callable[[], T]) -> T:
     """Run one huggingface_hub call, turning its errors into advisor errors with one-line messages."""
     try:
         return fn()
-    except Exception as exc:  # noqa: BLE001 - every failure becomes one of our two errors
+    except Exception as exc:
         _raise_mapped(repo_id, rev, exc)
 
 
@@ -294,7 +299,8 @@ def _raise_mapped(repo_id: str, rev: str, exc: Exception) -> NoReturn:
 
     at = f"{repo_id}@{rev}"
     token_hint = "set HF_TOKEN to a token of an account that has access"
-    status = exc.response.status_code if isinstance(exc, HfHubHTTPError) and exc.response is not None else None
+    response = exc.response if isinstance(exc, HfHubHTTPError) else None
+    status = response.status_code if response is not None else None
     if isinstance(exc, GatedRepoError) or (isinstance(exc, HfHubHTTPError) and status in (401, 403)
                                            and not isinstance(exc, RepositoryNotFoundError)):
         held = "the token in HF_TOKEN has no access" if _token_set() else "no token was sent"
@@ -312,19 +318,21 @@ def _raise_mapped(repo_id: str, rev: str, exc: Exception) -> NoReturn:
     if isinstance(exc, HFValidationError):
         raise InputError(f"{_show(repo_id)}: not a valid Hub repo id or revision") from None
     if isinstance(exc, LocalEntryNotFoundError | OfflineModeIsEnabled):
-        raise HubUnreachable("huggingface_hub is in offline mode (HF_HUB_OFFLINE was set when it was imported)") \
-            from None
+        raise HubUnreachable("huggingface_hub is in offline mode "
+                             "(HF_HUB_OFFLINE was set when it was imported)") from None
     if isinstance(exc, httpx2.TimeoutException):
         raise HubUnreachable(f"the Hub at {_endpoint_name()} did not answer in time "
                              "(HF_HUB_ETAG_TIMEOUT / HF_HUB_DOWNLOAD_TIMEOUT)") from None
-    if isinstance(exc, httpx2.ConnectError | httpx2.NetworkError | httpx2.RemoteProtocolError | httpx2.ProxyError):
+    if isinstance(exc, httpx2.ConnectError | httpx2.NetworkError | httpx2.RemoteProtocolError
+                  | httpx2.ProxyError):
         raise HubUnreachable(f"the connection to the Hub at {_endpoint_name()} failed "
                              f"({type(exc).__name__})") from None
     if isinstance(exc, HfHubHTTPError):
         raise HubUnreachable(f"the Hub at {_endpoint_name()} answered HTTP {status}") from None
     if isinstance(exc, OSError):
         raise HubUnreachable(f"the download failed ({_first_line(exc)})") from None
-    raise FactsUnavailable(f"{at}: huggingface_hub failed: {type(exc).__name__}: {_first_line(exc)}") from None
+    raise FactsUnavailable(f"{at}: huggingface_hub failed: {type(exc).__name__}: "
+                           f"{_first_line(exc)}") from None
 
 
 def _token_set() -> bool:

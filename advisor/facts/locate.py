@@ -25,13 +25,13 @@ def load_model(model: str, *, revision: str | None = None, offline: bool = False
         found = load_from_catalog(model, revision=revision, why=str(exc))
         if found is not None:
             return found
-        fix = ("go online once so the cache holds it, or pass the path of a local config.json or model folder")
+        fix = "go online once so the cache holds it, or pass the path of a local config.json or model folder"
         if revision not in (None, "main") and catalog().lookup(model) is not None:
-            raise FactsUnavailable(f"{exc}; the bundled catalog holds only the main branch of {model}: {fix}") \
-                from None
+            raise FactsUnavailable(f"{exc}; the bundled catalog holds only the main branch of {model}: "
+                                   f"{fix}") from None
         raise FactsUnavailable(f"{exc}; {model} is not in the bundled catalog either: {fix}") from None
     except HubAccessDenied as exc:
         if catalog().lookup(model) is not None:
-            raise HubAccessDenied(f"{exc}; or pass --offline to use the bundled catalog's copy of its config") \
-                from None
+            raise HubAccessDenied(f"{exc}; or pass --offline to use the bundled catalog's copy of its "
+                                  "config") from None
         raise

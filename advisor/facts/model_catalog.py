@@ -18,7 +18,7 @@ CATALOG_FILE = "catalog/models.json"
 
 
 def bundled_path(name: str) -> Path:
-    """A data file shipped under `rules/`: inside the installed package, or at the root of a source checkout."""
+    """A data file shipped under `rules/`: in the installed package, or at the root of a source checkout."""
     package = Path(__file__).resolve().parent.parent
     for base in (package / "rules", package.parent / "rules"):
         if (base / name).exists():

@@ -64,8 +64,8 @@ def _safe_module(module: str) -> bool:
 
 def _safe_repo(repo: str) -> bool:
     parts = repo.split("/")
-    return 1 <= len(parts) <= 2 and all(p and p not in (".", "..") and all(c.isalnum() or c in "-_." for c in p)
-                                        for p in parts)
+    return 1 <= len(parts) <= 2 and all(
+        p and p not in (".", "..") and all(c.isalnum() or c in "-_." for c in p) for p in parts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +86,7 @@ class RemoteCode:
     transformers_names: dict[str, str]
     """Names imported from `transformers` or a submodule of it."""
     flash_attn_2_only_classes: tuple[str, ...]
-    """Classes that set `_supports_flash_attn_2` but not `_supports_flash_attn` (ignored by transformers 5.10+)."""
+    """Classes setting `_supports_flash_attn_2` but not `_supports_flash_attn` (ignored by 5.10+)."""
     wraps_all_flash_imports_in_one_try: bool
     """One try/except imports several flash-attn parts and sets them all to None when any one fails."""
     parse_errors: tuple[str, ...]
@@ -206,7 +206,8 @@ class _Visitor(ast.NodeVisitor):
         func = node.func
         first = node.args[1] if len(node.args) > 1 else None
         if isinstance(func, ast.Name) and func.id in ("getattr", "hasattr") and node.args \
-                and _is_config(node.args[0]) and isinstance(first, ast.Constant) and isinstance(first.value, str):
+                and _is_config(node.args[0]) and isinstance(first, ast.Constant) \
+                and isinstance(first.value, str):
             self.config_keys.add(first.value)
         if isinstance(func, ast.Attribute) and func.attr in ("get", "pop") and node.args:
             key = _config_path(func.value)
@@ -264,9 +265,9 @@ def _one_try_sets_flash_to_none(tree: ast.Module) -> bool:
             continue
         for handler in stmt.handlers:
             nulled: set[str] = set()
-            for node in ast.walk(handler):
-                if isinstance(node, ast.Assign) and _all_none(node.value):
-                    for t in node.targets:
+            for sub in ast.walk(handler):
+                if isinstance(sub, ast.Assign) and _all_none(sub.value):
+                    for t in sub.targets:
                         elts = t.elts if isinstance(t, ast.Tuple | ast.List) else [t]
                         nulled.update(e.id for e in elts if isinstance(e, ast.Name))
             if imported <= nulled:
@@ -314,10 +315,12 @@ def removed_helpers(rc: RemoteCode, target: Version) -> dict[str, str]:
 
 DISTRIBUTIONS: dict[str, str] = {
     "flash_attn": "flash-attn", "flash_attn_2_cuda": "flash-attn", "flash_attn_interface": "flash-attn-3",
-    "fused_dense_lib": "fused-dense-lib", "rotary_emb": "rotary-emb", "dropout_layer_norm": "dropout-layer-norm",
+    "fused_dense_lib": "fused-dense-lib", "rotary_emb": "rotary-emb",
+    "dropout_layer_norm": "dropout-layer-norm",
     "xentropy_cuda_lib": "xentropy-cuda-lib", "einops": "einops", "transformers_stream_generator":
     "transformers-stream-generator", "tiktoken": "tiktoken", "sentencepiece": "sentencepiece",
-    "xformers": "xformers", "triton": "triton", "triton_pre_mlir": "triton-pre-mlir", "mamba_ssm": "mamba-ssm",
+    "xformers": "xformers", "triton": "triton", "triton_pre_mlir": "triton-pre-mlir",
+    "mamba_ssm": "mamba-ssm",
     "causal_conv1d": "causal-conv1d", "timm": "timm", "torchvision": "torchvision", "PIL": "pillow",
     "cv2": "opencv-python", "sklearn": "scikit-learn", "yaml": "pyyaml", "accelerate": "accelerate",
     "deepspeed": "deepspeed", "bitsandbytes": "bitsandbytes", "peft": "peft", "safetensors": "safetensors",

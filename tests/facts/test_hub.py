@@ -209,8 +209,10 @@ def test_gated_model_in_catalog_points_at_offline(server: HubServer, cache: Path
 # --- input validation --------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("revision", ["../../etc/passwd", "refs/../main", "/main", "main/", "a//b", "ma in",
-                                      "main\n", "tab\there", "x" * 300, "", "a..b", "HEAD@{1}", "a:b", "ref.lock"])
-def test_bad_revision_is_input_error_without_any_request(server: HubServer, cache: Path, revision: str) -> None:
+                                      "main\n", "tab\there", "x" * 300, "", "a..b", "HEAD@{1}", "a:b",
+                                      "ref.lock"])
+def test_bad_revision_is_input_error_without_any_request(server: HubServer, cache: Path,
+                                                         revision: str) -> None:
     with pytest.raises(InputError) as info:
         load_model("microsoft/phi-2", revision=revision)
     one_line(info.value)
@@ -222,7 +224,8 @@ def test_good_revisions_pass(revision: str) -> None:
     assert validate_revision(revision) == revision
 
 
-@pytest.mark.parametrize("repo", ["a/b/c", "org/-bad", "org/na me", "org--x/y", "org/x..y", "org/x.git", "-x"])
+@pytest.mark.parametrize("repo", ["a/b/c", "org/-bad", "org/na me", "org--x/y", "org/x..y", "org/x.git",
+                                  "-x"])
 def test_bad_repo_id_is_input_error(repo: str) -> None:
     with pytest.raises(InputError):
         validate_repo_id(repo)
@@ -230,14 +233,15 @@ def test_bad_repo_id_is_input_error(repo: str) -> None:
         load_from_hub(repo)
 
 
-# --- the environment as users set it: a fresh process --------------------------------------------------------
+# --- the environment as users set it: a fresh process ----------------------------------------------------
 
 PROBE = ("import json, sys\n"
          "from advisor.facts.locate import load_model\n"
          "from advisor.errors import AdvisorError\n"
          "try:\n"
          "    m = load_model(sys.argv[1])\n"
-         "    print(json.dumps({'source': m.source, 'commit': m.commit, 'hub': 'huggingface_hub' in sys.modules}))\n"
+         "    hub = 'huggingface_hub' in sys.modules\n"
+         "    print(json.dumps({'source': m.source, 'commit': m.commit, 'hub': hub}))\n"
          "except AdvisorError as e:\n"
          "    print(json.dumps({'error': str(e), 'exit': e.exit_code}))\n")
 
