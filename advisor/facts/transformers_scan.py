@@ -22,10 +22,12 @@ FLAG_NAMES = (
 COMPATIBLE = "_compatible_flash_implementations"
 
 # Auto classes in the order used to pick a loader for a model type (then the rest, in file order).
+# Encoder-decoder loaders come before causal LM: for bart, whisper and their kin the causal-LM entry
+# is only the decoder, while the checkpoint is the whole model.
 PREFERRED_AUTO = (
-    "AutoModelForCausalLM",
     "AutoModelForSeq2SeqLM",
     "AutoModelForSpeechSeq2Seq",
+    "AutoModelForCausalLM",
     "AutoModelForImageTextToText",
     "AutoModelForVision2Seq",
     "AutoModelForMultimodalLM",

@@ -8,10 +8,11 @@ the nearest tabulated release at or below the target.
 from __future__ import annotations
 
 import hashlib
-import importlib.metadata
 import importlib.util
 import json
 import os
+import re
+import sys
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -66,13 +67,43 @@ class InstalledTransformers:
 def installed_transformers() -> InstalledTransformers | None:
     """Locate the installed transformers from its metadata and import spec, without importing it."""
     try:
-        version = Version(importlib.metadata.version("transformers"))
         spec = importlib.util.find_spec("transformers")
-    except (importlib.metadata.PackageNotFoundError, InvalidVersion, ImportError, ValueError):
+    except (ImportError, ValueError):
         return None
     if spec is None or spec.origin is None:
         return None
-    return InstalledTransformers(version, Path(spec.origin).resolve().parent.parent)
+    root = Path(spec.origin).resolve().parent.parent
+    raw = _dist_version(root)
+    try:
+        return InstalledTransformers(Version(raw), root) if raw else None
+    except InvalidVersion:
+        return None
+
+
+_DIST_INFO = re.compile(r"^transformers-([^-]+?)\.dist-info$", re.I)
+
+
+def _dist_version(root: Path) -> str | None:
+    """The version in a `transformers-X.dist-info` folder: beside the package first, then on sys.path.
+
+    Reading folder names avoids `importlib.metadata`, whose import alone costs tens of milliseconds;
+    it is still the fallback (an editable install keeps its metadata elsewhere).
+    """
+    for entry in [str(root), *sys.path]:
+        try:
+            names = os.listdir(entry or ".")
+        except OSError:
+            continue
+        for name in names:
+            m = _DIST_INFO.match(name)
+            if m:
+                return m.group(1)
+    import importlib.metadata
+
+    try:
+        return importlib.metadata.version("transformers")
+    except importlib.metadata.PackageNotFoundError:
+        return None
 
 
 def arch_support(
