@@ -269,3 +269,14 @@ def test_fresh_process_honours_env_set_before_import(server: HubServer, tmp_path
 def test_local_config_never_imports_huggingface_hub(tmp_path: Path) -> None:
     result = run_probe(str(ROOT / "fixtures/configs/google__gemma-2-9b-it.json"), {"HF_HOME": str(tmp_path)})
     assert result == {"source": "local", "commit": None, "hub": False}
+
+
+def test_hub_remote_code_feeds_the_ast_reader(server: HubServer, cache: Path) -> None:
+    from advisor.facts.remote_code import analyze_remote_code, required_distributions
+
+    ms = load_model("org/hardflash")
+    rc = analyze_remote_code(ms.files)
+    assert rc.hard_imports["flash_attn"] == "modeling_hardflash.py:7"
+    assert required_distributions(rc)["flash-attn"] == "modeling_hardflash.py:7"
+    offline = load_model("org/hardflash", offline=True)
+    assert offline.source == "cache" and offline.files == ms.files
