@@ -1,0 +1,254 @@
+"""Command line: parse arguments, call the API, emit. Exit codes: 0 ok, 1 findings, 2 bad input, 3 facts missing."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+from advisor.errors import AdvisorError, InputError
+
+EXIT_OK, EXIT_FINDINGS, EXIT_INPUT, EXIT_FACTS, EXIT_INTERNAL = 0, 1, 2, 3, 70
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports usage errors in one line with exit code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        raise InputError(f"{self.prog}: {message}")
+
+
+def _add_fact_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("facts (default: this machine)")
+    g.add_argument("--revision", help="branch, tag, commit or refs/pr/N")
+    g.add_argument("--gpu", help="catalog GPU such as T4, A100-80GB, H100x8, or none")
+    g.add_argument("--hardware", type=Path, metavar="FILE", help="hardware profile (JSON or TOML)")
+    g.add_argument("--software", type=Path, metavar="FILE", help="software profile replacing detection")
+    g.add_argument("--with", dest="with_", action="append", default=[], metavar="NAME==VERSION",
+                   help="overlay a package version (NAME==none: not installed); repeatable")
+    g.add_argument("--dtype", default="auto", help="auto, bfloat16, float16 or float32")
+    g.add_argument("--task", default="inference", help="inference or training")
+    g.add_argument("--context", type=int, help="context length in tokens")
+    g.add_argument("--batch", type=int, default=1, help="batch size")
+    g.add_argument("--offline", action="store_true", help="use only the cache and the bundled catalog")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="advisor", description="Safe from_pretrained flags for a model on given hardware.")
+    parser.add_argument("--version", action="store_true", help="print the version")
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+
+    rec = sub.add_parser("recommend", help="recommend flags for a model")
+    rec.add_argument("model", help="Hub repo id, model folder, or config.json path")
+    _add_fact_options(rec)
+    rec.add_argument("--format", default="text", choices=["text", "json", "python"])
+
+    chk = sub.add_parser("check", help="check proposed flags (exit 1 on findings)")
+    chk.add_argument("model", nargs="?", help="Hub repo id, model folder, or config.json path")
+    _add_fact_options(chk)
+    chk.add_argument("--flags", help="JSON object, or @FILE")
+    chk.add_argument("--policy", type=Path, help="policy file (advisor.toml or pyproject.toml)")
+    chk.add_argument("--fail-on", default="error", choices=["error", "warning", "info"])
+    chk.add_argument("--exit-zero", action="store_true", help="always exit 0 (report only)")
+    chk.add_argument("--format", default="text",
+                     choices=["text", "json", "sarif", "github", "junit", "markdown"])
+
+    facts = sub.add_parser("facts", help="print the facts advisor reads")
+    facts.add_argument("model", nargs="?", help="optionally, a model to include")
+    _add_fact_options(facts)
+    facts.add_argument("--format", default="json", choices=["json", "text"])
+
+    rules = sub.add_parser("rules", help="list the rules, or show one rule's documentation")
+    rules.add_argument("id", nargs="?")
+    rules.add_argument("--format", default="text", choices=["text", "json"])
+
+    sub.add_parser("gpus", help="list the GPU catalog")
+
+    tui = sub.add_parser("tui", help="open the interactive app")
+    tui.add_argument("model", nargs="?")
+    _add_fact_options(tui)
+    return parser
+
+
+def _target(args: argparse.Namespace) -> Any:
+    from advisor.api import Target
+
+    return Target(gpu=args.gpu, hardware_file=args.hardware, software_file=args.software,
+                  with_packages=tuple(args.with_))
+
+
+def _request(args: argparse.Namespace) -> Any:
+    from advisor.facts.bundle import Request
+
+    return Request(dtype=args.dtype, task=args.task, context=args.context, batch=args.batch, offline=args.offline)
+
+
+def cmd_recommend(args: argparse.Namespace) -> int:
+    from advisor.api import gather, recommend
+
+    rec = recommend(gather(args.model, revision=args.revision, target=_target(args), request=_request(args)))
+    if args.format == "json":
+        from advisor.emit.json_out import recommendation_json
+
+        sys.stdout.write(recommendation_json(rec))
+    elif args.format == "python":
+        sys.stdout.write(rec.python)
+    else:
+        from advisor.emit.text import recommendation_text
+
+        sys.stdout.write(recommendation_text(rec))
+    return EXIT_OK
+
+
+def read_flags(raw: str | None) -> dict[str, Any]:
+    """--flags as a JSON object, inline or @FILE."""
+    if raw is None:
+        raise InputError("check needs --flags JSON (or --policy FILE)")
+    text = raw
+    if raw.startswith("@"):
+        try:
+            text = Path(raw[1:]).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise InputError(f"--flags {raw}: cannot read it ({exc.strerror})") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"--flags: not valid JSON: {exc.msg} at column {exc.colno}") from None
+    if not isinstance(data, dict):
+        raise InputError("--flags must be a JSON object of from_pretrained keyword arguments")
+    return data
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    try:
+        from advisor.ci.run import run_check
+    except ImportError:
+        run_check = None
+    if run_check is not None:
+        return int(run_check(args))
+    from advisor.api import check, gather
+
+    if args.model is None:
+        raise InputError("check needs a MODEL (or --policy FILE)")
+    result = check(gather(args.model, revision=args.revision, target=_target(args), request=_request(args)),
+                   read_flags(args.flags), target_name=_target(args).label)
+    from advisor.emit.json_out import dumps
+
+    sys.stdout.write(dumps({"schema_version": 1, "findings": [f.to_json() for f in result.findings]}))
+    rank = {"info": 0, "warning": 1, "error": 2}[args.fail_on]
+    if args.exit_zero:
+        return EXIT_OK
+    if result.worst() >= rank:
+        return EXIT_FINDINGS
+    return EXIT_FACTS if result.unknown else EXIT_OK
+
+
+def cmd_facts(args: argparse.Namespace) -> int:
+    from advisor.api import gather, hardware_facts, software_facts
+    from advisor.emit.json_out import dumps
+
+    target = _target(args)
+    if args.model:
+        data = gather(args.model, revision=args.revision, target=target, request=_request(args)).to_json()
+    else:
+        data = {"hardware": hardware_facts(target).to_json(), "software": software_facts(target).to_json()}
+    if args.format == "text":
+        from advisor.emit.facts_text import facts_text
+
+        sys.stdout.write(facts_text(data))
+    else:
+        sys.stdout.write(dumps(data))
+    return EXIT_OK
+
+
+def cmd_rules(args: argparse.Namespace) -> int:
+    from advisor.engine.flags import load_flags
+    from advisor.engine.rules import load_rules
+    from advisor.emit.text import flag_doc_text, rule_doc_text, rules_list_text
+
+    rules = load_rules()
+    if args.id is None:
+        if args.format == "json":
+            from advisor.emit.json_out import dumps
+
+            sys.stdout.write(dumps([{"id": r.id, "severity": r.severity, "title": r.title, "file": r.file}
+                                    for r in rules]))
+        else:
+            sys.stdout.write(rules_list_text(rules))
+        return EXIT_OK
+    wanted = args.id.strip().upper()
+    for rule in rules:
+        if rule.id == wanted:
+            sys.stdout.write(rule_doc_text(rule))
+            return EXIT_OK
+    for spec in load_flags():
+        if spec.name == args.id.strip():
+            sys.stdout.write(flag_doc_text(spec))
+            return EXIT_OK
+    import difflib
+
+    near = difflib.get_close_matches(wanted, [r.id for r in rules], n=3, cutoff=0.5)
+    prefix = [r.id for r in rules if r.id.startswith(wanted)][:5]
+    hint = near or prefix
+    raise InputError(f"no rule {args.id!r}" + (f"; did you mean {', '.join(hint)}?" if hint else
+                                               " (`advisor rules` lists them)"))
+
+
+def cmd_gpus(args: argparse.Namespace) -> int:
+    from advisor.facts.gpu_catalog import load_catalog
+
+    for g in load_catalog():
+        sys.stdout.write(f"{g.name:<16} cc {g.cc[0]}.{g.cc[1]:<3} {g.memory_gib:>7.1f} GiB  {g.arch:<10} "
+                         f"bf16 {'yes' if g.bf16 else 'no ':<3}  fp8 {'yes' if g.fp8 else 'no'}\n")
+    return EXIT_OK
+
+
+def cmd_tui(args: argparse.Namespace) -> int:
+    try:
+        from advisor.tui.app import run_app
+    except ImportError as exc:
+        raise InputError(f"the TUI is not available: {exc}") from None
+    return int(run_app(args))
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "recommend": cmd_recommend, "check": cmd_check, "facts": cmd_facts, "rules": cmd_rules,
+    "gpus": cmd_gpus, "tui": cmd_tui,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        if args.version:
+            from advisor import __version__
+
+            sys.stdout.write(f"advisor {__version__}\n")
+            return EXIT_OK
+        if args.command is None:
+            if sys.stdin.isatty() and sys.stdout.isatty():
+                args = parser.parse_args(["tui"])
+            else:
+                parser.print_help(sys.stderr)
+                return EXIT_INPUT
+        return COMMANDS[args.command](args)
+    except AdvisorError as exc:
+        sys.stderr.write(f"advisor: {exc}\n")
+        return exc.exit_code
+    except KeyboardInterrupt:
+        sys.stderr.write("advisor: interrupted\n")
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+    except Exception as exc:  # a bug: one line, not a traceback (ADVISOR_DEBUG=1 shows it)
+        import os
+
+        if os.environ.get("ADVISOR_DEBUG"):
+            raise
+        sys.stderr.write(f"advisor: internal error, please report it: {type(exc).__name__}: {exc}\n")
+        return EXIT_INTERNAL

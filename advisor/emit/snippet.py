@@ -1,0 +1,73 @@
+"""A ready-to-paste Python snippet that loads the model with the recommended flags."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from advisor.engine.flags import load_flags, repr_json
+from advisor.facts.bundle import Facts
+from advisor.recommendation import Recommendation
+
+AUTO_PREFERENCE = ("AutoModelForCausalLM", "AutoModelForSeq2SeqLM", "AutoModelForSpeechSeq2Seq",
+                   "AutoModelForImageTextToText", "AutoModelForVision2Seq", "AutoModelForMaskedLM", "AutoModel")
+
+
+def auto_class(facts: Facts) -> str:
+    """The Auto class that loads this model: from the target transformers, or from the remote code's auto_map."""
+    arch = facts.arch.value
+    native = getattr(arch, "native", False) if facts.arch.known else False
+    if native and getattr(arch, "auto_class", None):
+        return str(arch.auto_class)
+    auto_map = facts.model.auto_map
+    for name in AUTO_PREFERENCE:
+        if name in auto_map:
+            return name
+    name = facts.model.architecture.value or ""
+    if facts.model.encoder_decoder:
+        return "AutoModelForSeq2SeqLM"
+    if name.endswith(("ForCausalLM", "LMHeadModel")):
+        return "AutoModelForCausalLM"
+    if name.endswith("ForMaskedLM"):
+        return "AutoModelForMaskedLM"
+    return "AutoModel"
+
+
+def model_reference(facts: Facts) -> str:
+    """What to pass as the first argument: the repo id, or the local folder holding config.json."""
+    src = facts.model.source
+    if src.source == "local":
+        path = Path(src.id)
+        return str(path.parent if path.suffix == ".json" else path)
+    return src.id
+
+
+def python_snippet(facts: Facts, rec: Recommendation) -> str:
+    specs = {s.name: s for s in load_flags()}
+    cls = auto_class(facts)
+    model_id = repr_json(model_reference(facts))
+    uses_torch = any(d.flag == "dtype" and d.value is not None for d in rec.decisions)
+    lines: list[str] = []
+    if uses_torch:
+        lines.append("import torch")
+    config_attn = facts.model.config_attn_impl.value
+    chosen_attn = rec.flags.get("attn_implementation")
+    explicit_config = bool(config_attn) and chosen_attn is not None and chosen_attn != config_attn
+    imports = ["AutoConfig", cls] if explicit_config else [cls]
+    imports += [name for name in rec.extra_code.get("imports", [])]
+    lines.append(f"from transformers import {', '.join(dict.fromkeys(imports))}")
+    lines.append("")
+    args = [model_id]
+    if explicit_config:
+        cfg_args = [model_id] + [f"{k}={repr_json(v)}" for k, v in rec.flags.items()
+                                 if k in ("revision", "trust_remote_code")]
+        lines.append(f"# config.json sets _attn_implementation={config_attn!r}, which wins over the keyword")
+        lines.append(f"config = AutoConfig.from_pretrained({', '.join(cfg_args)})")
+        args.append("config=config")
+    for d in rec.decisions:
+        if d.value is None:
+            continue
+        code = rec.extra_code.get(d.flag)
+        args.append(f"{d.name}={code if isinstance(code, str) else specs[d.flag].python(d.value)}")
+    body = ",\n".join(f"    {a}" for a in args)
+    lines.append(f"model = {cls}.from_pretrained(\n{body},\n)")
+    return "\n".join(lines) + "\n"

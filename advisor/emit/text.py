@@ -1,0 +1,110 @@
+"""Human-readable tables (rich) for recommendations and rule documentation."""
+
+from __future__ import annotations
+
+from io import StringIO
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from advisor.engine.flags import FlagSpec
+from advisor.engine.rules import Rule, display
+from advisor.recommendation import Recommendation
+
+SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
+
+
+def _console(buf: StringIO, width: int) -> Console:
+    return Console(file=buf, width=width, force_terminal=False, color_system=None, highlight=False)
+
+
+def recommendation_text(rec: Recommendation, width: int = 110) -> str:
+    buf = StringIO()
+    con = _console(buf, width)
+    m = rec.model
+    where = f" @ {m['commit'][:12]}" if m.get("commit") else ""
+    con.print(f"Model: {m['id']}{where}  ({m.get('architecture') or m.get('model_type')}, from {m['source']})")
+    hw = rec.target["hardware"]
+    gpus = hw["gpus"]
+    gpu = f"{len(gpus)} x {gpus[0]['name']['value']}" if gpus else "no GPU"
+    tf = rec.target["transformers"].get("value") or "unknown"
+    con.print(f"Target: {gpu} ({hw['source']}), transformers {tf}")
+    con.print()
+    table = Table(title="Recommended from_pretrained flags", show_lines=False, expand=False)
+    table.add_column("flag", no_wrap=True)
+    table.add_column("value", no_wrap=True)
+    table.add_column("why")
+    for d in rec.decisions:
+        table.add_row(d.name, "(leave out)" if d.value is None else display_value(d.value), d.summary)
+    con.print(table)
+    rejected = [(d, r) for d in rec.decisions for r in d.rejected if r.value is not None]
+    if rejected:
+        con.print()
+        rt = Table(title="Better candidates that were rejected")
+        rt.add_column("flag", no_wrap=True)
+        rt.add_column("value", no_wrap=True)
+        rt.add_column("rule", no_wrap=True)
+        rt.add_column("reason")
+        for d, r in rejected:
+            for i, reason in enumerate(r.reasons):
+                rt.add_row(d.name if i == 0 else "", display_value(r.value) if i == 0 else "", reason.rule,
+                           ("(unknown) " if reason.status == "unknown" else "") + reason.message)
+        con.print(rt)
+    if rec.findings:
+        con.print()
+        ft = Table(title="Findings")
+        ft.add_column("severity", no_wrap=True)
+        ft.add_column("rule", no_wrap=True)
+        ft.add_column("message")
+        ft.add_column("fix")
+        for f in rec.findings:
+            ft.add_row(Text(f.severity, style=SEVERITY_STYLE[f.severity]), f.rule, f.message, f.fix)
+        con.print(ft)
+    if rec.memory:
+        from advisor.emit.memory_text import memory_table
+
+        con.print()
+        con.print(memory_table(rec.memory))
+    con.print()
+    con.print("Python:")
+    con.print(rec.python, markup=False)
+    return buf.getvalue()
+
+
+def display_value(value: Any) -> str:
+    if isinstance(value, str):
+        return f'"{value}"'
+    if isinstance(value, dict):
+        return "{" + ", ".join(f'"{k}": {display_value(v)}' for k, v in value.items()) + "}"
+    return display(value)
+
+
+def rules_list_text(rules: tuple[Rule, ...]) -> str:
+    width = max(len(r.id) for r in rules)
+    return "".join(f"{r.id:<{width}}  {r.severity:<7}  {r.title}\n" for r in rules)
+
+
+def rule_doc_text(rule: Rule) -> str:
+    d = rule.docs
+    parts = [
+        f"{rule.id}: {rule.title}",
+        f"severity: {rule.severity}    file: rules/{rule.file}    flags: {', '.join(rule.flags) or '(any)'}",
+        "",
+        f"When:     {rule.when.text if rule.when else '(always)'}",
+        f"Requires: {rule.require.text}",
+        "",
+        "Explanation", f"  {d.explanation}", "",
+        "In plain words", f"  {d.analogy}", "",
+        "Use case", f"  {d.use_case}", "",
+        "Compatibility", f"  {d.compatibility}", "",
+        "Fix", f"  {rule.fix}", "",
+        "References", *(f"  - {r}" for r in d.references),
+    ]
+    return "\n".join(parts) + "\n"
+
+
+def flag_doc_text(spec: FlagSpec) -> str:
+    return "\n".join([f"{spec.name}: {spec.title}", ""] + [
+        f"{k.replace('_', ' ').capitalize()}\n  {v}\n" for k, v in spec.docs.items()])

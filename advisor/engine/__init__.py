@@ -1,0 +1,1 @@
+"""The rules engine: rule files as data, three-valued requirements, and the flag resolver."""

@@ -1,0 +1,99 @@
+"""Check mode: evaluate every rule against a proposed flag set, as transformers would see it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from advisor.engine.flags import FlagSpec
+from advisor.engine.logic import Tri, Unknown
+from advisor.engine.resolver import Scope, target_version
+from advisor.engine.rules import Rule
+from advisor.errors import InputError
+from advisor.recommendation import Evaluation, Finding
+
+DTYPE_NAMES = {"bfloat16": "bfloat16", "bf16": "bfloat16", "float16": "float16", "fp16": "float16",
+               "half": "float16", "float32": "float32", "fp32": "float32", "float": "float32", "auto": "auto"}
+
+
+def canonical_names(specs: Sequence[FlagSpec]) -> dict[str, str]:
+    """Every keyword a user may pass (any version's name, or an alias) → the canonical flag."""
+    names: dict[str, str] = {}
+    for spec in specs:
+        names[spec.name] = spec.name
+        for _, kw in spec.kwargs:
+            if kw:
+                names[kw] = spec.name
+        for alias in spec.aliases:
+            names[alias] = spec.name
+    return names
+
+
+def normalize_value(flag: str, value: Any) -> Any:
+    if flag == "dtype" and isinstance(value, str):
+        name = DTYPE_NAMES.get(value.removeprefix("torch.").lower())
+        if name is None:
+            raise InputError(f"dtype {value!r}: use bfloat16, float16, float32 or auto")
+        return name
+    return value
+
+
+def effective_flags(ns: Mapping[str, Any], given: Mapping[str, Any]) -> dict[str, Any]:
+    """The flags as transformers will act on them: defaults filled in, config.json overrides applied."""
+    out = dict(given)
+    version = target_version(dict(ns))
+    dtype = out.get("dtype")
+    if dtype is None or dtype == "auto":
+        v5 = version is not None and version.major >= 5
+        if dtype == "auto" or v5:
+            out["dtype"] = ns.get("model.checkpoint_dtype")
+        elif version is not None:
+            out["dtype"] = "float32"
+        else:
+            out["dtype"] = Unknown("flag.dtype", "the default depends on the transformers version, which is unknown")
+    config_attn = ns.get("model.config_attn_impl")
+    attn = out.get("attn_implementation")
+    if isinstance(config_attn, str) and (attn is None or "config" not in given):
+        out["attn_implementation"] = config_attn
+    elif attn is None and ns.get("model.has_attention") is True:
+        sdpa = ns.get("arch.sdpa")
+        out["attn_implementation"] = sdpa if isinstance(sdpa, Unknown) else ("sdpa" if sdpa else "eager")
+    return out
+
+
+def check_flags(ns: Mapping[str, Any], rules: Sequence[Rule], specs: Sequence[FlagSpec],
+                flags: Mapping[str, Any]) -> tuple[list[Finding], list[Evaluation], dict[str, Any]]:
+    """Findings, one evaluation per rule and flag, and the effective flags that were checked."""
+    if not isinstance(flags, Mapping):
+        raise InputError("--flags must be a JSON object of from_pretrained keyword arguments")
+    names = canonical_names(specs)
+    given: dict[str, Any] = {}
+    scope = Scope(ns)
+    for key, value in flags.items():
+        if not isinstance(key, str):
+            raise InputError("--flags keys must be strings")
+        scope[f"kwarg.{key}"] = value
+        canonical = names.get(key, key)
+        given[canonical] = normalize_value(canonical, value)
+    effective = effective_flags(scope, given)
+    for key, value in effective.items():
+        scope[f"flag.{key}"] = value
+    findings: list[Finding] = []
+    evaluations: list[Evaluation] = []
+    for rule in rules:
+        targets: list[str | None] = [f for f in rule.flags if effective.get(f) is not None] if rule.flags else [None]
+        for flag in targets:
+            s = Scope(scope)
+            s["value"] = effective.get(flag) if flag else None
+            truth = rule.evaluate(s)
+            if truth is Tri.FALSE:
+                message = rule.render(rule.message, s)
+                findings.append(Finding(rule.id, rule.severity, message, rule.render(rule.fix, s), flag=flag))
+                evaluations.append(Evaluation(rule.id, rule.severity, "fail", message, flag))
+            elif truth is Tri.UNKNOWN:
+                why = "; ".join(rule.unknown_reasons(s))
+                evaluations.append(Evaluation(rule.id, rule.severity, "unknown", f"{rule.title}: {why}", flag))
+            else:
+                evaluations.append(Evaluation(rule.id, rule.severity, "pass", rule.title, flag))
+    shown = {k: (None if isinstance(v, Unknown) else v) for k, v in effective.items()}
+    return findings, evaluations, shown

@@ -1,0 +1,139 @@
+"""Flag specs (`rules/flags.toml`): candidates in order of preference, and the keyword per version."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from packaging.version import InvalidVersion, Version
+
+from advisor.engine.expr import Expr, ExprError, compile_expr
+from advisor.engine.logic import Unknown
+from advisor.engine.namespace import fact_kind
+from advisor.engine.rules import read_toml, rules_dir
+from advisor.errors import InputError
+
+FLAG_KEYS = {"name", "title", "kwargs", "values", "first", "omit", "omit_first", "relevant", "code", "suggest",
+             "docs", "aliases", "check_only"}
+
+
+@dataclass(frozen=True, slots=True)
+class FlagSpec:
+    """One `from_pretrained` flag the resolver decides."""
+
+    name: str
+    title: str
+    kwargs: tuple[tuple[Version, str | None], ...]
+    """(first version, keyword) newest first; keyword None means the version has no such flag."""
+    values: tuple[Any, ...]
+    first: tuple[str, ...]
+    """Facts whose values are tried before `values` (the user's request, the checkpoint's own)."""
+    omit: bool
+    omit_first: bool
+    """Leaving the flag out is preferred over every value."""
+    check_only: bool
+    """Never recommended; known so that check mode recognises it."""
+    relevant: Expr | None
+    code: str | None
+    """Python for a value, e.g. `torch.{value}`; None means the JSON form."""
+    suggest: frozenset[str]
+    """Values worth an install suggestion when only the environment stands in the way."""
+    aliases: tuple[str, ...]
+    """Other keywords users pass for it (checked, never emitted)."""
+    docs: dict[str, str]
+
+    def kwarg(self, version: Version | None) -> str | None:
+        """The keyword the target transformers version uses for this flag."""
+        if version is None:
+            return self.kwargs[0][1]
+        for since, name in self.kwargs:
+            if version >= since:
+                return name
+        return None
+
+    def candidates(self, ns: Mapping[str, Any]) -> list[Any]:
+        """Values in order of preference, without repeats."""
+        out: list[Any] = [None] if self.omit_first else []
+        for fact in self.first:
+            value = ns.get(fact)
+            if value is None or isinstance(value, Unknown) or value == "auto":
+                continue
+            if self.values and value not in self.values:
+                continue
+            out.append(value)
+        out.extend(self.values)
+        if self.omit:
+            out.append(None)
+        seen: list[Any] = []
+        for v in out:
+            if v not in seen:
+                seen.append(v)
+        return seen
+
+    def python(self, value: Any) -> str:
+        if self.code is not None and isinstance(value, str):
+            return self.code.format(value=value)
+        return repr_json(value)
+
+
+def repr_json(value: Any) -> str:
+    """Python source for a JSON value."""
+    if isinstance(value, bool) or value is None:
+        return repr(value)
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{repr_json(k)}: {repr_json(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(repr_json(v) for v in value) + "]"
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return repr(value)
+
+
+@cache
+def load_flags(directory: Path | None = None) -> tuple[FlagSpec, ...]:
+    """The flag specs in decision order (dtype before attention before the rest)."""
+    path = (directory or rules_dir()) / "flags.toml"
+    data = read_toml(path)
+    entries = data.get("flag")
+    if set(data) - {"flag"} or not isinstance(entries, list):
+        raise InputError(f"{path.name}: expected only [[flag]] tables")
+    return tuple(_parse(e, path.name, i) for i, e in enumerate(entries))
+
+
+def _parse(entry: Any, file: str, index: int) -> FlagSpec:
+    name = entry.get("name") if isinstance(entry, dict) else None
+    where = f"{file}: flag {name or f'#{index + 1}'}"
+    if not isinstance(entry, dict) or not isinstance(name, str):
+        raise InputError(f"{where}: needs a `name`")
+    extra = set(entry) - FLAG_KEYS
+    if extra:
+        raise InputError(f"{where}: unknown keys {sorted(extra)}")
+    kwargs: list[tuple[Version, str | None]] = []
+    for item in entry.get("kwargs", [{"since": "0", "name": name}]):
+        try:
+            kwargs.append((Version(str(item["since"])), item.get("name") or None))
+        except (KeyError, TypeError, InvalidVersion):
+            raise InputError(f"{where}: each of `kwargs` needs `since` (a version) and `name`") from None
+    kwargs.sort(key=lambda kv: kv[0], reverse=True)
+    for fact in entry.get("first", []):
+        if fact_kind(fact) is None:
+            raise InputError(f"{where}: `first` names unknown fact {fact!r}")
+    try:
+        relevant = compile_expr(entry["relevant"], fact_kind) if entry.get("relevant") else None
+    except ExprError as exc:
+        raise InputError(f"{where}: relevant: {exc}") from None
+    docs = entry.get("docs", {})
+    for key in ("explanation", "analogy", "use_case", "compatibility"):
+        if not isinstance(docs.get(key), str):
+            raise InputError(f"{where}: docs.{key} is missing")
+    return FlagSpec(
+        name=name, title=str(entry.get("title", name)), kwargs=tuple(kwargs),
+        values=tuple(entry.get("values", [])), first=tuple(entry.get("first", [])),
+        omit=bool(entry.get("omit", False)), omit_first=bool(entry.get("omit_first", False)),
+        check_only=bool(entry.get("check_only", False)), relevant=relevant, code=entry.get("code"),
+        suggest=frozenset(entry.get("suggest", [])), aliases=tuple(entry.get("aliases", [])),
+        docs={k: " ".join(str(v).split()) for k, v in docs.items()},
+    )

@@ -1,0 +1,242 @@
+"""The names rules read, their kinds, and the namespace built from a Facts bundle."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from packaging.version import InvalidVersion, Version
+
+from advisor.engine.logic import Unknown
+from advisor.facts.bundle import Facts
+from advisor.facts.fact import Fact
+from advisor.facts.software import EXTENSION_MODULES, RELEVANT_DISTS
+
+FACT_KINDS: dict[str, tuple[str, str]] = {
+    "gpu.present": ("bool", "the target has at least one GPU"),
+    "gpu.count": ("number", "number of GPUs visible to CUDA"),
+    "gpu.name": ("str", "name of the first GPU"),
+    "gpu.cc": ("version", "lowest compute capability among the visible GPUs, e.g. 8.0"),
+    "gpu.memory_gib": ("number", "smallest total memory among the visible GPUs, GiB"),
+    "gpu.bf16": ("bool", "every GPU computes bfloat16 natively (compute capability 8.0+)"),
+    "gpu.fp8": ("bool", "every GPU has fp8 tensor cores (compute capability 8.9+)"),
+    "gpu.arch": ("str", "architecture family of the first GPU"),
+    "gpu.mig": ("bool", "a GPU is split into MIG instances"),
+    "gpu.busy": ("bool", "another process already holds memory on a GPU"),
+    "driver.cuda": ("version", "newest CUDA version the driver supports"),
+    "cpu.bf16": ("bool", "the CPU computes bfloat16 natively (AVX512-BF16 or AMX)"),
+    "cpu.cores": ("number", "CPU cores available"),
+    "cpu.memory_gib": ("number", "host memory, GiB"),
+    "torch.cuda": ("version", "CUDA version torch was built with; None for CPU or ROCm builds"),
+    "torch.hip": ("version", "ROCm version torch was built with"),
+    "torch.runs_on_gpu": ("bool", "the torch wheel holds kernels for the GPU's architecture"),
+    "transformers.version": ("version", "the target transformers version"),
+    "model.model_type": ("str", "config.json model_type"),
+    "model.architecture": ("str", "config.json architectures[0]"),
+    "model.head_dim": ("number", "attention head dimension"),
+    "model.num_heads": ("number", "query heads"),
+    "model.num_kv_heads": ("number", "key/value heads"),
+    "model.sliding_window": ("number", "attention window; None when no layer uses one"),
+    "model.softcap": ("number", "attention logit softcapping; None when absent"),
+    "model.rope_type": ("str", "rotary scaling type"),
+    "model.alibi": ("bool", "ALiBi position biases"),
+    "model.mla": ("bool", "multi-head latent attention"),
+    "model.moe": ("bool", "mixture of experts"),
+    "model.encoder_decoder": ("bool", "encoder-decoder model"),
+    "model.has_attention": ("bool", "the model has attention layers (SSMs may not)"),
+    "model.attention_dropout": ("number", "attention dropout probability"),
+    "model.checkpoint_dtype": ("str", "dtype the checkpoint was saved in"),
+    "model.quant_method": ("str", "quantization method of a pre-quantized checkpoint; None if not"),
+    "model.config_attn_impl": ("str", "attention implementation written in config.json"),
+    "model.remote_code": ("bool", "config.json has auto_map (remote code)"),
+    "model.legacy_keys": ("set", "legacy remote-code flash switches in the config or read by its code"),
+    "model.source": ("str", "local, hub, cache or catalog"),
+    "model.commit": ("str", "commit the revision resolved to"),
+    "model.revision": ("str", "revision as requested"),
+    "model.revision_kind": ("str", "commit, branch, tag or pr"),
+    "model.native_equivalent": ("str", "native model_type that replaced this remote-code model_type"),
+    "arch.native": ("bool", "model_type is native in the target transformers"),
+    "arch.native_equivalent": ("bool", "the native equivalent model_type exists in the target transformers"),
+    "arch.sdpa": ("bool", "the model class supports sdpa in the target transformers"),
+    "arch.flash2": ("bool", "the model class supports flash_attention_2 in the target transformers"),
+    "arch.flash3": ("bool", "the model class supports flash_attention_3 in the target transformers"),
+    "arch.flex": ("bool", "the model class supports flex_attention in the target transformers"),
+    "arch.compatible_flash": ("set", "flash implementations the class lists as compatible"),
+    "remote.hard_imports": ("set", "modules the remote code imports at module level"),
+    "remote.optional_imports": ("set", "modules the remote code imports inside try/except or functions"),
+    "remote.names": ("set", "dotted names the remote code imports"),
+    "remote.removed_helpers": ("set", "transformers helpers the remote code imports that the target removed"),
+    "remote.missing_dists": ("set", "distributions the remote code needs that are not installed"),
+    "remote.fa2_only": ("bool", "remote classes set only the legacy _supports_flash_attn_2"),
+    "request.dtype": ("str", "dtype asked for"),
+    "request.task": ("str", "inference or training"),
+    "request.offline": ("bool", "no network at load time"),
+    "request.context": ("number", "context length asked for"),
+    "request.batch": ("number", "batch size asked for"),
+    "value": ("any", "the candidate value of the flag being decided"),
+}
+PREFIX_KINDS: dict[str, tuple[str, str]] = {
+    "pkg.": ("version", "installed version of a distribution; None when not installed"),
+    "imports.": ("bool", "the distribution's modules import without error"),
+    "module.": ("bool", "the compiled extension module is importable"),
+    "flag.": ("any", "the value of a from_pretrained flag (canonical name)"),
+    "kwarg.": ("any", "a keyword exactly as passed (e.g. kwarg.torch_dtype)"),
+    "memory.": ("any", "memory plan figures"),
+    "import_error.": ("str", "first line of the error when the distribution failed to import"),
+}
+
+
+def fact_kind(name: str) -> str | None:
+    """The kind of a fact name, or None when rules may not use it."""
+    if name in FACT_KINDS:
+        return FACT_KINDS[name][0]
+    for prefix, (kind, _) in PREFIX_KINDS.items():
+        if name.startswith(prefix) and len(name) > len(prefix):
+            rest = name[len(prefix):]
+            if prefix in ("pkg.", "imports.", "import_error.") and rest.replace("_", "-") not in RELEVANT_DISTS:
+                return None
+            if prefix == "module." and rest not in EXTENSION_MODULES:
+                return None
+            return kind
+    return None
+
+
+def _v(fact: Fact[Any], name: str) -> Any:
+    if not fact.known:
+        return Unknown(name, fact.reason or "unknown")
+    return fact.value
+
+
+def _version(value: object) -> Version | None:
+    if value is None or isinstance(value, Version):
+        return value
+    try:
+        return Version(str(value))
+    except InvalidVersion:
+        return None
+
+
+def build_namespace(facts: Facts) -> dict[str, Any]:
+    """Flatten a Facts bundle into the names rules read (values, None, or Unknown)."""
+    ns: dict[str, Any] = {}
+    _hardware(ns, facts)
+    _software(ns, facts)
+    _model(ns, facts)
+    req = facts.request
+    ns.update({"request.dtype": req.dtype, "request.task": req.task, "request.offline": req.offline,
+               "request.context": req.context, "request.batch": req.batch})
+    for name, fact in facts.extra.items():
+        ns[name] = _v(fact, name)
+    return ns
+
+
+def _hardware(ns: dict[str, Any], facts: Facts) -> None:
+    hw = facts.hardware
+    ns["gpu.count"] = _v(hw.gpu_count, "gpu.count")
+    ns["gpu.present"] = ns["gpu.count"] if isinstance(ns["gpu.count"], Unknown) else bool(ns["gpu.count"])
+    gpus = hw.gpus
+    if not gpus:
+        reason = "there is no GPU" if hw.gpu_count.known else (hw.gpu_count.reason or "unknown")
+        for key in ("name", "cc", "memory_gib", "bf16", "fp8", "arch", "mig", "busy"):
+            ns[f"gpu.{key}"] = None if hw.gpu_count.known else Unknown(f"gpu.{key}", reason)
+    else:
+        ns["gpu.name"] = _v(gpus[0].name, "gpu.name")
+        ccs = [_v(g.compute_capability, "gpu.cc") for g in gpus]
+        ns["gpu.cc"] = next((c for c in ccs if isinstance(c, Unknown)), None) or min(
+            Version(f"{c[0]}.{c[1]}") for c in ccs)
+        mems = [_v(g.memory_total_bytes, "gpu.memory_gib") for g in gpus]
+        ns["gpu.memory_gib"] = next((m for m in mems if isinstance(m, Unknown)), None) or min(
+            m / 2**30 for m in mems)
+        for key in ("bf16", "fp8", "mig", "busy"):
+            vals = [_v(getattr(g, key), f"gpu.{key}") for g in gpus]
+            unknown = next((v for v in vals if isinstance(v, Unknown)), None)
+            if key in ("bf16", "fp8"):
+                ns[f"gpu.{key}"] = unknown or all(vals)
+            else:
+                ns[f"gpu.{key}"] = True if any(v is True for v in vals) else (unknown or False)
+        ns["gpu.arch"] = _v(gpus[0].arch, "gpu.arch")
+    ns["driver.cuda"] = _version(_v(hw.cuda_driver_version, "driver.cuda")) if hw.cuda_driver_version.known \
+        else Unknown("driver.cuda", hw.cuda_driver_version.reason or "unknown")
+    ns["cpu.bf16"] = _v(hw.cpu.bf16, "cpu.bf16")
+    ns["cpu.cores"] = _v(hw.cpu.cores, "cpu.cores")
+    mem = _v(hw.cpu.memory_total_bytes, "cpu.memory_gib")
+    ns["cpu.memory_gib"] = mem if isinstance(mem, Unknown) or mem is None else mem / 2**30
+
+
+def _software(ns: dict[str, Any], facts: Facts) -> None:
+    sw = facts.software
+    for dist in RELEVANT_DISTS:
+        pkg = sw.package(dist)
+        key = dist.replace("-", "_")
+        ns[f"pkg.{key}"] = _v(pkg.version, f"pkg.{key}")
+        if pkg.version.known and pkg.version.value is None:
+            ns[f"imports.{key}"] = False
+        else:
+            ns[f"imports.{key}"] = _v(pkg.imports, f"imports.{key}")
+        ns[f"import_error.{key}"] = pkg.import_error
+    ns["pkg.transformers"] = _v(facts.transformers, "pkg.transformers")
+    ns["transformers.version"] = ns["pkg.transformers"]
+    for mod in EXTENSION_MODULES:
+        fact = sw.modules.get(mod)
+        ns[f"module.{mod}"] = _v(fact, f"module.{mod}") if fact is not None else Unknown(
+            f"module.{mod}", "not looked for")
+    for key, fact in (("torch.cuda", sw.torch.cuda), ("torch.hip", sw.torch.hip)):
+        ns[key] = _version(fact.value) if fact.known else Unknown(key, fact.reason or "unknown")
+    ns.setdefault("torch.runs_on_gpu", Unknown("torch.runs_on_gpu", "not computed"))
+
+
+def _model(ns: dict[str, Any], facts: Facts) -> None:
+    m = facts.model
+    for key in ("model_type", "architecture", "head_dim", "num_heads", "num_kv_heads", "sliding_window",
+                "softcap", "rope_type", "alibi", "mla", "moe", "has_attention", "attention_dropout",
+                "checkpoint_dtype", "quant_method", "config_attn_impl"):
+        ns[f"model.{key}"] = _v(getattr(m, key), f"model.{key}")
+    ns["model.encoder_decoder"] = m.encoder_decoder
+    ns["model.remote_code"] = m.remote_code
+    src = m.source
+    ns["model.source"] = src.source
+    ns["model.commit"] = src.commit
+    ns["model.revision"] = src.revision
+    ns["model.revision_kind"] = revision_kind(src.revision, src.commit)
+    ns["model.native_equivalent"] = None
+    legacy = set(m.legacy_keys)
+    remote = facts.remote
+    if remote is not None:
+        legacy |= {k for k in getattr(remote, "config_keys", ()) if k in
+                   ("flash_attn", "flash_rotary", "fused_dense", "use_flash_attn", "attn_config.attn_impl")}
+        ns["remote.hard_imports"] = frozenset(getattr(remote, "hard_imports", {}))
+        ns["remote.optional_imports"] = frozenset(getattr(remote, "optional_imports", {}))
+        ns["remote.names"] = frozenset(getattr(remote, "imported_names", {}))
+        ns["remote.fa2_only"] = bool(getattr(remote, "flash_attn_2_only_classes", ()))
+    else:
+        reason = "the model has no remote code" if not m.remote_code else "its remote code was not read"
+        empty: Any = frozenset() if not m.remote_code else Unknown("remote", reason)
+        for key in ("hard_imports", "optional_imports", "names"):
+            ns[f"remote.{key}"] = empty
+        ns["remote.fa2_only"] = False if not m.remote_code else Unknown("remote.fa2_only", reason)
+    ns.setdefault("remote.removed_helpers", ns["remote.hard_imports"] if isinstance(
+        ns["remote.hard_imports"], Unknown) else frozenset())
+    ns.setdefault("remote.missing_dists", ns["remote.removed_helpers"])
+    ns["model.legacy_keys"] = frozenset(legacy)
+    arch = facts.arch
+    if arch.known and arch.value is not None:
+        a = arch.value
+        for key in ("native", "sdpa", "flash2", "flash3", "flex"):
+            ns[f"arch.{key}"] = bool(getattr(a, key))
+        ns["arch.compatible_flash"] = frozenset(getattr(a, "compatible_flash", ()))
+    else:
+        for key in ("native", "sdpa", "flash2", "flash3", "flex", "compatible_flash"):
+            ns[f"arch.{key}"] = Unknown(f"arch.{key}", arch.reason or "unknown")
+    ns.setdefault("arch.native_equivalent", None)
+
+
+def revision_kind(revision: str | None, commit: str | None) -> str | None:
+    """Classify a requested revision: a commit sha, a PR ref, or a branch/tag name."""
+    if revision is None:
+        return None if commit is None else "branch"
+    if len(revision) == 40 and all(c in "0123456789abcdef" for c in revision.lower()):
+        return "commit"
+    if revision.startswith("refs/pr/"):
+        return "pr"
+    if revision.startswith("v") and any(c.isdigit() for c in revision):
+        return "tag"
+    return "branch"

@@ -1,0 +1,199 @@
+"""Rule files: load `rules/*.toml`, validate every rule, and compile its requirement."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from advisor.engine.expr import Expr, ExprError, compile_expr
+from advisor.engine.logic import Tri, Unknown
+from advisor.engine.namespace import fact_kind
+from advisor.errors import InputError
+from advisor.recommendation import Severity
+
+RULE_ID = re.compile(r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$")
+PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_.]*)\}")
+RULE_KEYS = {"id", "title", "severity", "flags", "when", "require", "message", "fix", "rejects", "fixable", "docs"}
+DOC_KEYS = {"explanation", "analogy", "use_case", "compatibility", "references"}
+DATA_FILES = {"flags.toml", "gpus.toml", "native.toml", "transformers_removed.toml"}
+"""TOML files in rules/ that hold data, not rules."""
+REQUIRED_DOCS = ("explanation", "analogy", "use_case", "compatibility", "references")
+
+
+def rules_dir() -> Path:
+    """The rule files: inside the installed package, or beside it in a source checkout."""
+    here = Path(__file__).resolve().parent.parent
+    inside = here / "rules"
+    return inside if inside.is_dir() else here.parent / "rules"
+
+
+@dataclass(frozen=True, slots=True)
+class RuleDocs:
+    """A rule's documentation, in the same five parts for every rule."""
+
+    explanation: str
+    analogy: str
+    use_case: str
+    compatibility: str
+    references: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One requirement over facts: when `when` holds, `require` must hold, else a finding."""
+
+    id: str
+    title: str
+    severity: Severity
+    flags: tuple[str, ...]
+    when: Expr | None
+    require: Expr
+    message: str
+    fix: str
+    rejects: bool
+    """Whether a failure rejects the candidate in recommend mode."""
+    fixable: bool
+    """Whether the failure can be fixed by changing the installed packages."""
+    docs: RuleDocs
+    file: str
+
+    @property
+    def family(self) -> str:
+        return self.id.split("-", 1)[0]
+
+    def applies(self, ns: Mapping[str, Any]) -> Tri:
+        return Tri.TRUE if self.when is None else self.when.truth(ns)
+
+    def evaluate(self, ns: Mapping[str, Any]) -> Tri:
+        """`when → require` in three-valued logic: not applicable counts as pass."""
+        return ~self.applies(ns) | self.require.truth(ns)
+
+    def render(self, template: str, ns: Mapping[str, Any]) -> str:
+        return PLACEHOLDER.sub(lambda m: display(ns.get(m.group(1))), template)
+
+    def unknown_reasons(self, ns: Mapping[str, Any]) -> list[str]:
+        exprs = [e for e in (self.when, self.require) if e is not None]
+        seen: dict[str, str] = {}
+        for e in exprs:
+            for u in e.unknowns(ns):
+                seen.setdefault(u.name, u.reason)
+        return [f"{name} is unknown ({reason})" for name, reason in seen.items()]
+
+
+def display(value: object) -> str:
+    """How a fact value reads inside a message."""
+    if isinstance(value, Unknown):
+        return "unknown"
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:.1f}" if not value.is_integer() else str(int(value))
+    if isinstance(value, dict):
+        import json
+
+        return json.dumps(value)
+    if isinstance(value, frozenset | set | tuple | list):
+        return ", ".join(sorted(str(v) for v in value)) or "none"
+    return str(value)
+
+
+@cache
+def load_rules(directory: Path | None = None) -> tuple[Rule, ...]:
+    """All rules of all rule files, validated; a broken file raises InputError naming file and rule."""
+    directory = directory or rules_dir()
+    rules: list[Rule] = []
+    seen: dict[str, str] = {}
+    files = sorted(p for p in directory.glob("*.toml") if p.name not in DATA_FILES)
+    if not files:
+        raise InputError(f"{directory}: no rule files found")
+    for path in files:
+        for rule in _load_file(path):
+            if rule.id in seen:
+                raise InputError(f"{path.name}: rule {rule.id}: the id is already used in {seen[rule.id]}")
+            seen[rule.id] = path.name
+            rules.append(rule)
+    return tuple(rules)
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"{path}: invalid TOML: {exc}") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read it ({exc.strerror})") from None
+
+
+def _load_file(path: Path) -> Iterable[Rule]:
+    data = read_toml(path)
+    unknown = set(data) - {"rule"}
+    if unknown:
+        raise InputError(f"{path.name}: unknown top-level keys {sorted(unknown)} (rules go in [[rule]] tables)")
+    entries = data.get("rule", [])
+    if not isinstance(entries, list):
+        raise InputError(f"{path.name}: `rule` must be an array of tables ([[rule]])")
+    for i, entry in enumerate(entries):
+        yield _parse_rule(entry, path.name, i)
+
+
+def _parse_rule(entry: Any, file: str, index: int) -> Rule:
+    rid = entry.get("id") if isinstance(entry, dict) else None
+    where = f"{file}: rule {rid or f'#{index + 1}'}"
+
+    def fail(msg: str) -> InputError:
+        return InputError(f"{where}: {msg}")
+
+    if not isinstance(entry, dict):
+        raise fail("must be a table")
+    if not isinstance(rid, str) or not RULE_ID.match(rid):
+        raise fail("`id` must look like FAMILY-NAME (capitals, digits, dashes)")
+    extra = set(entry) - RULE_KEYS
+    if extra:
+        raise fail(f"unknown keys {sorted(extra)}")
+    for key in ("title", "message", "fix", "require"):
+        if not isinstance(entry.get(key), str) or not entry[key].strip():
+            raise fail(f"`{key}` must be a non-empty string")
+    severity = entry.get("severity")
+    if severity not in ("error", "warning", "info"):
+        raise fail("`severity` must be error, warning or info")
+    flags = entry.get("flags", [])
+    if not isinstance(flags, list) or not all(isinstance(f, str) for f in flags):
+        raise fail("`flags` must be a list of flag names")
+    try:
+        when = compile_expr(entry["when"], fact_kind) if entry.get("when") else None
+        require = compile_expr(entry["require"], fact_kind)
+    except ExprError as exc:
+        raise fail(str(exc)) from None
+    for key in ("message", "fix"):
+        for name in PLACEHOLDER.findall(entry[key]):
+            if fact_kind(name) is None:
+                raise fail(f"`{key}` names unknown fact {{{name}}}")
+    docs = entry.get("docs")
+    if not isinstance(docs, dict):
+        raise fail("needs a [rule.docs] table")
+    if set(docs) - DOC_KEYS:
+        raise fail(f"unknown docs keys {sorted(set(docs) - DOC_KEYS)}")
+    for key in REQUIRED_DOCS:
+        if not docs.get(key):
+            raise fail(f"docs.{key} is missing")
+    refs = docs["references"]
+    if not isinstance(refs, list) or not all(isinstance(r, str) for r in refs):
+        raise fail("docs.references must be a list of strings")
+    for key in ("rejects", "fixable"):
+        if key in entry and not isinstance(entry[key], bool):
+            raise fail(f"`{key}` must be true or false")
+    return Rule(
+        id=rid, title=entry["title"].strip(), severity=severity, flags=tuple(flags), when=when,
+        require=require, message=" ".join(entry["message"].split()), fix=" ".join(entry["fix"].split()),
+        rejects=entry.get("rejects", severity == "error"), fixable=entry.get("fixable", False),
+        docs=RuleDocs(*(" ".join(str(docs[k]).split()) for k in REQUIRED_DOCS[:4]), tuple(refs)),
+        file=file,
+    )

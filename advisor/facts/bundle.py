@@ -1,0 +1,70 @@
+"""All the facts one answer is computed from: hardware, software, model and request."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from packaging.version import Version
+
+from advisor.facts.fact import Fact
+from advisor.facts.hardware import Hardware
+from advisor.facts.model import ModelFacts
+from advisor.facts.software import Software
+
+DTYPES = ("auto", "bfloat16", "float16", "float32")
+TASKS = ("inference", "training")
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """What the user wants to do with the model."""
+
+    dtype: str = "auto"
+    task: str = "inference"
+    context: int | None = None
+    batch: int = 1
+    offline: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {"dtype": self.dtype, "task": self.task, "context": self.context, "batch": self.batch,
+                "offline": self.offline}
+
+
+@dataclass(frozen=True, slots=True)
+class Facts:
+    """The inputs of the rules, each with its source."""
+
+    hardware: Hardware
+    software: Software
+    model: ModelFacts
+    request: Request
+    transformers: Fact[Version]
+    """The target transformers version: installed, from a profile, or from `--with`."""
+    arch: Fact[Any]
+    """`ArchSupport` of the target transformers for this model (see transformers_support)."""
+    remote: Any | None = None
+    """`RemoteCode` read from the model's remote code files, when it has any."""
+    memory: Any | None = None
+    """The memory plan, when one was computed."""
+    extra: dict[str, Fact[Any]] = field(default_factory=dict)
+    """Further named facts (rules read them as written, e.g. `torch.runs_on_gpu`)."""
+
+    def to_json(self) -> dict[str, Any]:
+        arch = self.arch.value
+        return {
+            "hardware": self.hardware.to_json(),
+            "software": self.software.to_json(),
+            "model": self.model.summary(),
+            "request": self.request.to_json(),
+            "transformers": self.transformers.to_json(),
+            "architecture_support": (_plain(arch) if arch is not None else None)
+            if self.arch.known else {"unknown": self.arch.reason, "source": self.arch.source},
+            **{k: v.to_json() for k, v in sorted(self.extra.items())},
+        }
+
+
+def _plain(obj: Any) -> Any:
+    from dataclasses import asdict, is_dataclass
+
+    return asdict(obj) if is_dataclass(obj) and not isinstance(obj, type) else str(obj)

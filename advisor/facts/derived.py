@@ -1,0 +1,109 @@
+"""Derived facts: what the target transformers supports for this model, what its remote code needs."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from functools import cache
+from typing import Any
+
+from packaging.version import Version
+
+from advisor.facts.bundle import Facts
+from advisor.facts.fact import Fact
+
+
+def derived_facts(facts: Facts) -> Facts:
+    """Fill the facts that are computed from others: architecture support, remote code, torch vs GPU."""
+    extra: dict[str, Fact[Any]] = dict(facts.extra)
+    arch = _arch_support(facts)
+    remote = _remote_code(facts)
+    extra.update(_native_equivalent(facts))
+    extra.update(_remote_needs(facts, remote))
+    extra.update(_torch_runs(facts))
+    out = replace(facts, arch=arch, remote=remote, extra=extra)
+    return replace(out, memory=_memory(out))
+
+
+def _arch_support(facts: Facts) -> Fact[Any]:
+    target = facts.transformers
+    if target.value is None:
+        return Fact.unknown(target.reason or "the target transformers version is unknown", target.source)
+    try:
+        from advisor.facts.transformers_support import arch_support, installed_transformers
+    except ImportError:
+        return Fact.unknown("architecture support tables are not available", "none")
+    m = facts.model
+    archs = [m.architecture.value] if m.architecture.value else []
+    return arch_support(m.model_type.value, archs, target.value, installed_transformers())
+
+
+def _remote_code(facts: Facts) -> Any | None:
+    files = facts.model.source.files
+    if not facts.model.remote_code or not files:
+        return None
+    from advisor.facts.remote_code import analyze_remote_code
+
+    return analyze_remote_code(files)
+
+
+@cache
+def _native_table() -> dict[str, dict[str, str]]:
+    from advisor.engine.rules import read_toml, rules_dir
+
+    table = read_toml(rules_dir() / "native.toml").get("native", {})
+    return {str(k): {kk: str(vv) for kk, vv in v.items()} for k, v in table.items()}
+
+
+def _native_equivalent(facts: Facts) -> dict[str, Fact[Any]]:
+    entry = _native_table().get(facts.model.model_type.value or "")
+    src = "rules/native.toml"
+    if entry is None:
+        return {"model.native_equivalent": Fact(None, src), "arch.native_equivalent": Fact(None, src)}
+    target = facts.transformers.value
+    present: Fact[Any] = (Fact.of(target >= Version(entry["since"]), f"{src} (native since {entry['since']})")
+                          if target is not None else Fact.unknown("the target transformers version is unknown", src))
+    return {"model.native_equivalent": Fact.of(entry["model_type"], src), "arch.native_equivalent": present}
+
+
+def _remote_needs(facts: Facts, remote: Any | None) -> dict[str, Fact[Any]]:
+    if remote is None:
+        return {}
+    from advisor.facts.remote_code import removed_helpers, required_distributions
+
+    src = "remote code (read as text)"
+    out: dict[str, Fact[Any]] = {}
+    target = facts.transformers.value
+    if target is not None:
+        removed = removed_helpers(remote, target)
+        out["remote.removed_helpers"] = Fact.of(frozenset(f"{n} ({w})" for n, w in removed.items()), src)
+    hard_top = {m.split(".")[0] for m in remote.hard_imports}
+    missing: set[str] = set()
+    unknown: list[str] = []
+    for dist, where in required_distributions(remote).items():
+        module = where.split(" ", 1)[0] if " " in where else ""
+        if module and module.split(".")[0] not in hard_top:
+            continue
+        pkg = facts.software.package(dist)
+        if not pkg.version.known:
+            unknown.append(dist)
+        elif pkg.version.value is None:
+            missing.add(f"{dist} ({where})")
+    out["remote.missing_dists"] = (Fact.unknown(f"whether {', '.join(unknown)} are installed is unknown", src)
+                                   if unknown and not missing else Fact.of(frozenset(missing), src))
+    return out
+
+
+def _torch_runs(facts: Facts) -> dict[str, Fact[Any]]:
+    try:
+        from advisor.facts.torch_build import torch_runs_on
+    except ImportError:
+        return {}
+    return {"torch.runs_on_gpu": torch_runs_on(facts.software, facts.hardware)}
+
+
+def _memory(facts: Facts) -> Any | None:
+    try:
+        from advisor.memory import plan_memory
+    except ImportError:
+        return None
+    return plan_memory(facts)

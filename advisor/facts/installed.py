@@ -1,0 +1,98 @@
+"""This machine's packages, read from installed metadata without importing any of them."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+import sys
+from pathlib import Path
+
+from packaging.version import InvalidVersion, Version
+
+from advisor.facts.fact import Fact
+from advisor.facts.software import (
+    EXTENSION_MODULES,
+    RELEVANT_DISTS,
+    Package,
+    Software,
+    TorchBuild,
+    normalize,
+    unknown_torch_build,
+)
+
+SOURCE = "installed (package metadata)"
+_DIST_INFO = re.compile(r"^(?P<name>[^-]+)-(?P<version>[^-]+?)\.(dist|egg)-info$")
+
+
+def installed_versions(paths: list[str] | None = None) -> dict[str, str]:
+    """Normalised distribution name → version, from `*.dist-info` folder names on sys.path (first wins)."""
+    found: dict[str, str] = {}
+    for entry in paths if paths is not None else sys.path:
+        try:
+            names = os.listdir(entry or ".")
+        except OSError:
+            continue
+        for name in names:
+            m = _DIST_INFO.match(name)
+            if m:
+                found.setdefault(normalize(m.group("name")), m.group("version"))
+    return found
+
+
+def detect_software(probe: bool = True) -> Software:
+    """Installed distributions and extension modules; with `probe`, which of them really import."""
+    versions = installed_versions()
+    packages: dict[str, Package] = {}
+    for dist in RELEVANT_DISTS:
+        raw = versions.get(dist)
+        if raw is None:
+            packages[dist] = Package(dist, Fact(None, SOURCE))
+            continue
+        try:
+            packages[dist] = Package(dist, Fact.of(Version(raw), SOURCE))
+        except InvalidVersion:
+            packages[dist] = Package(dist, Fact.unknown(f"installed version {raw!r} is not a valid version", SOURCE))
+    modules = {m: _module_present(m) for m in EXTENSION_MODULES}
+    torch_build = _torch_build()
+    software = Software(packages=packages, modules=modules, source=SOURCE,
+                        python=Fact.of(".".join(map(str, sys.version_info[:3])), "this interpreter"),
+                        torch=torch_build)
+    return _with_probe(software) if probe else software
+
+
+def _module_present(name: str) -> Fact[bool]:
+    try:
+        return Fact.of(importlib.util.find_spec(name) is not None, "installed (module search path)")
+    except (ImportError, ValueError) as exc:
+        return Fact.unknown(f"looking for {name} failed: {exc}", "installed (module search path)")
+
+
+def _torch_build() -> TorchBuild:
+    try:
+        from advisor.facts.torch_build import read_torch_build
+    except ImportError:
+        return unknown_torch_build("torch build facts are not read by this version", SOURCE)
+    return read_torch_build()[1]
+
+
+def _with_probe(software: Software) -> Software:
+    """Fill `imports` by the import probe, for the installed packages whose import can break."""
+    try:
+        from advisor.facts.probe import apply_probe
+    except ImportError:
+        return software
+    return apply_probe(software)
+
+
+def site_packages_of(dist: str) -> Path | None:
+    """The folder a distribution is installed in (for reading its files as text)."""
+    for entry in sys.path:
+        try:
+            for name in os.listdir(entry or "."):
+                m = _DIST_INFO.match(name)
+                if m and normalize(m.group("name")) == normalize(dist):
+                    return Path(entry)
+        except OSError:
+            continue
+    return None

@@ -1,0 +1,221 @@
+"""Target profiles: `--with NAME==VERSION` overlays, `--software FILE` and `--hardware FILE`."""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from packaging.version import InvalidVersion, Version
+
+from advisor.errors import InputError
+from advisor.facts.fact import Fact
+from advisor.facts.gpu_catalog import CatalogGpu, catalog_gpu, find_gpu, parse_gpu_spec
+from advisor.facts.hardware import Cpu, Gpu, Hardware, unknown_cpu
+from advisor.facts.software import (
+    EXTENSION_MODULES,
+    RELEVANT_DISTS,
+    WHEEL_MODULES,
+    Package,
+    Software,
+    TorchBuild,
+    normalize,
+)
+
+_SPEC = re.compile(r"^\s*(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)\s*==\s*(?P<version>\S+)\s*$")
+ABSENT = ("none", "absent", "missing")
+
+
+def read_profile(path: Path, what: str) -> dict[str, Any]:
+    """A JSON or TOML profile file as a dict; exit 2 with the file and the problem otherwise."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read the {what} profile ({exc.strerror})") from None
+    try:
+        data = tomllib.loads(raw.decode()) if path.suffix == ".toml" else json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise InputError(f"{path}: the {what} profile is not valid {path.suffix[1:] or 'JSON'}: {exc}") from None
+    if not isinstance(data, dict):
+        raise InputError(f"{path}: the {what} profile must be an object")
+    return data
+
+
+def parse_with(spec: str) -> tuple[str, Version | None]:
+    """`flash-attn==2.6.3` → ("flash-attn", Version); `flash-attn==none` → ("flash-attn", None)."""
+    m = _SPEC.match(spec)
+    if not m:
+        raise InputError(f"--with {spec!r}: write NAME==VERSION (or NAME==none for not installed)")
+    name, raw = m.group("name"), m.group("version")
+    if raw.lower() in ABSENT:
+        return name, None
+    try:
+        return name, Version(raw)
+    except InvalidVersion:
+        raise InputError(f"--with {spec!r}: {raw!r} is not a valid version") from None
+
+
+def overlay(software: Software, specs: Iterable[str]) -> Software:
+    """Apply `--with` overlays: a what-if package set on top of the detected or profiled one."""
+    packages = dict(software.packages)
+    modules = dict(software.modules)
+    torch = software.torch
+    for spec in specs:
+        name, version = parse_with(spec)
+        source = f"--with {spec.strip()}"
+        if name in EXTENSION_MODULES:
+            modules[name] = Fact.of(version is not None, source)
+            continue
+        key = normalize(name)
+        if version is None:
+            packages[key] = Package(key, Fact(None, source), Fact.of(False, source))
+        else:
+            packages[key] = Package(key, Fact.of(version, source), Fact.of(True, f"{source} (assumed to import)"))
+        for mod in WHEEL_MODULES.get(key, ()):
+            modules[mod] = Fact.of(version is not None, source)
+        if key == "torch":
+            torch = torch_build_for(version, source)
+    return replace(software, packages=packages, modules=modules, source=software.source + " + --with")
+
+
+def torch_build_for(version: Version | None, source: str) -> TorchBuild:
+    """What a torch version string says of its build: `+cu124` → CUDA 12.4, `+cpu`, `+rocm6.2`."""
+    none: Fact[str] = Fact(None, source)
+    if version is None:
+        return TorchBuild(none, none, Fact.of((), source))
+    local = version.local or ""
+    cu = re.fullmatch(r"cu(\d+)(\d)", local)
+    if cu:
+        return TorchBuild(Fact.of(f"{cu.group(1)}.{cu.group(2)}", source), none, _archs(version, source))
+    if local.startswith("rocm"):
+        return TorchBuild(none, Fact.of(local[4:], source), Fact.of((), source))
+    if local == "cpu":
+        return TorchBuild(none, none, Fact.of((), source))
+    return TorchBuild(Fact.of("12", f"{source} (no +cuXYZ tag: the default PyPI Linux wheel, a CUDA build)"),
+                      none, _archs(version, source))
+
+
+def _archs(version: Version, source: str) -> Fact[tuple[str, ...]]:
+    try:
+        from advisor.facts.torch_build import archs_for_version
+    except ImportError:
+        return Fact.unknown("no table of torch wheel architectures", source)
+    return archs_for_version(version, source)
+
+
+def software_profile(path: Path) -> Software:
+    """A complete package set from a profile file: what it does not list is not installed."""
+    data = read_profile(path, "software")
+    source = f"profile:{path}"
+    extra = set(data) - {"python", "packages", "modules", "torch", "imports", "import_errors", "name"}
+    if extra:
+        raise InputError(f"{path}: unknown keys {sorted(extra)} (expected packages, modules, torch, imports, "
+                         "import_errors, python)")
+    raw_pkgs = data.get("packages", {})
+    if not isinstance(raw_pkgs, dict):
+        raise InputError(f"{path}: `packages` must map names to versions")
+    packages: dict[str, Package] = {d: Package(d, Fact(None, source), Fact.of(False, source)) for d in RELEVANT_DISTS}
+    imports = _mapping(data, "imports", path)
+    errors = _mapping(data, "import_errors", path)
+    modules: dict[str, Fact[bool]] = {m: Fact.of(False, source) for m in EXTENSION_MODULES}
+    for name, raw in raw_pkgs.items():
+        key = normalize(str(name))
+        if raw is None or str(raw).lower() in ABSENT:
+            continue
+        try:
+            version = Version(str(raw))
+        except InvalidVersion:
+            raise InputError(f"{path}: packages.{name} = {raw!r} is not a valid version") from None
+        ok = imports.get(name, imports.get(key, True))
+        err = errors.get(name, errors.get(key))
+        packages[key] = Package(key, Fact.of(version, source), Fact.of(bool(ok) and err is None, source),
+                                str(err) if err else None)
+        for mod in WHEEL_MODULES.get(key, ()):
+            modules[mod] = Fact.of(bool(ok) and err is None, source)
+    for name, present in _mapping(data, "modules", path).items():
+        if name not in EXTENSION_MODULES:
+            raise InputError(f"{path}: modules.{name}: not one of {', '.join(EXTENSION_MODULES)}")
+        modules[name] = Fact.of(bool(present), source)
+    torch_version = packages["torch"].version.value
+    torch = torch_build_for(torch_version, source)
+    tdata = _mapping(data, "torch", path)
+    if tdata:
+        cuda = tdata.get("cuda")
+        archs = tdata.get("archs")
+        torch = TorchBuild(Fact.of(str(cuda), source) if cuda else Fact(None, source),
+                           Fact.of(str(tdata["hip"]), source) if tdata.get("hip") else Fact(None, source),
+                           Fact.of(tuple(str(a) for a in archs), source) if isinstance(archs, list) else torch.archs)
+    python = Fact.of(str(data["python"]), source) if data.get("python") else Fact.unknown(
+        "the profile does not name a Python version", source)
+    return Software(packages=packages, modules=modules, source=source, python=python, torch=torch)
+
+
+def _mapping(data: Mapping[str, Any], key: str, path: Path) -> dict[str, Any]:
+    value = data.get(key, {})
+    if not isinstance(value, dict):
+        raise InputError(f"{path}: `{key}` must be a table/object")
+    return value
+
+
+def hardware_profile(path: Path) -> Hardware:
+    """Hardware from a profile file: catalog GPUs by name and count, or GPUs described in full."""
+    data = read_profile(path, "hardware")
+    source = f"profile:{path}"
+    extra = set(data) - {"gpus", "gpu", "cpu", "driver", "name"}
+    if extra:
+        raise InputError(f"{path}: unknown keys {sorted(extra)} (expected gpus, cpu, driver)")
+    gpus: list[Gpu] = []
+    if isinstance(data.get("gpu"), str):
+        entry, count = parse_gpu_spec(data["gpu"])
+        gpus = [catalog_gpu(entry, i, source) for i in range(count)] if entry else []
+    for item in data.get("gpus", []):
+        if not isinstance(item, dict) or "name" not in item:
+            raise InputError(f"{path}: each of `gpus` needs a `name`")
+        count = item.get("count", 1)
+        if not isinstance(count, int) or not 1 <= count <= 1024:
+            raise InputError(f"{path}: gpus[{item['name']}].count must be an integer from 1 to 1024")
+        entry = _profile_gpu(item, path)
+        gpus.extend(catalog_gpu(entry, len(gpus) + i, source) for i in range(count))
+    cpu = _profile_cpu(data.get("cpu"), source, path)
+    driver = data.get("driver") if isinstance(data.get("driver"), dict) else {}
+    cuda: Fact[str] = Fact.of(str(driver["cuda"]), source) if driver.get("cuda") else Fact.unknown(
+        "the profile does not name the driver's CUDA version", source)
+    return Hardware(gpus=tuple(gpus), source=source, gpu_count=Fact.of(len(gpus), source), cpu=cpu,
+                    cuda_driver_version=cuda)
+
+
+def _profile_gpu(item: dict[str, Any], path: Path) -> CatalogGpu:
+    name = str(item["name"])
+    known = find_gpu(name)
+    if "cc" not in item:
+        if known is None:
+            _, _ = parse_gpu_spec(name)  # raises with the closest names
+        assert known is not None
+        return known
+    try:
+        major, minor = (int(p) for p in str(item["cc"]).split("."))
+        memory = float(item.get("memory_gib", known.memory_gib if known else 0))
+    except (TypeError, ValueError):
+        raise InputError(f"{path}: gpus[{name}]: cc must look like \"8.6\" and memory_gib be a number") from None
+    if memory <= 0 or memory > 4096 or not 1 <= major <= 20:
+        raise InputError(f"{path}: gpus[{name}]: implausible cc or memory_gib")
+    arch = str(item.get("arch", known.arch if known else "unknown"))
+    return CatalogGpu(name, (major, minor), memory, arch, ())
+
+
+def _profile_cpu(raw: Any, source: str, path: Path) -> Cpu:
+    if raw is None:
+        return unknown_cpu("the profile does not describe the CPU", source)
+    if not isinstance(raw, dict):
+        raise InputError(f"{path}: `cpu` must be a table/object")
+
+    def fact(key: str, scale: float = 1) -> Fact[Any]:
+        if key not in raw:
+            return Fact.unknown(f"the profile has no cpu.{key}", source)
+        return Fact.of(int(raw[key] * scale) if scale != 1 else raw[key], source)
+
+    return Cpu(fact("cores"), fact("memory_gib", 2**30), fact("bf16"))
