@@ -39,6 +39,10 @@ LAST_AUTO = ("AutoModelForPreTraining", "AutoModelWithLMHead")
 _TOP_STATEMENT = re.compile(r"^[^\s)\]}#]", re.M)
 _MAPPING_START = re.compile(r"^(\w+_NAMES)\s*=\s*OrderedDict(?:\[[^\]]*\])?\(\s*(?:#[^\n]*\s*)*\[", re.M)
 _PAIR = re.compile(r'\(\s*"([^"]+)"\s*,\s*(?:"([^"]+)"|\(([^()]*)\))\s*,?\s*\)')
+_ENTRY = re.compile(
+    r'\(\s*"(?P<key>[^"]+)"\s*,\s*(?:"(?P<one>[^"]+)"|\((?P<many>[^()]*)\))\s*,?\s*\)'
+    r"|\*list\(\s*(?P<spliced>\w+)\.items\(\)\s*\)"
+)
 _LAZY = re.compile(r"^(\w+)\s*=\s*_LazyAutoMapping\(\s*CONFIG_MAPPING_NAMES\s*,\s*(\w+)\s*,?\s*\)", re.M)
 _AUTO_CLASS = re.compile(
     r"^class (_?Auto\w+)\(\w+\):\s*\n(?:\s*(?:#[^\n]*)?\n)*\s+_model_mapping = (\w+)", re.M
@@ -225,9 +229,14 @@ class TransformersTree:
             if start is None:
                 continue
             body = "\n".join(ln.split("#", 1)[0] for ln in chunk.splitlines())
-            literal[start.group(1)] = {
-                k: (v,) if v else tuple(_STRINGS.findall(many)) for k, v, many in _PAIR.findall(body)
-            }
+            entries: dict[str, tuple[str, ...]] = {}
+            for m in _ENTRY.finditer(body):
+                if m.group("spliced"):  # `*list(OTHER_MAPPING_NAMES.items())`
+                    entries.update(literal.get(m.group("spliced"), {}))
+                else:
+                    v, many = m.group("one"), m.group("many")
+                    entries[m.group("key")] = (v,) if v else tuple(_STRINGS.findall(many))
+            literal[start.group(1)] = entries
         lazy = {m.group(1): m.group(2) for m in _LAZY.finditer(text)}
         by_auto: dict[str, dict[str, tuple[str, ...]]] = {}
         used: set[str] = set()
@@ -270,8 +279,9 @@ class TransformersTree:
         if rel is None:
             return None
         node = self._node(rel, name)
-        if node is None:
-            return None
+        return None if node is None else self._flags_of(node)
+
+    def _flags_of(self, node: _ClassNode) -> ClassFlags:
         seen: dict[str, object] = {}
         files: list[str] = []
         unresolved: list[str] = []
@@ -288,7 +298,7 @@ class TransformersTree:
         listed = seen.get(COMPATIBLE)
         compatible = tuple(str(v) for v in listed) if isinstance(listed, tuple) else ()
         values = {k: bool(seen[k]) for k in FLAG_NAMES if k in seen}
-        return ClassFlags(name, values, compatible, tuple(files), tuple(unresolved))
+        return ClassFlags(node.key[1], values, compatible, tuple(files), tuple(unresolved))
 
     def _node(self, rel: str, name: str, depth: int = 0) -> _ClassNode | None:
         key = (rel, name)
@@ -412,8 +422,9 @@ def _evaluate(value: ast.expr, node: _ClassNode, tree: TransformersTree) -> obje
     if isinstance(value, ast.Name) and value.id in node.values:
         return node.values[value.id]
     if isinstance(value, ast.Attribute) and isinstance(value.value, ast.Name):
-        found = tree.class_flags(value.value.id)
-        if found is not None:
+        other = tree._resolve(node.key[0], value.value.id, 1)
+        if other is not None:
+            found = tree._flags_of(other)
             if value.attr == COMPATIBLE:
                 return found.compatible_flash
             return found.values.get(value.attr, False)

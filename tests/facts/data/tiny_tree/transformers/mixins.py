@@ -1,0 +1,6 @@
+class FlexMixin:
+    _supports_flex_attn: bool = True
+
+
+class PlainMixin:
+    pass
