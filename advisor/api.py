@@ -146,9 +146,7 @@ def recommend(facts: Facts) -> Recommendation:
     from advisor.emit.snippet import python_snippet
 
     ns = build_namespace(facts)
-    if facts.memory is not None:
-        ns.update(facts.memory.namespace())
-    res = resolve(ns, load_rules(), load_flags())
+    res = resolve(ns, load_rules(), load_flags(), facts.memory)
     findings = tuple(sorted(dict.fromkeys(res.findings), key=lambda f: f.sort_key()))
     rec = Recommendation(
         model=facts.model.summary(),
@@ -157,7 +155,7 @@ def recommend(facts: Facts) -> Recommendation:
         flags=res.flags,
         decisions=tuple(res.decisions),
         findings=findings,
-        memory=facts.memory.to_json() if facts.memory is not None else None,
+        memory=facts.memory.to_json(res.scope) if facts.memory is not None else None,
         python="",
     )
     return replace(rec, python=python_snippet(facts, rec))
@@ -166,9 +164,7 @@ def recommend(facts: Facts) -> Recommendation:
 def check(facts: Facts, flags: Mapping[str, Any], target_name: str = "") -> CheckResult:
     """Validate a proposed flag set against the facts: every problem with its rule, severity and fix."""
     ns = build_namespace(facts)
-    if facts.memory is not None:
-        ns.update(facts.memory.namespace())
-    findings, evaluations, normalized = check_flags(ns, load_rules(), load_flags(), flags)
+    findings, evaluations, normalized = check_flags(ns, load_rules(), load_flags(), flags, facts.memory)
     return CheckResult(
         model=facts.model.summary(),
         target={"hardware": facts.hardware.to_json(), "software": facts.software.to_json(),

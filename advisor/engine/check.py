@@ -7,7 +7,7 @@ from typing import Any
 
 from advisor.engine.flags import FlagSpec
 from advisor.engine.logic import Tri, Unknown
-from advisor.engine.resolver import Scope, target_version
+from advisor.engine.resolver import Dynamic, Scope, target_version
 from advisor.engine.rules import Rule
 from advisor.errors import InputError
 from advisor.recommendation import Evaluation, Finding
@@ -62,13 +62,15 @@ def effective_flags(ns: Mapping[str, Any], given: Mapping[str, Any]) -> dict[str
 
 
 def check_flags(ns: Mapping[str, Any], rules: Sequence[Rule], specs: Sequence[FlagSpec],
-                flags: Mapping[str, Any]) -> tuple[list[Finding], list[Evaluation], dict[str, Any]]:
+                flags: Mapping[str, Any], dynamic: Dynamic | None = None,
+                ) -> tuple[list[Finding], list[Evaluation], dict[str, Any]]:
     """Findings, one evaluation per rule and flag, and the effective flags that were checked."""
     if not isinstance(flags, Mapping):
         raise InputError("--flags must be a JSON object of from_pretrained keyword arguments")
     names = canonical_names(specs)
     given: dict[str, Any] = {}
     scope = Scope(ns)
+    scope.dynamic = dynamic
     for key, value in flags.items():
         if not isinstance(key, str):
             raise InputError("--flags keys must be strings")
@@ -83,8 +85,7 @@ def check_flags(ns: Mapping[str, Any], rules: Sequence[Rule], specs: Sequence[Fl
     for rule in rules:
         targets: list[str | None] = [f for f in rule.flags if effective.get(f) is not None] if rule.flags else [None]
         for flag in targets:
-            s = Scope(scope)
-            s["value"] = effective.get(flag) if flag else None
+            s = scope.child(value=effective.get(flag) if flag else None)
             truth = rule.evaluate(s)
             if truth is Tri.FALSE:
                 message = rule.render(rule.message, s)

@@ -8,9 +8,9 @@ instead of being chosen.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from packaging.version import Version
 
@@ -22,15 +22,32 @@ from advisor.recommendation import Decision, Finding, Reason, Rejected
 _NOTHING = object()
 
 
+class Dynamic(Protocol):
+    """Facts computed from the flags being tried (the memory plan depends on dtype and quantization)."""
+
+    def lookup(self, name: str, scope: Mapping[str, Any]) -> Any: ...
+
+
 class Scope(dict[str, Any]):
-    """A namespace where unset flags read as None and missing memory figures as unknown."""
+    """A namespace where unset flags read as None and `memory.*` figures follow the flags in scope."""
+
+    dynamic: Dynamic | None = None
 
     def get(self, key: str, default: Any = None) -> Any:
         if key in self:
             return self[key]
         if key.startswith("memory."):
-            return Unknown(key, "no memory plan was computed")
+            if self.dynamic is None:
+                return Unknown(key, "no memory plan was computed")
+            return self.dynamic.lookup(key, self)
         return default
+
+    def child(self, **values: Any) -> Scope:
+        """A copy with more names set, keeping the dynamic facts."""
+        out = Scope(self)
+        out.dynamic = self.dynamic
+        out.update(values)
+        return out
 
 
 @dataclass
@@ -49,8 +66,9 @@ def target_version(ns: dict[str, Any]) -> Version | None:
 
 
 def scope_with(base: dict[str, Any], decided: dict[str, Any], specs: Sequence[FlagSpec],
-               version: Version | None) -> Scope:
+               version: Version | None, dynamic: Dynamic | None = None) -> Scope:
     scope = Scope(base)
+    scope.dynamic = dynamic
     for spec in specs:
         if spec.name in decided:
             scope[f"flag.{spec.name}"] = decided[spec.name]
@@ -77,7 +95,8 @@ def candidate_reasons(rules: Sequence[Rule], scope: Scope) -> tuple[list[Reason]
     return reasons, held
 
 
-def resolve(base: dict[str, Any], rules: Sequence[Rule], specs: Sequence[FlagSpec]) -> Resolution:
+def resolve(base: dict[str, Any], rules: Sequence[Rule], specs: Sequence[FlagSpec],
+            dynamic: Dynamic | None = None) -> Resolution:
     """Decide every relevant flag, then collect the findings of the final flag set."""
     version = target_version(base)
     by_id = {r.id: r for r in rules}
@@ -86,7 +105,7 @@ def resolve(base: dict[str, Any], rules: Sequence[Rule], specs: Sequence[FlagSpe
     for spec in specs:
         if spec.check_only:
             continue
-        scope = scope_with(base, decided, specs, version)
+        scope = scope_with(base, decided, specs, version, dynamic)
         if spec.relevant is not None and spec.relevant.truth(scope) is not Tri.TRUE:
             continue
         kw = spec.kwarg(version)
@@ -97,8 +116,7 @@ def resolve(base: dict[str, Any], rules: Sequence[Rule], specs: Sequence[FlagSpe
         chosen: Any = _NOTHING
         held: list[str] = []
         for value in spec.candidates(scope):
-            trial = Scope(scope)
-            trial.update({"value": value, f"flag.{spec.name}": value})
+            trial = scope.child(value=value, **{f"flag.{spec.name}": value})
             if value is not None:
                 trial[f"kwarg.{kw}"] = value
             reasons, ok = candidate_reasons(flag_rules, trial)
@@ -123,7 +141,7 @@ def resolve(base: dict[str, Any], rules: Sequence[Rule], specs: Sequence[FlagSpe
             out.flags[kw] = chosen
         out.findings.extend(_replaced(spec, chosen, rejected, scope, by_id))
         out.findings.extend(_better(spec, rejected, by_id, scope))
-    final = scope_with(base, decided, specs, version)
+    final = scope_with(base, decided, specs, version, dynamic)
     out.scope = final
     out.findings.extend(collect_findings(rules, final, decided, only_non_rejecting=True))
     return out
@@ -138,8 +156,7 @@ def collect_findings(rules: Sequence[Rule], scope: Scope, flags: dict[str, Any],
             continue
         targets: list[str | None] = [f for f in rule.flags if f in flags] if rule.flags else [None]
         for flag in targets:
-            s = Scope(scope)
-            s["value"] = flags.get(flag) if flag else None
+            s = scope.child(value=flags.get(flag) if flag else None)
             if rule.evaluate(s) is Tri.FALSE:
                 found.append(Finding(rule.id, rule.severity, rule.render(rule.message, s),
                                      rule.render(rule.fix, s), flag=flag))

@@ -9,6 +9,22 @@ from packaging.version import Version
 
 from advisor.facts.fact import Fact
 
+RELEVANT_DISTS = (
+    "torch", "transformers", "accelerate", "flash-attn", "flash-attn-3", "flash-attn-4", "bitsandbytes",
+    "xformers", "optimum", "kernels", "triton", "einops", "auto-gptq", "gptqmodel", "autoawq", "peft",
+    "safetensors", "huggingface-hub", "compressed-tensors", "deepspeed",
+)
+"""Distributions whose presence and version the rules read (`pkg.flash_attn`)."""
+
+EXTENSION_MODULES = (
+    "flash_attn_2_cuda", "flash_attn_interface", "rotary_emb", "fused_dense_lib", "dropout_layer_norm",
+    "xentropy_cuda_lib",
+)
+"""Top-level compiled modules that flash-attn features need (`module.fused_dense_lib`)."""
+
+WHEEL_MODULES = {"flash-attn": ("flash_attn_2_cuda",), "flash-attn-3": ("flash_attn_interface",)}
+"""Extension modules that come inside a distribution's own wheel."""
+
 
 @dataclass(frozen=True, slots=True)
 class Package:
