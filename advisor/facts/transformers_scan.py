@@ -336,7 +336,7 @@ class TransformersTree:
     def _resolve(self, rel: str, name: str, depth: int) -> _ClassNode | None:
         """Find base class `name` as seen from file `rel`: same file, or followed through its imports."""
         text = self.text(rel)
-        if re.search(rf"^(class {re.escape(name)}\b|{re.escape(name)}\s*=)", text, re.M):
+        if _defines(text, name):
             return self._node(rel, name, depth)
         source = self._import_map(rel).get(name)
         if source is None or not source[0].startswith("transformers"):
@@ -350,7 +350,7 @@ class TransformersTree:
                 continue
             if not cand.startswith("models/") and not any(f in cand_text for f in FLAG_NAMES):
                 return _ClassNode((cand, original))  # a helper module without attention flags
-            if re.search(rf"^(class {re.escape(original)}\b|{re.escape(original)}\s*=)", cand_text, re.M):
+            if _defines(cand_text, original):
                 return self._node(cand, original, depth)
             if cand.endswith("__init__.py"):
                 folder = cand.rsplit("/", 1)[0]
@@ -463,6 +463,27 @@ def _c3(node: _ClassNode) -> list[_ClassNode | str]:
     return mro(node, frozenset())
 
 
+def _find_class(text: str, name: str) -> int:
+    """Offset of the top-level `class name` statement in `text`, or -1 (a find, then a boundary check)."""
+    needle = f"class {name}"
+    at = text.find(needle)
+    while at >= 0:
+        after = text[at + len(needle) : at + len(needle) + 1]
+        if (at == 0 or text[at - 1] == "\n") and not (after.isalnum() or after == "_"):
+            return at
+        at = text.find(needle, at + 1)
+    return -1
+
+
+def _defines(text: str, name: str) -> bool:
+    """Whether `text` defines `name` at top level, as a class or by assignment."""
+    if _find_class(text, name) >= 0:
+        return True
+    return (f"\n{name} =" in text or f"\n{name}=" in text) and re.search(
+        rf"^{re.escape(name)}\s*=", text, re.M
+    ) is not None
+
+
 def _parse_class(segment: str, text: str, name: str) -> ast.ClassDef | None:
     """Parse one class; when its segment doesn't parse alone, parse the whole file."""
     try:
@@ -480,11 +501,11 @@ def _top_statements(text: str) -> list[str]:
 
 def _class_segment(text: str, name: str) -> str | None:
     """The source of top-level class `name` (header, body), or None."""
-    m = re.search(rf"^class {re.escape(name)}\b", text, re.M)
-    if m is None:
+    at = _find_class(text, name)
+    if at < 0:
         return None
-    end = _TOP_STATEMENT.search(text, m.end())
-    segment = text[m.start() : end.start() if end else len(text)]
+    end = _TOP_STATEMENT.search(text, at + len(name) + 6)
+    segment = text[at : end.start() if end else len(text)]
     return _shrink(segment) if len(segment) > _LARGE_CLASS else segment
 
 

@@ -302,7 +302,7 @@ def _cache_store(installed: InstalledTransformers, data: dict[str, Any]) -> None
         fd, tmp = tempfile.mkstemp(prefix=".transformers-scan.", dir=target.parent)
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump(data, fh, separators=(",", ":"))
+                fh.write(json.dumps(data, separators=(",", ":")))  # dumps uses the C encoder; dump doesn't
             os.replace(tmp, target)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
