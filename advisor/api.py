@@ -42,6 +42,13 @@ class Target:
     name: str | None = None
     """A label for matrix checks (e.g. `T4 / torch-2.5`)."""
 
+    def __post_init__(self) -> None:
+        for key in ("hardware_file", "software_file"):
+            value = getattr(self, key)
+            if isinstance(value, str):
+                object.__setattr__(self, key, Path(value))
+        object.__setattr__(self, "with_packages", tuple(self.with_packages))
+
     @property
     def label(self) -> str:
         if self.name:
@@ -132,13 +139,29 @@ def gather(model: str | ModelSource, *, revision: str | None = None, target: Tar
 
 def facts_for(source: ModelSource, hardware: Hardware, software: Software, request: Request) -> Facts:
     """Assemble a Facts bundle from its parts (the TUI recomputes with one part changed)."""
-    mfacts = model_facts(source)
     tf = software.package("transformers").version
     transformers: Fact[Version] = tf if tf.value is not None or not tf.known else Fact.unknown(
         "transformers is not installed on the target (add --with transformers==VERSION)", tf.source)
+    mfacts = model_facts(_infer_model_type(source, transformers.value))
     base = Facts(hardware=hardware, software=software, model=mfacts, request=request,
                  transformers=transformers, arch=Fact.unknown("not computed", "none"))
     return derived_facts(base)
+
+
+def _infer_model_type(source: ModelSource, target: Version | None) -> ModelSource:
+    """Old configs name no model_type; transformers then matches known types against the model's name."""
+    cfg = source.config
+    if cfg.get("model_type") or cfg.get("architectures") or target is None:
+        return source
+    from advisor.facts.transformers_support import installed_transformers, native_model_types
+
+    known = native_model_types(target, installed_transformers()).value or frozenset()
+    for pattern in sorted(known, key=len, reverse=True):
+        if pattern in source.id:
+            note = (f"config.json names no model_type; `{pattern}` is taken from the model's name, "
+                    "as transformers' AutoConfig does")
+            return replace(source, config={**cfg, "model_type": pattern}, notes=(*source.notes, note))
+    return source
 
 
 def recommend(facts: Facts) -> Recommendation:

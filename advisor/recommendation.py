@@ -93,6 +93,8 @@ class Evaluation:
     status: Status
     message: str
     flag: str | None = None
+    applicable: bool = True
+    """False when the rule's condition did not hold (a pass that tested nothing)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,12 +33,21 @@ def auto_class(facts: Facts) -> str:
 
 
 def model_reference(facts: Facts) -> str:
-    """What to pass as the first argument: the repo id, or the local folder holding config.json."""
+    """What to pass as the first argument: the repo id, or the local folder holding config.json.
+
+    A loose JSON file that is not named config.json is not a model folder: its `_name_or_path`
+    names the model when it looks like a repo id, else a placeholder says what to put there.
+    """
     src = facts.model.source
-    if src.source == "local":
-        path = Path(src.id)
-        return str(path.parent if path.suffix == ".json" else path)
-    return src.id
+    if src.source != "local":
+        return src.id
+    path = Path(src.id)
+    if path.is_dir() or path.name == "config.json":
+        return str(path if path.is_dir() else path.parent)
+    name = src.config.get("_name_or_path")
+    if isinstance(name, str) and name.count("/") == 1 and not name.startswith((".", "/")):
+        return name
+    return "path/to/model"
 
 
 def python_snippet(facts: Facts, rec: Recommendation) -> str:

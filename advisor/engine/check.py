@@ -83,7 +83,7 @@ def check_flags(ns: Mapping[str, Any], rules: Sequence[Rule], specs: Sequence[Fl
     findings: list[Finding] = []
     evaluations: list[Evaluation] = []
     for rule in rules:
-        targets: list[str | None] = [f for f in rule.flags if effective.get(f) is not None] if rule.flags else [None]
+        targets: list[str | None] = list(rule.flags) if rule.flags else [None]
         for flag in targets:
             s = scope.child(value=effective.get(flag) if flag else None)
             truth = rule.evaluate(s)
@@ -95,6 +95,7 @@ def check_flags(ns: Mapping[str, Any], rules: Sequence[Rule], specs: Sequence[Fl
                 why = "; ".join(rule.unknown_reasons(s))
                 evaluations.append(Evaluation(rule.id, rule.severity, "unknown", f"{rule.title}: {why}", flag))
             else:
-                evaluations.append(Evaluation(rule.id, rule.severity, "pass", rule.title, flag))
+                applies = rule.applies(s) is Tri.TRUE
+                evaluations.append(Evaluation(rule.id, rule.severity, "pass", rule.title, flag, applies))
     shown = {k: (None if isinstance(v, Unknown) else v) for k, v in effective.items()}
     return findings, evaluations, shown

@@ -128,7 +128,7 @@ def resolve(base: dict[str, Any], rules: Sequence[Rule], specs: Sequence[FlagSpe
             chosen = _least_bad(rejected)
             out.findings.append(Finding(
                 rule=rejected[-1].reasons[0].rule, severity="warning", flag=spec.name,
-                message=f"no value of {spec.name} is known to work here; {display(chosen)} is the least risky",
+                message=f"no value of {spec.name} is known to work here; {value_text(chosen)} is the least risky",
                 fix="; ".join(dict.fromkeys(by_id[r.rule].render(by_id[r.rule].fix, scope)
                                             for r in rejected[-1].reasons))))
             rejected = [r for r in rejected if r.value != chosen]
@@ -178,8 +178,20 @@ def _summary(spec: FlagSpec, chosen: Any, rejected: list[Rejected], scope: Scope
     best = next((r for r in rejected if isinstance(r.value, str) and r.value in spec.suggest), rejected[0])
     first = best.reasons[0]
     word = "unknown whether it works" if first.status == "unknown" else "rejected"
-    lead = "left out" if chosen is None else f"{display(chosen)} chosen"
-    return f"{lead}: {display(best.value)} {word}: {first.message}"
+    lead = "left out" if chosen is None else f"{value_text(chosen)} chosen"
+    other = "leaving it out" if best.value is None else value_text(best.value)
+    return f"{lead}: {other} {word}: {first.message}"
+
+
+def value_text(value: Any) -> str:
+    """A flag value as the user would write it."""
+    if isinstance(value, bool) or value is None:
+        return repr(value)
+    if isinstance(value, str):
+        return value
+    import json
+
+    return json.dumps(value)
 
 
 def _replaced(spec: FlagSpec, chosen: Any, rejected: list[Rejected], scope: Scope,
@@ -194,7 +206,7 @@ def _replaced(spec: FlagSpec, chosen: Any, rejected: list[Rejected], scope: Scop
     rule = by_id[rej.reasons[0].rule]
     why = "; ".join(r.message for r in rej.reasons)
     return [Finding(rule.id, "warning", f"{spec.name}={asked} was asked for but cannot be used here: {why}. "
-                    f"Using {display(chosen)} instead.", rule.render(rule.fix, scope), flag=spec.name)]
+                    f"Using {value_text(chosen)} instead.", rule.render(rule.fix, scope), flag=spec.name)]
 
 
 def _better(spec: FlagSpec, rejected: list[Rejected], by_id: dict[str, Rule], scope: Scope) -> list[Finding]:
@@ -205,7 +217,7 @@ def _better(spec: FlagSpec, rejected: list[Rejected], by_id: dict[str, Rule], sc
         if all(r.status == "fail" and by_id[r.rule].fixable for r in rej.reasons):
             first = by_id[rej.reasons[0].rule]
             fixes = "; ".join(dict.fromkeys(by_id[r.rule].render(by_id[r.rule].fix, scope) for r in rej.reasons))
-            return [Finding(first.id, "info", f"{spec.name}={display(rej.value)} would be possible: "
+            return [Finding(first.id, "info", f"{spec.name}={value_text(rej.value)} would be possible: "
                             + "; ".join(r.message for r in rej.reasons), fixes, flag=spec.name)]
         return []
     return []

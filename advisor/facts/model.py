@@ -76,6 +76,7 @@ class ModelFacts:
             "quantization": self.quant_method.value,
             "remote_code": self.remote_code,
             **({"catalog_date": self.source.catalog_date} if self.source.catalog_date else {}),
+            **({"notes": list(self.source.notes)} if self.source.notes else {}),
         }
 
 

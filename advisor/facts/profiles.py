@@ -65,11 +65,12 @@ def overlay(software: Software, specs: Iterable[str]) -> Software:
     modules = dict(software.modules)
     torch = software.torch
     for spec in specs:
-        name, version = parse_with(spec)
         source = f"--with {spec.strip()}"
-        if name in EXTENSION_MODULES:
-            modules[name] = Fact.of(version is not None, source)
+        module, _, state = spec.partition("==")
+        if module.strip() in EXTENSION_MODULES:
+            modules[module.strip()] = Fact.of(state.strip().lower() not in ABSENT, source)
             continue
+        name, version = parse_with(spec)
         key = normalize(name)
         if version is None:
             packages[key] = Package(key, Fact(None, source), Fact.of(False, source))
@@ -79,7 +80,7 @@ def overlay(software: Software, specs: Iterable[str]) -> Software:
             modules[mod] = Fact.of(version is not None, source)
         if key == "torch":
             torch = torch_build_for(version, source)
-    return replace(software, packages=packages, modules=modules, source=software.source + " + --with")
+    return replace(software, packages=packages, modules=modules, torch=torch, source=software.source + " + --with")
 
 
 def torch_build_for(version: Version | None, source: str) -> TorchBuild:
@@ -100,11 +101,10 @@ def torch_build_for(version: Version | None, source: str) -> TorchBuild:
 
 
 def _archs(version: Version, source: str) -> Fact[tuple[str, ...]]:
-    try:
-        from advisor.facts.torch_build import archs_for_version
-    except ImportError:
-        return Fact.unknown("no table of torch wheel architectures", source)
-    return archs_for_version(version, source)
+    from advisor.facts.torch_build import table_archs
+
+    fact = table_archs(version)
+    return Fact(fact.value, f"{source}; {fact.source}", fact.reason)
 
 
 def software_profile(path: Path) -> Software:
