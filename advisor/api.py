@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -153,11 +154,14 @@ def _infer_model_type(source: ModelSource, target: Version | None) -> ModelSourc
     cfg = source.config
     if cfg.get("model_type") or cfg.get("architectures") or target is None:
         return source
+    if not any(k in cfg for k in ("hidden_size", "num_hidden_layers", "num_attention_heads", "d_model")):
+        return source
     from advisor.facts.transformers_support import installed_transformers, native_model_types
 
     known = native_model_types(target, installed_transformers()).value or frozenset()
+    name = source.id if source.source != "local" else Path(source.id).stem + "/" + Path(source.id).parent.name
     for pattern in sorted(known, key=len, reverse=True):
-        if pattern in source.id:
+        if re.search(rf"(?<![a-z0-9]){re.escape(pattern)}(?![a-z0-9])", name.lower()):
             note = (f"config.json names no model_type; `{pattern}` is taken from the model's name, "
                     "as transformers' AutoConfig does")
             return replace(source, config={**cfg, "model_type": pattern}, notes=(*source.notes, note))

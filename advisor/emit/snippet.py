@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from advisor.engine.flags import load_flags, repr_json
 from advisor.facts.bundle import Facts
 from advisor.recommendation import Recommendation
 
+_REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?$")
 AUTO_PREFERENCE = ("AutoModelForCausalLM", "AutoModelForSeq2SeqLM", "AutoModelForSpeechSeq2Seq",
                    "AutoModelForImageTextToText", "AutoModelForVision2Seq", "AutoModelForMaskedLM", "AutoModel")
 
@@ -45,7 +47,7 @@ def model_reference(facts: Facts) -> str:
     if path.is_dir() or path.name == "config.json":
         return str(path if path.is_dir() else path.parent)
     name = src.config.get("_name_or_path")
-    if isinstance(name, str) and name.count("/") == 1 and not name.startswith((".", "/")):
+    if isinstance(name, str) and _REPO_ID.match(name):
         return name
     return "path/to/model"
 

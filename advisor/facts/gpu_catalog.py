@@ -99,9 +99,11 @@ def parse_gpu_spec(spec: str) -> tuple[CatalogGpu | None, int]:
         return None, 0
     count = 1
     m = _COUNT_SUFFIX.match(text) or _COUNT_PREFIX.match(text)
-    if m and find_gpu(text) is None:
-        text, count = m.group("name"), int(m.group("count"))
-    gpu = find_gpu(text)
+    gpu = find_gpu(m.group("name")) if m else None
+    if m and gpu is not None:
+        count = int(m.group("count"))
+    else:
+        gpu = find_gpu(text)
     if gpu is None:
         near = closest(text)
         hint = f"; did you mean {', '.join(near)}?" if near else ""
