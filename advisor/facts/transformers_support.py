@@ -7,24 +7,24 @@ the nearest tabulated release at or below the target.
 
 from __future__ import annotations
 
-import hashlib
-import importlib.util
 import json
 import os
 import re
 import sys
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from packaging.version import InvalidVersion, Version
 
 from advisor.facts.cache import cache_dir
 from advisor.facts.fact import Fact
 from advisor.facts.transformers_scan import AttnFlags, Era, TransformersTree
+
+if TYPE_CHECKING:
+    from importlib.machinery import ModuleSpec
 
 TABLE_NAME = "transformers_support.json"
 _CACHE_FORMAT = 1
@@ -66,10 +66,7 @@ class InstalledTransformers:
 
 def installed_transformers() -> InstalledTransformers | None:
     """Locate the installed transformers from its metadata and import spec, without importing it."""
-    try:
-        spec = importlib.util.find_spec("transformers")
-    except (ImportError, ValueError):
-        return None
+    spec = _find_spec("transformers")
     if spec is None or spec.origin is None:
         return None
     root = Path(spec.origin).resolve().parent.parent
@@ -78,6 +75,27 @@ def installed_transformers() -> InstalledTransformers | None:
         return InstalledTransformers(Version(raw), root) if raw else None
     except InvalidVersion:
         return None
+
+
+def _find_spec(name: str) -> ModuleSpec | None:
+    """`importlib.util.find_spec` for a top-level name, asking the meta-path finders directly.
+
+    Like find_spec it never executes the package; it skips importing `importlib.util` (milliseconds).
+    """
+    loaded = sys.modules.get(name)
+    if loaded is not None:
+        return getattr(loaded, "__spec__", None)
+    for finder in sys.meta_path:
+        find = getattr(finder, "find_spec", None)
+        if find is None:
+            continue
+        try:
+            spec = find(name, None)
+        except (ImportError, ValueError, OSError):
+            continue
+        if spec is not None:
+            return spec  # type: ignore[no-any-return]
+    return None
 
 
 _DIST_INFO = re.compile(r"^transformers-([^-]+?)\.dist-info$", re.I)
@@ -260,8 +278,16 @@ def _stamps(root: Path, rels: Sequence[str]) -> dict[str, int]:
 
 
 def _cache_file(installed: InstalledTransformers) -> Path:
-    key = hashlib.sha1(f"{installed.version}|{installed.root}".encode()).hexdigest()[:16]
+    key = f"{_fnv1a(f'{installed.version}|{installed.root}'):016x}"
     return cache_dir() / f"transformers-scan-{key}.json"
+
+
+def _fnv1a(text: str) -> int:
+    """A stable 64-bit FNV-1a hash (hashlib's import costs more than hashing one path)."""
+    value = 0xCBF29CE484222325
+    for byte in text.encode():
+        value = ((value ^ byte) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
+    return value
 
 
 def _cache_load(installed: InstalledTransformers) -> dict[str, Any] | None:
@@ -296,6 +322,8 @@ def _cache_load(installed: InstalledTransformers) -> dict[str, Any] | None:
 
 def _cache_store(installed: InstalledTransformers, data: dict[str, Any]) -> None:
     """Write the cache atomically (temp file + rename); a failure only costs a later rescan."""
+    import tempfile  # only a cache write needs it
+
     target = _cache_file(installed)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
