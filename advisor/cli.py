@@ -36,6 +36,14 @@ def _add_fact_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--offline", action="store_true", help="use only the cache and the bundled catalog")
 
 
+def _add_report_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--fail-on", default=None, choices=["error", "warning", "info"],
+                   help="lowest severity that fails (default: the policy's, else error)")
+    p.add_argument("--exit-zero", action="store_true", help="always exit 0 (report only)")
+    p.add_argument("--format", default="text",
+                   choices=["text", "json", "sarif", "github", "junit", "markdown"])
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="advisor", description="Safe from_pretrained flags for a model on given hardware.")
     parser.add_argument("--version", action="store_true", help="print the version")
@@ -51,10 +59,13 @@ def build_parser() -> argparse.ArgumentParser:
     _add_fact_options(chk)
     chk.add_argument("--flags", help="JSON object, or @FILE")
     chk.add_argument("--policy", type=Path, help="policy file (advisor.toml or pyproject.toml)")
-    chk.add_argument("--fail-on", default="error", choices=["error", "warning", "info"])
-    chk.add_argument("--exit-zero", action="store_true", help="always exit 0 (report only)")
-    chk.add_argument("--format", default="text",
-                     choices=["text", "json", "sarif", "github", "junit", "markdown"])
+    _add_report_options(chk)
+
+    lint = sub.add_parser("lint", help="check the flags of from_pretrained calls found in Python files")
+    lint.add_argument("paths", nargs="*", type=Path, help="files or folders (default: .)")
+    _add_fact_options(lint)
+    lint.add_argument("--policy", type=Path, help="policy file (default: ./advisor.toml or [tool.advisor])")
+    _add_report_options(lint)
 
     facts = sub.add_parser("facts", help="print the facts advisor reads")
     facts.add_argument("model", nargs="?", help="optionally, a model to include")
@@ -126,7 +137,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     try:
         from advisor.ci.run import run_check
     except ImportError:
-        run_check = None
+        run_check = None  # type: ignore[assignment]
     if run_check is not None:
         return int(run_check(args))
     from advisor.api import check, gather
@@ -138,12 +149,18 @@ def cmd_check(args: argparse.Namespace) -> int:
     from advisor.emit.json_out import dumps
 
     sys.stdout.write(dumps({"schema_version": 1, "findings": [f.to_json() for f in result.findings]}))
-    rank = {"info": 0, "warning": 1, "error": 2}[args.fail_on]
+    rank = {"info": 0, "warning": 1, "error": 2}[args.fail_on or "error"]
     if args.exit_zero:
         return EXIT_OK
     if result.worst() >= rank:
         return EXIT_FINDINGS
     return EXIT_FACTS if result.unknown else EXIT_OK
+
+
+def cmd_lint(args: argparse.Namespace) -> int:
+    from advisor.ci.run import run_lint
+
+    return run_lint(args)
 
 
 def cmd_facts(args: argparse.Namespace) -> int:
@@ -215,7 +232,7 @@ def cmd_tui(args: argparse.Namespace) -> int:
 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
-    "recommend": cmd_recommend, "check": cmd_check, "facts": cmd_facts, "rules": cmd_rules,
+    "recommend": cmd_recommend, "check": cmd_check, "lint": cmd_lint, "facts": cmd_facts, "rules": cmd_rules,
     "gpus": cmd_gpus, "tui": cmd_tui,
 }
 

@@ -1,0 +1,329 @@
+"""Find `from_pretrained(...)` calls of transformers model classes in Python files, with `ast`.
+
+The files are parsed, never imported. Only literal arguments are read: a model id, revision or flag held
+in a variable, keyword unpacking (`**kwargs`) and `*args` are reported as unresolved, never guessed.
+Calls in comments or strings are not calls, so they never match.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from advisor.engine.logic import Unknown
+from advisor.errors import InputError
+
+SKIP_DIRS = frozenset({"__pycache__", "node_modules", "site-packages", "venv", "build", "dist"})
+"""Directory names never walked (besides hidden ones): environments and build output."""
+QUANT_METHODS = {
+    "BitsAndBytesConfig": "bitsandbytes", "GPTQConfig": "gptq", "AwqConfig": "awq", "AqlmConfig": "aqlm",
+    "QuantoConfig": "quanto", "EetqConfig": "eetq", "HqqConfig": "hqq", "FbgemmFp8Config": "fbgemm_fp8",
+    "FineGrainedFP8Config": "fp8", "TorchAoConfig": "torchao",
+    "CompressedTensorsConfig": "compressed-tensors", "HiggsConfig": "higgs", "BitNetConfig": "bitnet",
+    "Mxfp4Config": "mxfp4", "VptqConfig": "vptq", "SpQRConfig": "spqr", "QuarkConfig": "quark",
+    "FPQuantConfig": "fp_quant", "AutoRoundConfig": "auto-round",
+}
+DTYPE_ATTRS = frozenset({"bfloat16", "float16", "half", "float32", "float", "bf16", "fp16"})
+_NOT_MODELS = re.compile(r"(Tokenizer|TokenizerFast|Config|Processor|FeatureExtractor|Pipeline)$")
+_MODEL = re.compile(r"^(AutoModel\w*|\w*(Model|For[A-Z]\w*|LMHeadModel))$")
+EXTRA_KWARGS = frozenset({"config", "quantization_config"})
+"""Keywords read besides the flags advisor knows."""
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """One `from_pretrained(...)` call found in the code."""
+
+    file: str
+    line: int
+    loader: str
+    """The class it is called on, as transformers names it (`AutoModelForCausalLM`)."""
+    model: str | None
+    """The model id when it is a literal."""
+    revision: str | None
+    flags: dict[str, Any] = field(default_factory=dict)
+    """Keywords as written → literal values, or `Unknown` (with the reason) when not a literal."""
+    unresolved: tuple[str, ...] = ()
+    """What in the call could not be read (keyword unpacking, *args, a non-literal model id)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Unreadable:
+    """A file that could not be parsed: its calls are unknown."""
+
+    file: str
+    line: int
+    why: str
+
+
+@cache
+def _relevant() -> frozenset[str]:
+    from advisor.engine.check import canonical_names
+    from advisor.engine.flags import load_flags
+
+    return frozenset(canonical_names(load_flags())) | EXTRA_KWARGS
+
+
+def is_model_class(name: str) -> bool:
+    """A transformers class whose from_pretrained loads a PyTorch model (not a tokenizer or config)."""
+    if name.startswith(("TF", "Flax")) or _NOT_MODELS.search(name):
+        return False
+    return bool(_MODEL.match(name))
+
+
+class _Bindings:
+    """What each name in a module refers to: transformers modules and classes, torch, torch dtypes."""
+
+    def __init__(self, tree: ast.Module) -> None:
+        self.tf_modules: set[str] = set()
+        self.classes: dict[str, str] = {}
+        self.torch: set[str] = set()
+        self.dtypes: dict[str, str] = {}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                for a in node.names:
+                    root = a.name.split(".")[0]
+                    bound = a.asname or root
+                    if root == "transformers":
+                        self.tf_modules.add(bound)
+                    elif root == "torch" and (a.asname is None or a.name == "torch"):
+                        self.torch.add(bound)
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                root = node.module.split(".")[0]
+                for a in node.names:
+                    bound = a.asname or a.name
+                    if root == "transformers" and a.name != "*":
+                        if a.name[:1].islower():
+                            self.tf_modules.add(bound)
+                        else:
+                            self.classes[bound] = a.name
+                    elif node.module == "torch" and a.name in DTYPE_ATTRS:
+                        self.dtypes[bound] = a.name
+        for _ in range(3):  # `M = AutoModelForCausalLM`, then `N = M`
+            for node in ast.walk(tree):
+                if (isinstance(node, ast.Assign) and len(node.targets) == 1
+                        and isinstance(node.targets[0], ast.Name)):
+                    cls = self.resolve_class(node.value)
+                    if cls is not None:
+                        self.classes.setdefault(node.targets[0].id, cls)
+
+    def resolve_class(self, node: ast.expr) -> str | None:
+        """The transformers class an expression names (`M`, `tf.AutoModel`, `transformers.models.x.Y`)."""
+        if isinstance(node, ast.Name):
+            return self.classes.get(node.id)
+        if isinstance(node, ast.Attribute) and node.attr[:1].isupper():
+            base: ast.expr = node.value
+            while isinstance(base, ast.Attribute) and base.attr[:1].islower():
+                base = base.value
+            if isinstance(base, ast.Name) and base.id in self.tf_modules:
+                return node.attr
+        return None
+
+    def is_torch(self, node: ast.expr) -> bool:
+        return isinstance(node, ast.Name) and node.id in self.torch
+
+
+class _NotLiteral(Exception):
+    pass
+
+
+def _literal(node: ast.expr, b: _Bindings) -> Any:
+    """The value of a literal argument; _NotLiteral when it is not one."""
+    if isinstance(node, ast.Constant) and (node.value is None or isinstance(node.value, int | float | str)):
+        return node.value
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        value = _literal(node.operand, b)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return -value
+    if isinstance(node, ast.Dict):
+        out: dict[Any, Any] = {}
+        for k, v in zip(node.keys, node.values, strict=True):
+            if k is None:
+                raise _NotLiteral
+            key = _literal(k, b)
+            if not isinstance(key, str | int):
+                raise _NotLiteral
+            out[key] = _literal(v, b)
+        return out
+    if isinstance(node, ast.List | ast.Tuple):
+        return [_literal(e, b) for e in node.elts]
+    if isinstance(node, ast.Attribute) and b.is_torch(node.value) and node.attr in DTYPE_ATTRS:
+        return node.attr
+    if isinstance(node, ast.Name) and node.id in b.dtypes:
+        return b.dtypes[node.id]
+    if isinstance(node, ast.Call) and not node.args:
+        cls = b.resolve_class(node.func)
+        if cls is not None and cls.endswith("Config") and cls != "AutoConfig":
+            method = QUANT_METHODS.get(cls, cls.removesuffix("Config").lower())
+            config: dict[str, Any] = {"quant_method": method}
+            for kw in node.keywords:
+                if kw.arg is None:
+                    raise _NotLiteral
+                config[kw.arg] = _literal(kw.value, b)
+            return config
+    raise _NotLiteral
+
+
+def _calls(tree: ast.Module, b: _Bindings, file: str) -> list[Call]:
+    calls: list[Call] = []
+    bt_lines: dict[int, int] = {}
+    for scope in _scopes(tree):
+        assigned: dict[str, int] = {}
+        for node in _walk_scope(scope):
+            if isinstance(node, ast.Assign | ast.AnnAssign) and isinstance(node.value, ast.Call):
+                found = _from_pretrained(node.value, b)
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                if found is not None:
+                    for t in targets:
+                        assigned[ast.unparse(t)] = id(node.value)
+            if isinstance(node, ast.Call):
+                loader = _from_pretrained(node, b)
+                if loader is not None:
+                    calls.append(_read_call(node, loader, b, file))
+                    bt_lines[id(node)] = len(calls) - 1
+                elif (isinstance(node.func, ast.Attribute) and node.func.attr == "to_bettertransformer"
+                      and not node.args):
+                    key = ast.unparse(node.func.value)
+                    if key in assigned and assigned[key] in bt_lines:
+                        i = bt_lines[assigned[key]]
+                        calls[i] = _with_flag(calls[i], "to_bettertransformer", True)
+                    else:
+                        calls.append(Call(file, node.lineno, "to_bettertransformer", None, None,
+                                          {"to_bettertransformer": True},
+                                          (f"`{key}` does not come from a from_pretrained call in the same "
+                                           "scope: the model it converts is unknown",)))
+    return calls
+
+
+def _with_flag(call: Call, key: str, value: Any) -> Call:
+    return Call(call.file, call.line, call.loader, call.model, call.revision, {**call.flags, key: value},
+                call.unresolved)
+
+
+def _scopes(tree: ast.Module) -> Iterator[ast.AST]:
+    yield tree
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+            yield node
+
+
+def _walk_scope(scope: ast.AST) -> Iterator[ast.AST]:
+    """The nodes of one scope in source order, not descending into nested functions."""
+    todo = list(ast.iter_child_nodes(scope))
+    todo.reverse()
+    while todo:
+        node = todo.pop()
+        yield node
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+            continue
+        children = list(ast.iter_child_nodes(node))
+        children.reverse()
+        todo.extend(children)
+
+
+def _from_pretrained(node: ast.Call, b: _Bindings) -> str | None:
+    if isinstance(node.func, ast.Attribute) and node.func.attr == "from_pretrained":
+        cls = b.resolve_class(node.func.value)
+        if cls is not None and is_model_class(cls):
+            return cls
+    return None
+
+
+def _read_call(node: ast.Call, loader: str, b: _Bindings, file: str) -> Call:
+    where = f"{file}:{node.lineno}"
+    unresolved: list[str] = []
+    model_node: ast.expr | None = None
+    for i, arg in enumerate(node.args):
+        if isinstance(arg, ast.Starred):
+            unresolved.append(f"*{ast.unparse(arg.value)} may pass any argument")
+        elif i == 0:
+            model_node = arg
+    keywords: list[tuple[str, ast.expr]] = []
+    for kw in node.keywords:
+        if kw.arg is not None:
+            keywords.append((kw.arg, kw.value))
+        elif isinstance(kw.value, ast.Dict) and all(isinstance(k, ast.Constant) and isinstance(k.value, str)
+                                                    for k in kw.value.keys):
+            keywords.extend((str(k.value), v) for k, v in zip(kw.value.keys, kw.value.values, strict=True)
+                            if isinstance(k, ast.Constant))
+        else:
+            unresolved.append(f"**{ast.unparse(kw.value)} may set any flag")
+    flags: dict[str, Any] = {}
+    for name, value in keywords:
+        if name == "pretrained_model_name_or_path":
+            model_node = value
+            continue
+        if name not in _relevant():
+            continue
+        try:
+            flags[name] = _literal(value, b)
+        except _NotLiteral:
+            flags[name] = Unknown(f"flag.{name}", f"{name}={ast.unparse(value)} at {where} is not a literal")
+    model: str | None = None
+    if model_node is None:
+        unresolved.append("the call names no model")
+    else:
+        try:
+            literal = _literal(model_node, b)
+        except _NotLiteral:
+            literal = None
+        if isinstance(literal, str) and literal.strip():
+            model = literal
+        else:
+            unresolved.append(f"the model id `{ast.unparse(model_node)}` is not a literal")
+    revision = flags.get("revision")
+    return Call(file, node.lineno, loader, model, revision if isinstance(revision, str) else None, flags,
+                tuple(unresolved))
+
+
+def lint_source(text: str, file: str) -> list[Call]:
+    """The from_pretrained calls in one file's source; SyntaxError when it does not parse."""
+    tree = ast.parse(text, filename=file)
+    return _calls(tree, _Bindings(tree), file)
+
+
+def python_files(paths: Sequence[Path]) -> list[Path]:
+    """The .py files under PATHS, sorted; hidden and environment directories are skipped."""
+    out: set[Path] = set()
+    for path in paths:
+        if path.is_file():
+            out.add(path)
+        elif path.is_dir():
+            for root, dirs, files in os.walk(path):
+                dirs[:] = [d for d in dirs if not d.startswith(".") and d not in SKIP_DIRS]
+                out.update(Path(root) / f for f in files if f.endswith(".py"))
+        else:
+            raise InputError(f"{path}: no such file or directory")
+    return sorted(out, key=lambda p: p.as_posix())
+
+
+def display_path(path: Path) -> str:
+    """A path relative to the working directory when it is under it, with forward slashes."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def lint_paths(paths: Iterable[Path]) -> tuple[list[Call], list[Unreadable]]:
+    """Every call in every Python file under PATHS, and the files that could not be read."""
+    calls: list[Call] = []
+    bad: list[Unreadable] = []
+    for path in python_files(list(paths)):
+        name = display_path(path)
+        try:
+            text = path.read_bytes().decode("utf-8")
+            calls.extend(lint_source(text, name))
+        except UnicodeDecodeError:
+            bad.append(Unreadable(name, 1, "not UTF-8 text"))
+        except SyntaxError as exc:
+            bad.append(Unreadable(name, exc.lineno or 1, f"does not parse: {exc.msg}"))
+        except (OSError, RecursionError, ValueError) as exc:
+            bad.append(Unreadable(name, 1, f"cannot be read: {exc}"))
+    return calls, bad

@@ -1,0 +1,89 @@
+"""Run every job (a model, or a call found in code) on every target; each model is loaded once."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from advisor.ci.meta_rules import CHECK_FACTS, LINT_UNRESOLVED
+from advisor.ci.policy import TargetSpec
+from advisor.ci.report import Case
+from advisor.errors import AdvisorError, FactsUnavailable
+from advisor.facts.bundle import Request
+from advisor.facts.model_source import ModelSource
+from advisor.recommendation import Evaluation
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """What to check: a model at a revision with a flag set, and where in a file it was named."""
+
+    model: str | None
+    revision: str | None
+    flags: Mapping[str, Any]
+    file: str | None = None
+    line: int | None = None
+    unresolved: tuple[str, ...] = ()
+    """Why part of the job cannot be read (lint): each is an unknown, never a guess."""
+    label: str = ""
+    """How to name the model when `model` is None."""
+    fetch_revision: str | None = None
+    """The revision to read the config at, when it differs from the flags' (a policy pin)."""
+
+
+@dataclass
+class _Models:
+    """Each (model, revision) loaded once; a failure is remembered, not retried."""
+
+    offline: bool
+    strict: bool
+    loaded: dict[tuple[str, str | None], ModelSource | str] = field(default_factory=dict)
+
+    def get(self, model: str, revision: str | None) -> ModelSource | str:
+        key = (model, revision)
+        if key not in self.loaded:
+            from advisor.facts.locate import load_model
+
+            try:
+                self.loaded[key] = load_model(model, revision=revision, offline=self.offline)
+            except FactsUnavailable as exc:
+                self.loaded[key] = str(exc)
+            except AdvisorError as exc:
+                if self.strict:
+                    raise
+                self.loaded[key] = str(exc)
+        return self.loaded[key]
+
+
+def run_matrix(jobs: Sequence[Job], targets: Sequence[TargetSpec], request: Request, *,
+               strict: bool = True) -> list[Case]:
+    """One Case per job and target. STRICT: a model that is bad input (not merely unreachable) raises."""
+    from advisor.api import check, facts_for
+
+    models = _Models(request.offline, strict)
+    facts_cache: dict[tuple[int, int], Any] = {}
+    cases: list[Case] = []
+    for job in jobs:
+        name = job.model or job.label or "(unknown model)"
+        source: ModelSource | str | None = None
+        if job.model is not None:
+            source = models.get(job.model, job.fetch_revision or job.revision)
+        for t_index, target in enumerate(targets):
+            extra = tuple(Evaluation(LINT_UNRESOLVED, "error", "unknown", f"{job.file}:{job.line}: {why}")
+                          for why in job.unresolved)
+            if not isinstance(source, ModelSource):
+                why = source if isinstance(source, str) else "no model to read facts from"
+                evals = (*extra, Evaluation(CHECK_FACTS, "error", "unknown", f"{name}: {why}"))
+                cases.append(Case(name, job.revision, target.label, dict(job.flags), job.file, job.line, (),
+                                  evals))
+                continue
+            key = (id(source), t_index)
+            if key not in facts_cache:
+                facts_cache[key] = facts_for(source, target.hardware, target.software, request)
+            result = check(facts_cache[key], job.flags, target.label)
+            findings = tuple(replace(f, target=target.label, file=job.file, line=job.line)
+                             for f in result.findings)
+            cases.append(Case(name, job.revision, target.label, result.flags, job.file, job.line, findings,
+                              (*result.evaluations, *extra)))
+    return cases

@@ -1,0 +1,127 @@
+"""The result of a check or lint run: one case per model (or call) and target, and the verdict."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from advisor.recommendation import SEVERITY_RANK, Evaluation, Finding, Severity
+
+EXIT_OK, EXIT_FINDINGS, EXIT_INPUT, EXIT_FACTS = 0, 1, 2, 3
+"""0 compatible · 1 a finding at or above fail-on · 2 usage or input error · 3 facts needed are unknown."""
+
+Verdict = Literal["pass", "fail", "unknown"]
+
+
+@dataclass(frozen=True, slots=True)
+class Case:
+    """One model (or one from_pretrained call) checked on one target."""
+
+    model: str
+    revision: str | None
+    target: str
+    flags: dict[str, Any]
+    """The effective flags that were checked (JSON values; None where unknown)."""
+    file: str | None
+    line: int | None
+    findings: tuple[Finding, ...]
+    evaluations: tuple[Evaluation, ...]
+
+    @property
+    def unknowns(self) -> tuple[Evaluation, ...]:
+        """Error-severity rules that evaluated unknown: the facts they need are missing."""
+        return tuple(e for e in self.evaluations if e.status == "unknown" and e.severity == "error")
+
+    def sort_key(self) -> tuple[str, int, str, str]:
+        return (self.file or "", self.line or 0, self.model, self.target)
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """A finding, or an unknown error-severity evaluation, with the case it belongs to."""
+
+    finding: Finding
+    model: str | None
+    unknown: bool = False
+
+    def sort_key(self) -> tuple[int, int, str, int, str, str, str, str]:
+        f = self.finding
+        return (int(self.unknown), -SEVERITY_RANK[f.severity], f.file or "", f.line or 0, self.model or "",
+                f.target or "", f.rule, f.message)
+
+    def to_json(self) -> dict[str, Any]:
+        out = self.finding.to_json()
+        if self.model is not None:
+            out["model"] = self.model
+        if self.unknown:
+            out.pop("fix", None)
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """Every case of one run, the findings about the run itself, and the fail-on threshold."""
+
+    command: Literal["check", "lint"]
+    cases: tuple[Case, ...]
+    notes: tuple[Finding, ...]
+    """Findings about the policy itself (an ignore that matches nothing)."""
+    fail_on: Severity
+    policy: str | None = None
+
+    def findings(self) -> list[Item]:
+        """Every finding, sorted: severity, file, line, model, target, rule, message."""
+        items = [Item(f, c.model) for c in self.cases for f in c.findings]
+        items.extend(Item(f, None) for f in self.notes)
+        return sorted(items, key=Item.sort_key)
+
+    def unknowns(self) -> list[Item]:
+        """Error-severity rules that could not be evaluated, one item each, sorted."""
+        items = [Item(Finding(e.rule, e.severity, e.message, "", flag=e.flag, target=c.target, file=c.file,
+                              line=c.line), c.model, unknown=True)
+                 for c in self.cases for e in c.unknowns]
+        return sorted(dict.fromkeys(items), key=Item.sort_key)
+
+    def counts(self) -> dict[str, int]:
+        out = {"error": 0, "warning": 0, "info": 0}
+        for item in self.findings():
+            out[item.finding.severity] += 1
+        out["unknown"] = len(self.unknowns())
+        return out
+
+    def verdict(self) -> Verdict:
+        """fail: a finding at or above fail-on; unknown: an error rule could not be evaluated; else pass."""
+        rank = SEVERITY_RANK[self.fail_on]
+        if any(SEVERITY_RANK[i.finding.severity] >= rank for i in self.findings()):
+            return "fail"
+        return "unknown" if self.unknowns() else "pass"
+
+    def exit_code(self, exit_zero: bool = False) -> int:
+        if exit_zero:
+            return EXIT_OK
+        return {"pass": EXIT_OK, "fail": EXIT_FINDINGS, "unknown": EXIT_FACTS}[self.verdict()]
+
+    def targets(self) -> list[str]:
+        return sorted({c.target for c in self.cases})
+
+    def models(self) -> list[str]:
+        return sorted({c.model for c in self.cases})
+
+    def summary(self) -> str:
+        """One line for stderr."""
+        n = self.counts()
+        parts = [f"{n['error']} error(s)", f"{n['warning']} warning(s)", f"{n['info']} info",
+                 f"{n['unknown']} unknown"]
+        scope = f"{len(self.models())} model(s) × {len(self.targets())} target(s)"
+        if self.command == "lint":
+            calls = {(c.file, c.line) for c in self.cases}
+            scope = f"{len(calls)} call(s) × {len(self.targets())} target(s)"
+        return f"advisor {self.command}: {self.verdict()}: {', '.join(parts)} across {scope}"
+
+
+def iter_evaluations(report: Report) -> Iterator[tuple[Case, Evaluation]]:
+    """Every (case, evaluation) pair in a stable order."""
+    for case in sorted(report.cases, key=Case.sort_key):
+        for e in sorted(case.evaluations, key=lambda e: (e.rule, e.flag or "", e.status, e.message)):
+            yield case, e

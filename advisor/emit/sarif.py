@@ -1,0 +1,121 @@
+"""`advisor check --format sarif`: SARIF 2.1.0 for code scanning (GitHub, Azure DevOps, GitLab).
+
+Rules carry their help text and links from the rule docs; results point at the code line (lint) or at
+the model's entry in the policy file (check). Unknowns are results of kind `open`: not a pass.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from typing import Any
+
+from advisor import __version__
+from advisor.ci.meta_rules import RuleInfo, all_rules
+from advisor.ci.report import Item, Report
+from advisor.emit.json_out import dumps
+
+SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+LEVELS = {"error": "error", "warning": "warning", "info": "note"}
+_ISSUE = re.compile(r"^([A-Za-z0-9_.-]+)/([A-Za-z0-9_.-]+)#(\d+)$")
+_REPO_FILE = re.compile(r"^([A-Za-z0-9_.-]+)/([A-Za-z0-9_.-]+) ([\w./-]+\.\w+)")
+_TF_FILE = re.compile(r"^transformers/([\w/]+\.py)")
+
+
+def reference_url(ref: str) -> str | None:
+    """A link for a rule reference: `owner/repo#N`, `owner/repo path`, `transformers/path.py`, or a URL."""
+    ref = ref.strip()
+    if ref.startswith(("https://", "http://")):
+        return ref.split()[0]
+    if m := _ISSUE.match(ref):
+        return f"https://github.com/{m.group(1)}/{m.group(2)}/issues/{m.group(3)}"
+    if m := _TF_FILE.match(ref):
+        return f"https://github.com/huggingface/transformers/blob/main/src/transformers/{m.group(1)}"
+    if m := _REPO_FILE.match(ref):
+        return f"https://github.com/{m.group(1)}/{m.group(2)}/blob/main/{m.group(3)}"
+    return None
+
+
+def rule_descriptor(rule: RuleInfo) -> dict[str, Any]:
+    """A reportingDescriptor: id, texts, help (plain and markdown), helpUri, default level."""
+    links = [(r, reference_url(r)) for r in rule.references]
+    parts = [rule.explanation]
+    md = [rule.explanation]
+    for label, text in (("Analogy", rule.analogy), ("Use case", rule.use_case),
+                        ("Compatibility", rule.compatibility), ("Fix", rule.fix)):
+        if text:
+            parts.append(f"{label}: {text}")
+            md.append(f"**{label}:** {text}")
+    if links:
+        parts.append("References: " + "; ".join(r if u is None else f"{r} <{u}>" for r, u in links))
+        md.append("**References:**\n" + "\n".join(f"- [{r}]({u})" if u else f"- {r}" for r, u in links))
+    out: dict[str, Any] = {
+        "id": rule.id,
+        "name": "".join(w.capitalize() for w in re.split(r"[^A-Za-z0-9]+", rule.id) if w),
+        "shortDescription": {"text": rule.title},
+        "fullDescription": {"text": rule.explanation},
+        "help": {"text": "\n\n".join(parts), "markdown": "\n\n".join(md)},
+        "defaultConfiguration": {"level": LEVELS[rule.severity]},
+        "properties": {"tags": [rule.id.split("-", 1)[0].lower(), "advisor"]},
+    }
+    url = next((u for _, u in links if u), None)
+    if url:
+        out["helpUri"] = url
+    return out
+
+
+def _fingerprint(item: Item) -> str:
+    f = item.finding
+    key = "\x1f".join([f.rule, item.model or "", f.target or "", f.file or "", str(f.line or 0),
+                       f.flag or ""])
+    return hashlib.sha256(key.encode()).hexdigest()[:32]
+
+
+def _result(item: Item, index: dict[str, int]) -> dict[str, Any]:
+    f = item.finding
+    context = " · ".join(p for p in (item.model, f.target) if p)
+    text = f.message + (f" [{context}]" if context else "")
+    if f.fix and not item.unknown:
+        text += f" Fix: {f.fix}"
+    out: dict[str, Any] = {"ruleId": f.rule}
+    if f.rule in index:
+        out["ruleIndex"] = index[f.rule]
+    if item.unknown:
+        out.update({"kind": "open", "level": "none"})
+    else:
+        out.update({"kind": "fail", "level": LEVELS[f.severity]})
+    out["message"] = {"text": text}
+    if f.file:
+        region = {"startLine": f.line} if f.line else None
+        physical: dict[str, Any] = {"artifactLocation": {"uri": f.file.replace("\\", "/")}}
+        if region:
+            physical["region"] = region
+        out["locations"] = [{"physicalLocation": physical}]
+    out["partialFingerprints"] = {"advisorFinding/v1": _fingerprint(item)}
+    props: dict[str, Any] = {"target": f.target, "model": item.model, "flag": f.flag, "severity": f.severity}
+    out["properties"] = {k: v for k, v in props.items() if v is not None}
+    return out
+
+
+def report_sarif(report: Report) -> str:
+    """The report as one SARIF 2.1.0 log with one run."""
+    items = report.findings() + report.unknowns()
+    known = all_rules()
+    used = sorted({i.finding.rule for i in items})
+    rules = [known[r] for r in sorted(known)]
+    index = {r.id: n for n, r in enumerate(rules)}
+    log = {
+        "$schema": SCHEMA_URI,
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {"name": "advisor", "fullName": "hf-advisor", "version": __version__,
+                                "semanticVersion": __version__,
+                                "rules": [rule_descriptor(r) for r in rules]}},
+            "automationDetails": {"id": f"advisor/{report.command}/"},
+            "columnKind": "unicodeCodePoints",
+            "results": [_result(i, index) for i in items],
+            "properties": {"status": report.verdict(), "failOn": report.fail_on, "rulesReported": used,
+                           **({"policy": report.policy} if report.policy else {})},
+        }],
+    }
+    return dumps(log)
