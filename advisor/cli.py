@@ -44,44 +44,85 @@ def _add_report_options(p: argparse.ArgumentParser) -> None:
                    choices=["text", "json", "sarif", "github", "junit", "markdown"])
 
 
-def build_parser() -> argparse.ArgumentParser:
+SUBCOMMANDS = {
+    "recommend": "recommend flags for a model",
+    "check": "check proposed flags (exit 1 on findings)",
+    "lint": "check the flags of from_pretrained calls found in Python files",
+    "facts": "print the facts advisor reads",
+    "rules": "list the rules, or show one rule's documentation",
+    "gpus": "list the GPU catalog",
+    "tui": "open the interactive app",
+    "verify": "try the flags on a small model of the same architecture on this machine",
+}
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The argument parser; with `only`, the other subcommands get no options (argparse is slow to build)."""
     parser = _Parser(prog="advisor", description="Safe from_pretrained flags for a model on given hardware.")
     parser.add_argument("--version", action="store_true", help="print the version")
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+    if only is not None:
+        builder = _BUILDERS.get(only)
+        if builder is not None:
+            builder(sub.add_parser(only, help=SUBCOMMANDS[only]))
+            return parser
+    for name, text in SUBCOMMANDS.items():
+        builder = _BUILDERS.get(name)
+        p = sub.add_parser(name, help=text)
+        if builder is not None:
+            builder(p)
+    return parser
 
-    rec = sub.add_parser("recommend", help="recommend flags for a model")
+
+def _recommend_options(rec: argparse.ArgumentParser) -> None:
     rec.add_argument("model", help="Hub repo id, model folder, or config.json path")
     _add_fact_options(rec)
     rec.add_argument("--format", default="text", choices=["text", "json", "python"])
 
-    chk = sub.add_parser("check", help="check proposed flags (exit 1 on findings)")
+
+def _check_options(chk: argparse.ArgumentParser) -> None:
     chk.add_argument("model", nargs="?", help="Hub repo id, model folder, or config.json path")
     _add_fact_options(chk)
     chk.add_argument("--flags", help="JSON object, or @FILE")
     chk.add_argument("--policy", type=Path, help="policy file (advisor.toml or pyproject.toml)")
     _add_report_options(chk)
 
-    lint = sub.add_parser("lint", help="check the flags of from_pretrained calls found in Python files")
+
+def _lint_options(lint: argparse.ArgumentParser) -> None:
     lint.add_argument("paths", nargs="*", type=Path, help="files or folders (default: .)")
     _add_fact_options(lint)
     lint.add_argument("--policy", type=Path, help="policy file (default: ./advisor.toml or [tool.advisor])")
     _add_report_options(lint)
 
-    facts = sub.add_parser("facts", help="print the facts advisor reads")
+
+def _facts_options(facts: argparse.ArgumentParser) -> None:
     facts.add_argument("model", nargs="?", help="optionally, a model to include")
     _add_fact_options(facts)
     facts.add_argument("--format", default="json", choices=["json", "text"])
 
-    rules = sub.add_parser("rules", help="list the rules, or show one rule's documentation")
+
+def _rules_options(rules: argparse.ArgumentParser) -> None:
     rules.add_argument("id", nargs="?")
     rules.add_argument("--format", default="text", choices=["text", "json"])
 
-    sub.add_parser("gpus", help="list the GPU catalog")
 
-    tui = sub.add_parser("tui", help="open the interactive app")
+def _tui_options(tui: argparse.ArgumentParser) -> None:
     tui.add_argument("model", nargs="?")
     _add_fact_options(tui)
-    return parser
+
+
+
+def _verify_options(ver: argparse.ArgumentParser) -> None:
+    from advisor.verify.command import add_arguments
+
+    ver.add_argument("model", help="Hub repo id, model folder, or config.json path")
+    _add_fact_options(ver)
+    add_arguments(ver)
+
+_BUILDERS: dict[str, Callable[[argparse.ArgumentParser], None]] = {
+    "recommend": _recommend_options, "check": _check_options, "lint": _lint_options, "facts": _facts_options,
+    "rules": _rules_options, "gpus": lambda p: None, "tui": _tui_options, "verify": _verify_options,
+}
 
 
 def _target(args: argparse.Namespace) -> Any:
@@ -182,9 +223,9 @@ def cmd_facts(args: argparse.Namespace) -> int:
 
 
 def cmd_rules(args: argparse.Namespace) -> int:
+    from advisor.emit.text import flag_doc_text, rule_doc_text, rules_list_text
     from advisor.engine.flags import load_flags
     from advisor.engine.rules import load_rules
-    from advisor.emit.text import flag_doc_text, rule_doc_text, rules_list_text
 
     rules = load_rules()
     if args.id is None:
@@ -231,16 +272,23 @@ def cmd_tui(args: argparse.Namespace) -> int:
     return int(run_app(args))
 
 
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from advisor.verify.command import cmd_verify as run
+
+    return run(args, _target(args), _request(args))
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "recommend": cmd_recommend, "check": cmd_check, "lint": cmd_lint, "facts": cmd_facts, "rules": cmd_rules,
-    "gpus": cmd_gpus, "tui": cmd_tui,
+    "gpus": cmd_gpus, "tui": cmd_tui, "verify": cmd_verify,
 }
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
-        parser = build_parser()
+        parser = build_parser(argv[0] if argv and argv[0] in SUBCOMMANDS else None)
         args = parser.parse_args(argv)
         if args.version:
             from advisor import __version__
@@ -249,7 +297,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return EXIT_OK
         if args.command is None:
             if sys.stdin.isatty() and sys.stdout.isatty():
-                args = parser.parse_args(["tui"])
+                args = build_parser("tui").parse_args(["tui"])
             else:
                 parser.print_help(sys.stderr)
                 return EXIT_INPUT

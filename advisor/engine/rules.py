@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -123,13 +122,43 @@ def load_rules(directory: Path | None = None) -> tuple[Rule, ...]:
 
 
 def read_toml(path: Path) -> dict[str, Any]:
+    """A TOML file as a dict. Parsed files are cached as JSON keyed by path, size and mtime:
+    tomllib is pure Python and parsing the rule files would dominate `advisor recommend`."""
+    from advisor.facts.cache import cache_write
+
+    try:
+        st = path.stat()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read it ({exc.strerror})") from None
+    key = f"{path.resolve()}:{st.st_size}:{st.st_mtime_ns}"
+    cached = _parsed().get(key)
+    if isinstance(cached, dict):
+        return cached
+    import tomllib
+
     try:
         with path.open("rb") as fh:
-            return tomllib.load(fh)
+            data = tomllib.load(fh)
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"{path}: invalid TOML: {exc}") from None
     except OSError as exc:
         raise InputError(f"{path}: cannot read it ({exc.strerror})") from None
+    _parsed()[key] = data
+    try:
+        cache_write(TOML_CACHE, {key: data}, keep=64)
+    except (TypeError, ValueError):
+        pass
+    return data
+
+
+TOML_CACHE = "parsed-toml.json"
+
+
+@cache
+def _parsed() -> dict[str, Any]:
+    from advisor.facts.cache import cache_read
+
+    return cache_read(TOML_CACHE)
 
 
 def _load_file(path: Path) -> Iterable[Rule]:

@@ -6,6 +6,7 @@ import importlib.util
 import os
 import re
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 from packaging.version import InvalidVersion, Version
@@ -76,8 +77,17 @@ def _torch_build() -> TorchBuild:
     return read_torch_build()[1]
 
 
+PROBED_DISTS = ("flash-attn", "flash-attn-3", "bitsandbytes", "xformers")
+
+
 def _with_probe(software: Software) -> Software:
-    """Fill `imports` by the import probe, for the installed packages whose import can break."""
+    """Fill `imports` by the import probe, for the installed packages whose import can break.
+
+    Nothing is started (or even imported) when none of them is installed: the common case stays fast.
+    """
+    if not any(software.package(d).installed for d in PROBED_DISTS) and not any(
+            f.value for f in software.modules.values()):
+        return software
     try:
         from advisor.facts.probe import apply_probe
     except ImportError:
@@ -85,14 +95,16 @@ def _with_probe(software: Software) -> Software:
     return apply_probe(software)
 
 
-def site_packages_of(dist: str) -> Path | None:
-    """The folder a distribution is installed in (for reading its files as text)."""
-    for entry in sys.path:
+def find_distribution(dist: str, paths: Sequence[str] | None = None) -> tuple[Path, str] | None:
+    """(the folder holding it, its version) for a distribution on `paths` (default sys.path)."""
+    want = normalize(dist)
+    for entry in paths if paths is not None else sys.path:
         try:
-            for name in os.listdir(entry or "."):
-                m = _DIST_INFO.match(name)
-                if m and normalize(m.group("name")) == normalize(dist):
-                    return Path(entry)
+            names = os.listdir(entry or ".")
         except OSError:
             continue
+        for name in names:
+            m = _DIST_INFO.match(name)
+            if m and normalize(m.group("name")) == want:
+                return Path(entry or "."), m.group("version")
     return None

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import importlib.machinery
-import importlib.metadata as md
 import json
 import os
 import platform
@@ -182,6 +181,8 @@ def _fingerprint(found: dict[str, str | None], search: list[str]) -> str:
 
 def _version(dist: str, search: list[str]) -> str | None:
     try:
+        import importlib.metadata as md
+
         for d in md.distributions(name=dist, path=search):
             return str(d.version)
     except Exception:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from pathlib import Path
@@ -36,6 +35,8 @@ def read_profile(path: Path, what: str) -> dict[str, Any]:
         raw = path.read_bytes()
     except OSError as exc:
         raise InputError(f"{path}: cannot read the {what} profile ({exc.strerror})") from None
+    import tomllib
+
     try:
         data = tomllib.loads(raw.decode()) if path.suffix == ".toml" else json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError, tomllib.TOMLDecodeError) as exc:

@@ -7,7 +7,6 @@ PyPI wheels by version (knowledge/kernels.md §5.2).
 
 from __future__ import annotations
 
-import importlib.metadata as md
 import mmap
 import re
 from collections.abc import Sequence
@@ -39,23 +38,24 @@ CU128_27_ARCHS = ("sm_50", "sm_60", "sm_70", "sm_75", "sm_80", "sm_86", "sm_90",
 
 
 def read_torch_build(path: Sequence[str] | None = None) -> tuple[Fact[Version], TorchBuild]:
-    """torch's version and build, from its distribution files (`path`: where to look, default sys.path)."""
-    try:
-        found = md.distributions(name="torch") if path is None else md.distributions(name="torch",
-                                                                                     path=list(path))
-        dist = next(iter(found))
-    except StopIteration:
+    """torch's version and build, from its `*.dist-info` folder and files (`path`: default sys.path).
+
+    The dist-info folder name gives the version without importlib.metadata, whose import alone costs
+    more than the rest of `advisor recommend`.
+    """
+    from advisor.facts.installed import find_distribution
+
+    source = "installed (package metadata)"
+    found = find_distribution("torch", path)
+    if found is None:
         reason = "torch is not installed"
-        return Fact.unknown(reason, "importlib.metadata"), unknown_torch_build(reason, "importlib.metadata")
-    except Exception as exc:
-        reason = f"torch's metadata cannot be read: {exc}"
-        return Fact.unknown(reason, "importlib.metadata"), unknown_torch_build(reason, "importlib.metadata")
+        return Fact.unknown(reason, source), unknown_torch_build(reason, source)
+    site, raw = found
     try:
-        version: Fact[Version] = Fact.of(Version(dist.version), "importlib.metadata")
-    except (InvalidVersion, TypeError) as exc:
-        version = Fact.unknown(f"torch's version {dist.version!r} is not valid: {exc}", "importlib.metadata")
-    root = Path(str(dist.locate_file("torch")))
-    return version, read_build(root, version.value)
+        version: Fact[Version] = Fact.of(Version(raw), source)
+    except InvalidVersion as exc:
+        version = Fact.unknown(f"torch's version {raw!r} is not valid: {exc}", source)
+    return version, read_build(site / "torch", version.value)
 
 
 def read_build(root: Path, version: Version | None) -> TorchBuild:

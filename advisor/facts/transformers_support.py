@@ -21,10 +21,11 @@ from packaging.version import InvalidVersion, Version
 
 from advisor.facts.cache import cache_dir
 from advisor.facts.fact import Fact
-from advisor.facts.transformers_scan import AttnFlags, Era, TransformersTree
 
 if TYPE_CHECKING:
     from importlib.machinery import ModuleSpec
+
+    from advisor.facts.transformers_scan import AttnFlags, TransformersTree
 
 TABLE_NAME = "transformers_support.json"
 _CACHE_FORMAT = 1
@@ -147,6 +148,8 @@ def arch_support(
     elif (default := view.type_default(model_type)) is not None:
         auto_class, model_class = default
     if model_class is None:
+        from advisor.facts.transformers_scan import AttnFlags
+
         flags = AttnFlags()
     else:
         found = view.flags(model_class, model_type)
@@ -217,6 +220,8 @@ class _StaticView:
         data = _cache_load(installed)
         if data is not None and data.get("stamps") == stamps:
             return cls(installed, data, fresh=False)
+        from advisor.facts.transformers_scan import TransformersTree
+
         tree = TransformersTree(installed.root)
         mappings = tree.auto_mappings()
         era = tree.era()
@@ -247,6 +252,8 @@ class _StaticView:
         return (str(found[0]), str(found[1])) if found else None
 
     def flags(self, name: str, model_type: str) -> AttnFlags | None:
+        from advisor.facts.transformers_scan import AttnFlags, Era, TransformersTree
+
         entry = self._data["classes"].get(name)
         if entry is not None and entry["files"] == _stamps(self.installed.root, list(entry["files"])):
             return AttnFlags.from_code(entry["code"], tuple(entry["compatible"]))
@@ -412,6 +419,8 @@ class _TableView:
         return auto, model_class
 
     def flags(self, name: str, model_type: str) -> AttnFlags | None:
+        from advisor.facts.transformers_scan import AttnFlags
+
         cell = self._at_version(self._table["classes"].get(name))
         if not isinstance(cell, str):
             return None
