@@ -1,0 +1,64 @@
+"""Runtime overhead beyond weights and cache: CUDA context, activations, training state, margin.
+
+The constants, and why:
+- CUDA_CONTEXT_BYTES, 0.5 GiB per GPU in use: torch's CUDA context (with lazy module loading) plus the
+  cuBLAS workspace measure 300-600 MiB on current drivers; the upper half is taken.
+- CATALOG_RESERVE, 5 % of a catalog GPU's total: without an NVML reading the free memory is unknown;
+  the display, other processes and the driver's own pools usually hold a few percent.
+- MARGIN, 10 % of what lands on a GPU: the caching allocator's fragmentation and this estimate's own
+  error (the activation figure is a model, not a measurement).
+- Inference activations: one decoder layer's prefill working set, batch x context x (4 hidden + 3
+  intermediate) elements (residual, normed input, attention output; gate, up and their product),
+  plus fp32 logits of the last position (transformers 5 computes only those while generating).
+  Eager attention adds the batch x heads x context^2 score matrix in the compute dtype and its fp32
+  softmax; sdpa and flash kernels never build it.
+- Training: gradients in the weights' dtype, AdamW's two fp32 moments (8 bytes per parameter) and,
+  for 16-bit weights, an fp32 master copy (4 bytes): 16 bytes per parameter in mixed precision.
+  Activations without checkpointing: 34 x batch x context x hidden bytes per layer at 16 bits
+  (Korthikanti et al. 2022, with a fused attention kernel), plus fp32 logits and their gradient.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+GIB = 1 << 30
+CUDA_CONTEXT_BYTES = GIB // 2
+CATALOG_RESERVE = 0.05
+MARGIN = 0.10
+ADAM_BYTES = 8
+MASTER_BYTES = 4
+TRAIN_ACT_PER_LAYER = 34
+
+
+@dataclass(frozen=True, slots=True)
+class Shape:
+    """The sizes the overhead model needs."""
+
+    hidden: int
+    intermediate: int
+    """Active MLP width per token (MoE: routed top-k times the expert width, plus shared experts)."""
+    heads: int
+    layers: int
+    vocab: int
+    kv_heads: int = 0
+
+
+def inference_activations(shape: Shape, batch: int, context: int, dtype_bytes: int, eager: bool) -> int:
+    """Peak working set of one layer during prefill, plus the last position's fp32 logits."""
+    tokens = batch * context
+    work = tokens * (4 * shape.hidden + 3 * shape.intermediate) * dtype_bytes
+    if eager:
+        work += batch * shape.heads * context * context * (dtype_bytes + 4)
+    return work + batch * shape.vocab * 4 * 3
+
+
+def training_state(params: int, dtype_bytes: int) -> int:
+    """Gradients, AdamW moments and (for 16-bit weights) the fp32 master copy."""
+    return params * (dtype_bytes + ADAM_BYTES + (MASTER_BYTES if dtype_bytes < 4 else 0))
+
+
+def training_activations(shape: Shape, batch: int, context: int, dtype_bytes: int) -> int:
+    """Stored activations for the backward pass, without gradient checkpointing."""
+    per_layer = TRAIN_ACT_PER_LAYER * batch * context * shape.hidden * dtype_bytes // 2
+    return per_layer * shape.layers + 2 * batch * context * shape.vocab * 4

@@ -1,0 +1,154 @@
+"""Where each unit of weights lands: one GPU, several (balanced, like device_map="auto"), CPU or disk."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from advisor.memory.overhead import CUDA_CONTEXT_BYTES, MARGIN
+
+
+@dataclass(frozen=True, slots=True)
+class Device:
+    """A GPU as CUDA numbers it, with what it has for the model."""
+
+    index: int
+    name: str
+    capacity: int | None
+    """Bytes available before loading: NVML free memory, or total minus the catalog reserve."""
+    capacity_source: str
+
+
+@dataclass(frozen=True, slots=True)
+class Piece:
+    """One placeable unit: its weights, the cache its layers hold, training state for its weights."""
+
+    weights: int
+    cache: int = 0
+    extra: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.weights + self.cache + self.extra
+
+
+@dataclass
+class Load:
+    """What lands on one GPU."""
+
+    weights: int = 0
+    cache: int = 0
+    extra: int = 0
+    activations: int = 0
+    context: int = 0
+
+    @property
+    def margin(self) -> int:
+        return int((self.weights + self.cache + self.extra + self.activations) * MARGIN)
+
+    @property
+    def total(self) -> int:
+        return self.weights + self.cache + self.extra + self.activations + self.context + self.margin
+
+    def add(self, piece: Piece) -> None:
+        self.weights += piece.weights
+        self.cache += piece.cache
+        self.extra += piece.extra
+
+
+@dataclass
+class Placement:
+    """The outcome: per-GPU loads (by position in the device list), CPU and disk bytes, and the verdict."""
+
+    loads: dict[int, Load] = field(default_factory=dict)
+    cpu: int = 0
+    disk: int = 0
+    fits: bool | None = None
+    why: str = ""
+
+
+def _budget(dev: Device, fixed: int) -> int | None:
+    """Bytes of weights, cache and state a device takes once its context, activations and margin are set aside."""
+    if dev.capacity is None:
+        return None
+    return int((dev.capacity - CUDA_CONTEXT_BYTES) / (1 + MARGIN)) - fixed
+
+
+def on_one(pieces: list[Piece], dev: Device, pos: int, activations: int) -> Placement:
+    """Everything on one GPU (`device_map={"": index}`)."""
+    load = Load(activations=activations, context=CUDA_CONTEXT_BYTES)
+    for p in pieces:
+        load.add(p)
+    out = Placement({pos: load})
+    if dev.capacity is None:
+        out.why = f"the memory of GPU {dev.index} is unknown"
+        return out
+    out.fits = load.total <= dev.capacity
+    out.why = (f"GPU {dev.index} holds {gib(load.total)} of {gib(dev.capacity)} GiB" if out.fits else
+               f"needs {gib(load.total)} GiB on GPU {dev.index}, which has {gib(dev.capacity)} GiB")
+    return out
+
+
+def spread(pieces: list[Piece], devs: list[Device], activations: int, cpu_capacity: int | None,
+           allow_cpu: bool = True) -> Placement:
+    """Balanced over the GPUs in order, then CPU, then disk (what accelerate's "auto" does)."""
+    out = Placement()
+    if not devs:
+        out.why = "there is no GPU"
+        return on_cpu(pieces, cpu_capacity)
+    budgets = [_budget(d, activations) for d in devs]
+    if any(b is None for b in budgets):
+        out.why = "the memory of a GPU is unknown"
+        return out
+    caps = [max(b or 0, 0) for b in budgets]
+    total = sum(p.total for p in pieces)
+    room = sum(caps)
+    biggest = max((p.total for p in pieces), default=0)
+    targets = [min(c, int(total * c / room) + biggest) if room else 0 for c in caps]
+    pos = 0
+    loads = [Load() for _ in devs]
+    offloaded_cache = 0
+    for p in pieces:
+        while pos < len(devs) and loads[pos].weights + loads[pos].cache + loads[pos].extra + p.total > targets[pos]:
+            pos += 1
+        if pos < len(devs):
+            loads[pos].add(p)
+        else:
+            out.cpu += p.weights + p.extra
+            offloaded_cache += p.cache
+    for i, load in enumerate(loads):
+        if load.weights or i == 0:
+            load.activations, load.context = activations, CUDA_CONTEXT_BYTES
+            out.loads[i] = load
+    # an offloaded layer runs on the first GPU, so its cache is kept there
+    out.loads[0].cache += offloaded_cache
+    if not allow_cpu and out.cpu:
+        out.fits = False
+        out.why = f"{gib(out.cpu)} GiB do not fit on the GPUs"
+        return out
+    if out.cpu and cpu_capacity is not None and out.cpu > cpu_capacity:
+        out.disk, out.cpu = out.cpu - cpu_capacity, cpu_capacity
+    over = [devs[i].index for i, ld in out.loads.items() if ld.total > (devs[i].capacity or 0)]
+    out.fits = not out.cpu and not out.disk and not over
+    if over:
+        out.why = f"GPU {over[0]} would need more than it has"
+    elif out.cpu or out.disk:
+        out.why = f"{gib(out.cpu + out.disk)} GiB do not fit on the GPUs"
+    else:
+        out.why = f"spread over {len(out.loads)} GPU(s)"
+    return out
+
+
+def on_cpu(pieces: list[Piece], cpu_capacity: int | None) -> Placement:
+    """No device_map: transformers loads on the CPU."""
+    total = sum(p.total for p in pieces)
+    out = Placement(cpu=total)
+    if cpu_capacity is None:
+        out.why = "the target's CPU memory is unknown"
+    else:
+        out.fits = total <= cpu_capacity
+        out.why = f"needs {gib(total)} GiB of CPU memory, which has {gib(cpu_capacity)} GiB"
+    return out
+
+
+def gib(n: int | float) -> float:
+    return round(n / (1 << 30), 2)

@@ -1,0 +1,349 @@
+"""The memory plan: figures that follow the flags being tried, for the rules and for the JSON ledger."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from advisor.engine.logic import Unknown
+from advisor.facts.bundle import Facts
+from advisor.memory.config import Cfg, MissingSize
+from advisor.memory.kvcache import CacheSpec, cache_spec
+from advisor.memory.ledger import Ledger, Setting, compute
+from advisor.memory.overhead import CATALOG_RESERVE, CUDA_CONTEXT_BYTES, GIB, MARGIN, Shape
+from advisor.memory.params import count_parameters
+from advisor.memory.placement import Device, gib, spread
+from advisor.memory.quant import (
+    DTYPE_BYTES,
+    Scheme,
+    bnb_scheme,
+    checkpoint_scheme,
+    safetensors_bytes,
+    weight_bytes,
+)
+from advisor.memory.units import Count
+
+DEFAULT_CONTEXT = 4096
+MACHINE_GPUS = 8
+"""GPUs in the largest single machine considered (HGX/DGX boards carry 8)."""
+PCIE_BYTES_PER_S = 25e9
+"""Host-to-GPU bandwidth assumed for offloaded weights (PCIe 4.0 x16, effective)."""
+DISK_BYTES_PER_S = 3e9
+"""NVMe read bandwidth assumed for weights offloaded to disk."""
+
+
+class MemoryPlan:
+    """Weights, cache and overhead for a model on a target; `lookup` answers `memory.*` facts for rules."""
+
+    def __init__(self, facts: Facts) -> None:
+        m = facts.model
+        top, text = m.source.config, m.config
+        self.model_type, self.request = m.model_type.value, facts.request
+        self.quant_method = m.quant_method.value if m.quant_method.known else None
+        self.qcfg: dict[str, Any] = top.get("quantization_config") or {}
+        counted = count_parameters(top, text, m.model_type.value, m.architecture.value)
+        self.count: Count | None = counted if isinstance(counted, Count) else None
+        self.reason: str | None = counted if isinstance(counted, str) else None
+        self.exact = m.source.parameters
+        try:
+            self.spec: CacheSpec | None = cache_spec(top, text, m.model_type.value, m.architecture.value)
+            self.spec_reason: str | None = None
+        except MissingSize as exc:
+            self.spec, self.spec_reason = None, f"cannot size the cache: {exc}"
+        self.shape = _shape(Cfg(text), m.num_layers.value, self.count)
+        self.checkpoint_dtype = m.checkpoint_dtype.value
+        self.max_positions = Cfg(text).opt("max_position_embeddings", "n_positions", "max_target_positions",
+                                           "seq_length")
+        self.devices = [_device(g) for g in facts.hardware.gpus]
+        self.has_gpu = facts.hardware.has_gpu
+        self.gpu_known = facts.hardware.gpu_count.known
+        ccs = [g.compute_capability.value for g in facts.hardware.gpus]
+        cc_known = all(c is not None for c in ccs)
+        self.fp8_native: bool | None = (all(c >= (8, 9) for c in ccs if c) if cc_known else None) \
+            if self.has_gpu else (False if self.gpu_known else None)
+        sw = facts.software
+        kernels, triton = sw.package("kernels").version, sw.package("triton").version
+        self.mxfp4_native: bool | None = None
+        if cc_known and kernels.known and triton.known:
+            self.mxfp4_native = self.has_gpu and all(c >= (7, 5) for c in ccs if c) and kernels.value is not None \
+                and triton.value is not None and triton.value.release[:2] >= (3, 4)
+        cpu = facts.hardware.cpu.memory_total_bytes
+        self.cpu_capacity = cpu.value if cpu.known else None
+        self._cache: dict[str, Ledger | Unknown] = {}
+
+    # --- settings and ledgers ---------------------------------------------------------------------
+
+    def setting(self, scope: Mapping[str, Any], context: int | None = None,
+                quant: Any = "scope", device_map: Any = "scope") -> Setting | Unknown:
+        dtype = scope.get("flag.dtype")
+        if not isinstance(dtype, str) or dtype not in DTYPE_BYTES:
+            dtype = self.checkpoint_dtype
+        if dtype not in DTYPE_BYTES:
+            return Unknown("memory", "the dtype is unknown, so the size of the weights is too")
+        q = scope.get("flag.quantization_config") if quant == "scope" else quant
+        scheme = self.scheme(q)
+        if isinstance(scheme, str):
+            return Unknown("memory", scheme)
+        attn = scope.get("flag.attn_implementation")
+        return Setting(dtype, DTYPE_BYTES[dtype], scheme,
+                       scope.get("flag.device_map") if device_map == "scope" else device_map,
+                       attn == "eager", context or self.context, self.request.batch,
+                       self.request.task == "training")
+
+    def scheme(self, flag: Any) -> Scheme | str | None:
+        if self.quant_method is not None:
+            return checkpoint_scheme(self.quant_method, self.qcfg, self.fp8_native, self.mxfp4_native)
+        if isinstance(flag, dict):
+            return bnb_scheme(flag) or "quantization_config asks for neither 4-bit nor 8-bit"
+        return None
+
+    @property
+    def context(self) -> int:
+        if self.request.context is not None:
+            return self.request.context
+        return min(DEFAULT_CONTEXT, self.max_positions or DEFAULT_CONTEXT)
+
+    def ledger(self, s: Setting | Unknown) -> Ledger | Unknown:
+        if isinstance(s, Unknown):
+            return s
+        if self.count is None:
+            return Unknown("memory", self.reason or "the parameters could not be counted")
+        if self.spec is None and not s.training:
+            return Unknown("memory", self.spec_reason or "the cache could not be sized")
+        key = repr(s)
+        hit = self._cache.get(key)
+        if hit is None:
+            hit = compute(self.count, self.spec, self.shape, s, self.devices, self.cpu_capacity)
+            self._cache[key] = hit
+        return hit
+
+    def fits_gpus(self, s: Setting | Unknown) -> bool | Unknown:
+        """Whether the GPUs together hold it, weights and cache, with nothing on the CPU."""
+        if isinstance(s, Unknown):
+            return s
+        if not self.devices:
+            return False if self.gpu_known else Unknown("memory.fits_gpus", "the GPUs are unknown")
+        led = self.ledger(s)
+        if isinstance(led, Unknown):
+            return led
+        placed = spread(list(led.pieces), self.devices, led.activations, None, allow_cpu=False)
+        return placed.fits if placed.fits is not None else Unknown("memory.fits_gpus", placed.why)
+
+    def max_context(self, scope: Mapping[str, Any]) -> int | Unknown:
+        """The longest context (at the requested batch) that fits with the flags in scope."""
+        limit = self.max_positions or (1 << 20)
+
+        def ok(n: int) -> bool | None:
+            led = self.ledger(self.setting(scope, context=n))
+            return None if isinstance(led, Unknown) else led.placement.fits
+
+        first = ok(1)
+        if first is None:
+            led = self.ledger(self.setting(scope, context=1))
+            reason = led.reason if isinstance(led, Unknown) else led.placement.why
+            return Unknown("memory.max_context", reason)
+        if not first:
+            return 0
+        if ok(limit):
+            return limit
+        lo, hi = 1, limit
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            lo, hi = (mid, hi) if ok(mid) else (lo, mid)
+        return lo
+
+    # --- the names rules read ---------------------------------------------------------------------
+
+    def lookup(self, name: str, scope: Mapping[str, Any]) -> Any:
+        key = name.removeprefix("memory.")
+        fn = getattr(self, f"_f_{key}", None)
+        if fn is None:
+            return Unknown(name, f"the memory plan has no figure `{key}`")
+        value = fn(scope)
+        if isinstance(value, Unknown):
+            return Unknown(name, value.reason)
+        return value
+
+    def _led(self, scope: Mapping[str, Any], **kw: Any) -> Ledger | Unknown:
+        return self.ledger(self.setting(scope, **kw))
+
+    def _f_fits(self, scope: Mapping[str, Any]) -> Any:
+        led = self._led(scope)
+        if isinstance(led, Unknown):
+            return led
+        return led.placement.fits if led.placement.fits is not None else Unknown("", led.placement.why)
+
+    def _f_fits_gpus(self, scope: Mapping[str, Any]) -> Any:
+        return self.fits_gpus(self.setting(scope))
+
+    def _f_fits_gpus_4bit(self, scope: Mapping[str, Any]) -> Any:
+        if self.quant_method is not None:
+            return False
+        return self.fits_gpus(self.setting(scope, quant=self._f_bnb_4bit(scope)))
+
+    def _f_fits_single(self, scope: Mapping[str, Any]) -> Any:
+        return self._f_fits(scope)
+
+    def _f_single_gpu_map(self, scope: Mapping[str, Any]) -> Any:
+        known = [d for d in self.devices if d.capacity is not None]
+        if not known:
+            return None
+        best = max(known, key=lambda d: (d.capacity or 0, -d.index))
+        return {"": best.index}
+
+    def _f_bnb_8bit(self, scope: Mapping[str, Any]) -> Any:
+        return {"load_in_8bit": True}
+
+    def _f_bnb_4bit(self, scope: Mapping[str, Any]) -> Any:
+        dtype = scope.get("flag.dtype")
+        compute_dtype = dtype if isinstance(dtype, str) and dtype in DTYPE_BYTES else "bfloat16"
+        return {"load_in_4bit": True, "bnb_4bit_quant_type": "nf4", "bnb_4bit_compute_dtype": compute_dtype}
+
+    def _f_max_memory(self, scope: Mapping[str, Any]) -> Any:
+        led = self._led(scope, device_map="auto")
+        if isinstance(led, Unknown) or len(self.devices) == 0:
+            return led if isinstance(led, Unknown) else None
+        return max_memory(led, self.devices)
+
+    def _f_offload_gib(self, scope: Mapping[str, Any]) -> Any:
+        led = self._led(scope)
+        return led if isinstance(led, Unknown) else gib(led.placement.cpu + led.placement.disk)
+
+    def _f_gpu_split(self, scope: Mapping[str, Any]) -> Any:
+        led = self._led(scope)
+        if isinstance(led, Unknown):
+            return led
+        return ", ".join(f"GPU {self.devices[i].index}: {gib(ld.total)} GiB"
+                         for i, ld in sorted(led.placement.loads.items()))
+
+    def _f_gpus_used(self, scope: Mapping[str, Any]) -> Any:
+        led = self._led(scope)
+        return led if isinstance(led, Unknown) else len(led.placement.loads)
+
+    def _f_need_gib(self, scope: Mapping[str, Any]) -> Any:
+        led = self._led(scope)
+        return led if isinstance(led, Unknown) else gib(led.total)
+
+    def _f_have_gib(self, scope: Mapping[str, Any]) -> Any:
+        caps = [d.capacity for d in self.devices]
+        if not caps or any(c is None for c in caps):
+            return Unknown("", "the GPUs' memory is unknown")
+        return gib(sum(c or 0 for c in caps))
+
+    def _f_weights_gib(self, scope: Mapping[str, Any]) -> Any:
+        led = self._led(scope)
+        return led if isinstance(led, Unknown) else gib(led.weights)
+
+    def _f_unquantized_gib(self, scope: Mapping[str, Any]) -> Any:
+        led = self._led(scope, quant=None)
+        return led if isinstance(led, Unknown) else gib(led.weights)
+
+    def _f_slowdown(self, scope: Mapping[str, Any]) -> Any:
+        led = self._led(scope)
+        if isinstance(led, Unknown):
+            return led
+        secs = led.placement.cpu / PCIE_BYTES_PER_S + led.placement.disk / DISK_BYTES_PER_S
+        return f"{secs:.2f} s"
+
+    def _f_single_machine(self, scope: Mapping[str, Any]) -> Any:
+        tp = self.tensor_parallel(scope)
+        return tp if isinstance(tp, Unknown) else tp["single_machine"]
+
+    def _f_tp_sizes(self, scope: Mapping[str, Any]) -> Any:
+        tp = self.tensor_parallel(scope)
+        if isinstance(tp, Unknown):
+            return tp
+        fit = tp["smallest_fitting"]
+        sizes = ", ".join(str(s) for s in tp["sizes"])
+        where = (f"; the smallest that holds it is {fit} ({math.ceil(fit / MACHINE_GPUS)} machines of "
+                 f"{MACHINE_GPUS})" if fit else "; none of them holds it")
+        return f"{sizes}{where}"
+
+    # --- tensor parallelism -----------------------------------------------------------------------
+
+    def tensor_parallel(self, scope: Mapping[str, Any]) -> dict[str, Any] | Unknown:
+        """Sizes that divide the attention and key/value heads, and whether 8 GPUs of this kind hold it."""
+        led = self._led(scope, device_map="auto")
+        if isinstance(led, Unknown):
+            return led
+        if not self.devices or self.devices[0].capacity is None:
+            return Unknown("", "the GPU's memory is unknown")
+        cap = self.devices[0].capacity
+        heads, kv = self.shape.heads, _kv_heads(self.spec, self.shape)
+        need = led.weights + led.cache + led.training
+
+        def per_gpu(n: int) -> int:
+            return int((need / n + led.activations) * (1 + MARGIN)) + CUDA_CONTEXT_BYTES
+
+        sizes = [n for n in (2 ** i for i in range(11)) if heads % n == 0 and (kv % n == 0 or n % kv == 0)]
+        fitting = [n for n in sizes if per_gpu(n) <= cap]
+        return {"single_machine": per_gpu(MACHINE_GPUS) <= cap or bool(fitting and fitting[0] <= MACHINE_GPUS),
+                "sizes": sizes, "smallest_fitting": fitting[0] if fitting else None,
+                "per_gpu_bytes": {str(n): per_gpu(n) for n in sizes}, "gpu_capacity_bytes": cap,
+                "attention_heads": heads, "kv_heads": kv}
+
+    # --- the JSON ledger --------------------------------------------------------------------------
+
+    def to_json(self, scope: Mapping[str, Any]) -> dict[str, Any]:
+        from advisor.memory.report import ledger_json
+
+        return ledger_json(self, scope)
+
+
+def max_memory(led: Ledger, devices: list[Device]) -> dict[str, str]:
+    """accelerate's `max_memory` for "auto": per GPU what its weights may take once its cache,
+    activations, CUDA context and margin are set aside (GPU 0 also keeps the generation headroom)."""
+    out: dict[str, str] = {}
+    for i, dev in enumerate(devices):
+        if dev.capacity is None:
+            continue
+        ld = led.placement.loads.get(i)
+        cache = ld.cache if ld else 0
+        act = led.activations
+        room = int((dev.capacity - CUDA_CONTEXT_BYTES) / (1 + MARGIN)) - cache - act
+        out[str(dev.index)] = f"{max(room, 0) / GIB:.2f}GiB"
+    if led.placement.cpu or led.placement.disk:
+        out["cpu"] = f"{math.ceil(led.placement.cpu / GIB)}GiB"
+    return out
+
+
+def _kv_heads(spec: CacheSpec | None, shape: Shape) -> int:
+    return shape.kv_heads if shape.kv_heads else shape.heads
+
+
+def _device(g: Any) -> Device:
+    name = g.name.value or f"GPU {g.index}"
+    free, total = g.memory_free_bytes, g.memory_total_bytes
+    if free.known and free.value is not None:
+        return Device(g.index, name, free.value, "free memory (NVML)")
+    if total.known and total.value is not None:
+        reserve = int(total.value * CATALOG_RESERVE)
+        return Device(g.index, name, total.value - reserve,
+                      f"total minus a {int(CATALOG_RESERVE * 100)} % reserve (no free-memory reading)")
+    return Device(g.index, name, None, free.reason or total.reason or "unknown")
+
+
+def _shape(cfg: Cfg, layers: int | None, count: Count | None) -> Shape:
+    hidden = cfg.opt("hidden_size", "n_embd", "d_model") or 0
+    heads = cfg.opt("num_attention_heads", "n_head", "num_heads", "decoder_attention_heads") or 1
+    kv = cfg.opt("num_key_value_heads", "num_kv_heads", "n_head_kv") or (
+        1 if cfg.flag("multi_query", False) and not cfg.flag("new_decoder_architecture", False) else heads)
+    inter = cfg.opt("intermediate_size", "n_inner", "ffn_hidden_size", "d_ff", "decoder_ffn_dim") or 4 * hidden
+    topk = cfg.opt("num_experts_per_tok", "moe_topk")
+    moe_inter = cfg.opt("moe_intermediate_size")
+    if topk and moe_inter:
+        inter = topk * moe_inter + (cfg.opt("n_shared_experts") or 0) * moe_inter + (
+            cfg.opt("shared_expert_intermediate_size") or 0)
+    elif topk and cfg.opt("num_local_experts", "num_experts"):
+        inter = topk * inter
+    n_layers = layers or (sum(1 for u in count.units if u.kind == "layer") if count else 0)
+    return Shape(hidden, inter, heads, n_layers, cfg.opt("vocab_size") or 0, kv)
+
+
+def plan_memory(facts: Facts) -> MemoryPlan:
+    """The memory plan for the facts (figures are computed per flag set, on demand)."""
+    return MemoryPlan(facts)
+
+
+__all__ = ["MemoryPlan", "plan_memory", "weight_bytes", "safetensors_bytes"]
