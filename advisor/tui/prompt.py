@@ -1,0 +1,47 @@
+"""A small modal that asks for one line of text and checks it before closing."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Static
+
+from advisor.tui import bindings
+
+Check = Callable[[str], str | None]
+"""Returns an error message for a value it refuses, None for one it accepts."""
+
+
+class PromptScreen(ModalScreen[str | None]):
+    """Title, hint, an input; ⏎ closes with the value once CHECK accepts it, escape with None."""
+
+    BINDINGS = bindings.MODAL
+
+    def __init__(self, title: str, hint: str, value: str = "", check: Check | None = None,
+                 placeholder: str = "") -> None:
+        super().__init__(classes="modal")
+        self._title, self._hint, self._value, self._check = title, hint, value, check
+        self._placeholder = placeholder
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static(self._title, classes="dialog-title")
+            yield Static(self._hint, classes="dialog-hint")
+            yield Input(self._value, placeholder=self._placeholder, id="prompt-input")
+            yield Static("", id="prompt-error", classes="dialog-error")
+
+    @on(Input.Submitted, "#prompt-input")
+    def _submit(self, event: Input.Submitted) -> None:
+        value = event.value.strip()
+        problem = self._check(value) if self._check else None
+        if problem:
+            self.query_one("#prompt-error", Static).update(problem)
+            return
+        self.dismiss(value)
+
+    def action_dismiss_screen(self) -> None:
+        self.dismiss(None)
