@@ -73,8 +73,10 @@ def run_matrix(jobs: Sequence[Job], targets: Sequence[TargetSpec], request: Requ
             extra = tuple(Evaluation(LINT_UNRESOLVED, "error", "unknown", f"{job.file}:{job.line}: {why}")
                           for why in job.unresolved)
             if not isinstance(source, ModelSource):
-                why = source if isinstance(source, str) else "no model to read facts from"
-                evals = (*extra, Evaluation(CHECK_FACTS, "error", "unknown", f"{name}: {why}"))
+                evals = extra
+                if isinstance(source, str) or not extra:
+                    why = source if isinstance(source, str) else "no model to read facts from"
+                    evals = (*extra, Evaluation(CHECK_FACTS, "error", "unknown", f"{name}: {why}"))
                 cases.append(Case(name, job.revision, target.label, dict(job.flags), job.file, job.line, (),
                                   evals))
                 continue

@@ -127,6 +127,8 @@ class _Lines:
         found = self.keys.get((section, index), {})
         if key is not None and key in found:
             return found[key]
+        if key is not None and (f"{section}.{key}".strip("."), 0) in self.headers:
+            return self.headers[(f"{section}.{key}".strip("."), 0)]
         if (section, index) in self.headers:
             return self.headers[(section, index)]
         return self.keys.get(("", 0), {}).get(section, self.headers.get(("", 0), 1))
@@ -196,7 +198,7 @@ def read_policy_text(path: Path) -> tuple[dict[str, Any], str, str]:
     except tomllib.TOMLDecodeError as exc:
         msg = str(exc)
         m = _TOML_POS.search(msg)
-        where = f"{display}:{m.group(1)}:{m.group(2)}" if m else display
+        where = f"{display}:{m.group(1)}:{m.group(2)}" if m else f"{display}:{max(1, len(text.splitlines()))}"
         raise InputError(f"{where}: invalid TOML: {_TOML_POS.sub('', msg)}") from None
     if path.name == "pyproject.toml":
         tool = data.get("tool", {})

@@ -108,7 +108,13 @@ def _lock_pins(path: Path, text: str) -> Pins:
 
 def _requirement_pins(path: Path, text: str) -> Pins:
     pins: Pins = {}
+    logical: list[tuple[int, str]] = []
     for n, raw_line in enumerate(text.splitlines(), start=1):
+        if logical and logical[-1][1].endswith("\\"):
+            logical[-1] = (logical[-1][0], logical[-1][1][:-1] + " " + raw_line)
+        else:
+            logical.append((n, raw_line))
+    for n, raw_line in logical:
         line = raw_line.split(" #", 1)[0].strip()
         if not line or line.startswith(("#", "-")):
             continue
