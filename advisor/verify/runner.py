@@ -1,0 +1,166 @@
+"""Run verify jobs in a worker subprocess: a timeout per step, and a fresh worker after a crash."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import queue
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import IO, Any
+
+PREFIX = "@@verify "
+
+
+@dataclass
+class JobResult:
+    """What the worker reported for one job."""
+
+    device: dict[str, Any] = field(default_factory=dict)
+    model: dict[str, Any] = field(default_factory=dict)
+    skipped: str | None = None
+    notes: list[str] = field(default_factory=list)
+    outcomes: dict[int, dict[str, Any]] = field(default_factory=dict)
+
+
+class Worker:
+    """One `python -m advisor.verify.worker` process and a thread that reads its events."""
+
+    def __init__(self, compile_flex: bool, env: dict[str, str] | None = None) -> None:
+        environ = dict(os.environ if env is None else env)
+        if not compile_flex:
+            environ["TORCHDYNAMO_DISABLE"] = "1"
+        self.stderr: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115 (closed in close())
+        self.proc = subprocess.Popen([sys.executable, "-m", "advisor.verify.worker"], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=self.stderr, env=environ,
+                                     start_new_session=True, text=True, encoding="utf-8")
+        self.events: queue.Queue[dict[str, Any] | None] = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            if line.startswith(PREFIX):
+                try:
+                    self.events.put(json.loads(line[len(PREFIX):]))
+                except json.JSONDecodeError:
+                    continue
+        self.events.put(None)
+
+    def send(self, job: dict[str, Any]) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(json.dumps(job) + "\n")
+        self.proc.stdin.flush()
+
+    def next_event(self, timeout: float) -> dict[str, Any] | None:
+        """The next event; None when the process ended. Raises queue.Empty on timeout."""
+        return self.events.get(timeout=timeout)
+
+    def stderr_tail(self) -> str:
+        self.stderr.seek(0)
+        lines = [ln for ln in self.stderr.read().decode("utf-8", "replace").splitlines() if ln.strip()]
+        return lines[-1].strip()[:300] if lines else ""
+
+    def close(self, kill: bool = False) -> None:
+        if self.proc.poll() is None:
+            if kill:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(self.proc.pid, signal.SIGKILL)
+            else:
+                assert self.proc.stdin is not None
+                with contextlib.suppress(OSError):
+                    self.proc.stdin.close()
+                try:
+                    self.proc.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait()
+        self.stderr.close()
+
+
+class WorkerPool:
+    """Runs jobs one after another in a reused worker; use as a context manager."""
+
+    def __init__(self, compile_flex: bool = True, timeout_s: float = 300.0) -> None:
+        self.compile_flex = compile_flex
+        self.timeout_s = timeout_s
+        self._worker: Worker | None = None
+
+    def __enter__(self) -> WorkerPool:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._worker is not None:
+            self._worker.close()
+            self._worker = None
+
+    def _drop(self, kill: bool) -> str:
+        assert self._worker is not None
+        worker, self._worker = self._worker, None
+        worker.close(kill=kill)
+        code = worker.proc.returncode
+        tail = worker.stderr_tail()
+        how = f"signal {-code}" if code is not None and code < 0 else f"exit {code}"
+        return f"the worker process ended ({how})" + (f": {tail}" if tail else "")
+
+    def run(self, job: dict[str, Any]) -> JobResult:
+        """Run JOB; a crash or timeout marks the candidate it hit and the rest go to a fresh worker."""
+        result = JobResult()
+        start, total = 0, len(job["candidates"])
+        while True:
+            if self._worker is None:
+                self._worker = Worker(self.compile_flex)
+            self._worker.send(job | {"start": start})
+            current: int | None = None
+            restart = False
+            while not restart:
+                try:
+                    event = self._worker.next_event(self.timeout_s)
+                except queue.Empty:
+                    self._drop(kill=True)
+                    where = "building the model" if current is None else "this candidate"
+                    message = f"no answer within {self.timeout_s:g} s while {where}"
+                    if current is None:
+                        result.skipped = message
+                        return result
+                    result.outcomes[current] = {"loaded": False, "ran": False, "stage": "timeout",
+                                                "error": message}
+                    start, restart = current + 1, True
+                    continue
+                if event is None:
+                    message = self._drop(kill=False)
+                    if current is None:
+                        result.skipped = message
+                        return result
+                    result.outcomes[current] = {"loaded": False, "ran": False, "stage": "crash",
+                                                "error": message}
+                    start, restart = current + 1, True
+                    continue
+                kind = event.get("event")
+                if kind == "device":
+                    result.device = {k: v for k, v in event.items() if k != "event"}
+                elif kind == "model":
+                    result.model = {k: v for k, v in event.items() if k != "event"}
+                elif kind == "skip":
+                    result.skipped = str(event.get("reason"))
+                elif kind == "note":
+                    result.notes.append(str(event.get("text")))
+                elif kind == "start":
+                    current = int(event["index"])
+                elif kind == "result":
+                    result.outcomes[int(event["index"])] = dict(event["outcome"])
+                    current = None
+                elif kind == "done":
+                    return result
+            if start >= total:
+                return result
