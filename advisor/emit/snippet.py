@@ -65,6 +65,8 @@ def python_snippet(facts: Facts, rec: Recommendation) -> str:
     explicit_config = bool(config_attn) and chosen_attn is not None and chosen_attn != config_attn
     imports = ["AutoConfig", cls] if explicit_config else [cls]
     imports += [name for name in rec.extra_code.get("imports", [])]
+    if rec.flags.get("quantization_config") is not None:
+        imports.append("BitsAndBytesConfig")
     lines.append(f"from transformers import {', '.join(dict.fromkeys(imports))}")
     lines.append("")
     args = [model_id]
@@ -78,7 +80,24 @@ def python_snippet(facts: Facts, rec: Recommendation) -> str:
         if d.value is None:
             continue
         code = rec.extra_code.get(d.flag)
-        args.append(f"{d.name}={code if isinstance(code, str) else specs[d.flag].python(d.value)}")
+        if not isinstance(code, str):
+            code = _memory_code(d.flag, d.value, uses_torch) or specs[d.flag].python(d.value)
+        args.append(f"{d.name}={code}")
     body = ",\n".join(f"    {a}" for a in args)
     lines.append(f"model = {cls}.from_pretrained(\n{body},\n)")
     return "\n".join(lines) + "\n"
+
+
+def _memory_code(flag: str, value: object, uses_torch: bool) -> str | None:
+    """BitsAndBytesConfig(...) for quantization_config; integer GPU keys for max_memory."""
+    if flag == "quantization_config" and isinstance(value, dict):
+        def arg(k: str, v: object) -> str:
+            if k.endswith("_dtype") and isinstance(v, str) and uses_torch:
+                return f"{k}=torch.{v}"
+            return f"{k}={repr_json(v)}"
+
+        return "BitsAndBytesConfig(" + ", ".join(arg(k, v) for k, v in value.items()) + ")"
+    if flag == "max_memory" and isinstance(value, dict):
+        return "{" + ", ".join(f"{k if str(k).isdigit() else repr_json(k)}: {repr_json(v)}"
+                               for k, v in value.items()) + "}"
+    return None

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from advisor.memory.config import Cfg
 from advisor.memory.units import Acc, Unit, attn_gqa, cfg_bool, mlp, norm, stack
 
+
 @dataclass(frozen=True, slots=True)
 class Traits:
     """How a llama-like decoder differs from Llama."""

@@ -48,8 +48,8 @@ class CacheSpec:
     def per_token(self, context: int | None = None) -> int:
         """Elements per token over the layers that still grow at this context (all, when None)."""
         return sum(c.per_token for c in self.layers
-                   if c.kind == "full" or c.kind == "window" and (context is None or c.window is None
-                                                                   or context < (c.window or 0)))
+                   if c.kind == "full" or (c.kind == "window" and (context is None or c.window is None
+                                                                   or context < (c.window or 0))))
 
     def elements(self, context: int) -> int:
         """Elements held for one sequence of `context` tokens (cross-attention included)."""
@@ -73,7 +73,7 @@ def cache_spec(top: dict[str, Any], text: dict[str, Any], model_type: str | None
                ) -> CacheSpec:
     """The cache layout from config.json; MissingSize when a size it needs is absent."""
     cfg, mt, arch = Cfg(text), model_type or "", architecture or ""
-    if mt == "bert" or arch.endswith(("ForMaskedLM", "ForSequenceClassification")) and not mt.startswith("t5"):
+    if mt == "bert" or (arch.endswith(("ForMaskedLM", "ForSequenceClassification")) and not mt.startswith("t5")):
         n = cfg.opt("num_hidden_layers") or 0
         return CacheSpec(tuple(LayerCache("none") for _ in range(n)), notes=("an encoder keeps no generation cache",))
     if mt == "t5":

@@ -12,7 +12,7 @@ from advisor.memory.overhead import (
     training_activations,
     training_state,
 )
-from advisor.memory.placement import Device, Piece, Placement, on_cpu, on_one, spread
+from advisor.memory.placement import Device, Piece, Placement, on_cpu, on_one, single_gpu_index, spread
 from advisor.memory.quant import Scheme, unit_bytes
 from advisor.memory.units import Count
 
@@ -85,13 +85,14 @@ def compute(count: Count, spec: CacheSpec | None, shape: Shape, s: Setting, devi
     pieces = build_pieces(count, spec, shape, s)
     act = 0 if s.training else inference_activations(shape, s.batch, s.context, s.dtype_bytes, s.eager)
     dm = s.device_map
-    if isinstance(dm, dict) and set(dm) == {""} and isinstance(dm[""], int):
-        pos = next((i for i, d in enumerate(devices) if d.index == dm[""]), None)
+    one = single_gpu_index(dm)
+    if one is not None:
+        pos = next((i for i, d in enumerate(devices) if d.index == one), None)
         if pos is None:
-            placement = Placement(fits=False, why=f"device_map names GPU {dm['']}, which the target does not have")
+            placement = Placement(fits=False, why=f"device_map names GPU {one}, which the target does not have")
         else:
             placement = on_one(pieces, devices[pos], pos, act)
-    elif dm is None or dm == "cpu" or not devices:
+    elif dm is None or dm == "cpu" or dm == {"": "cpu"} or not devices:
         placement = on_cpu(pieces, cpu_capacity)
     else:
         placement = spread(pieces, devices, act, cpu_capacity)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from advisor.memory.overhead import CUDA_CONTEXT_BYTES, MARGIN
 
@@ -100,26 +101,17 @@ def spread(pieces: list[Piece], devs: list[Device], activations: int, cpu_capaci
         out.why = "the memory of a GPU is unknown"
         return out
     caps = [max(b or 0, 0) for b in budgets]
-    total = sum(p.total for p in pieces)
-    room = sum(caps)
-    biggest = max((p.total for p in pieces), default=0)
-    targets = [min(c, int(total * c / room) + biggest) if room else 0 for c in caps]
-    pos = 0
-    loads = [Load() for _ in devs]
-    offloaded_cache = 0
-    for p in pieces:
-        while pos < len(devs) and loads[pos].weights + loads[pos].cache + loads[pos].extra + p.total > targets[pos]:
-            pos += 1
-        if pos < len(devs):
-            loads[pos].add(p)
-        else:
-            out.cpu += p.weights + p.extra
-            offloaded_cache += p.cache
+    reserve = 0
+    for _ in range(4):  # an offloaded layer runs on the first GPU, so its cache is kept there
+        loads, cpu, offloaded_cache = _fill(pieces, caps, reserve)
+        if offloaded_cache <= reserve:
+            break
+        reserve = offloaded_cache
+    out.cpu = cpu
     for i, load in enumerate(loads):
         if load.weights or i == 0:
             load.activations, load.context = activations, CUDA_CONTEXT_BYTES
             out.loads[i] = load
-    # an offloaded layer runs on the first GPU, so its cache is kept there
     out.loads[0].cache += offloaded_cache
     if not allow_cpu and out.cpu:
         out.fits = False
@@ -138,6 +130,25 @@ def spread(pieces: list[Piece], devs: list[Device], activations: int, cpu_capaci
     return out
 
 
+def _fill(pieces: list[Piece], caps: list[int], reserve: int) -> tuple[list[Load], int, int]:
+    """Sequential fill towards proportional targets: loads, bytes left for the CPU, their cache."""
+    caps = [max(c - (reserve if i == 0 else 0), 0) for i, c in enumerate(caps)]
+    total, room = sum(p.total for p in pieces), sum(caps)
+    biggest = max((p.total for p in pieces), default=0)
+    targets = [min(c, int(total * c / room) + biggest) if room else 0 for c in caps]
+    loads = [Load() for _ in caps]
+    pos = cpu = cache = 0
+    for p in pieces:
+        while pos < len(caps) and loads[pos].weights + loads[pos].cache + loads[pos].extra + p.total > targets[pos]:
+            pos += 1
+        if pos < len(caps):
+            loads[pos].add(p)
+        else:
+            cpu += p.weights + p.extra
+            cache += p.cache
+    return loads, cpu, cache
+
+
 def on_cpu(pieces: list[Piece], cpu_capacity: int | None) -> Placement:
     """No device_map: transformers loads on the CPU."""
     total = sum(p.total for p in pieces)
@@ -152,3 +163,15 @@ def on_cpu(pieces: list[Piece], cpu_capacity: int | None) -> Placement:
 
 def gib(n: int | float) -> float:
     return round(n / (1 << 30), 2)
+
+
+def single_gpu_index(device_map: Any) -> int | None:
+    """The GPU a device_map puts everything on (`{"": 0}`, `0`, `"cuda:1"`), or None."""
+    if isinstance(device_map, dict) and set(device_map) == {""}:
+        device_map = device_map[""]
+    if isinstance(device_map, int) and not isinstance(device_map, bool) and device_map >= 0:
+        return device_map
+    if isinstance(device_map, str) and device_map.startswith("cuda"):
+        rest = device_map.removeprefix("cuda").removeprefix(":")
+        return int(rest) if rest.isdigit() else 0 if not rest else None
+    return None

@@ -13,7 +13,7 @@ from advisor.memory.kvcache import CacheSpec, cache_spec
 from advisor.memory.ledger import Ledger, Setting, compute
 from advisor.memory.overhead import CATALOG_RESERVE, CUDA_CONTEXT_BYTES, GIB, MARGIN, Shape
 from advisor.memory.params import count_parameters
-from advisor.memory.placement import Device, gib, spread
+from advisor.memory.placement import Device, gib, single_gpu_index, spread
 from advisor.memory.quant import (
     DTYPE_BYTES,
     Scheme,
@@ -182,8 +182,15 @@ class MemoryPlan:
             return False
         return self.fits_gpus(self.setting(scope, quant=self._f_bnb_4bit(scope)))
 
-    def _f_fits_single(self, scope: Mapping[str, Any]) -> Any:
-        return self._f_fits(scope)
+    def _f_single_gpu(self, scope: Mapping[str, Any]) -> Any:
+        """Whether the device_map in scope puts everything on one GPU."""
+        return single_gpu_index(scope.get("flag.device_map")) is not None
+
+    def _f_quant_bits(self, scope: Mapping[str, Any]) -> Any:
+        q = scope.get("flag.quantization_config")
+        if not isinstance(q, dict):
+            return None
+        return 4 if q.get("load_in_4bit") else 8 if q.get("load_in_8bit") else None
 
     def _f_single_gpu_map(self, scope: Mapping[str, Any]) -> Any:
         known = [d for d in self.devices if d.capacity is not None]
@@ -346,4 +353,4 @@ def plan_memory(facts: Facts) -> MemoryPlan:
     return MemoryPlan(facts)
 
 
-__all__ = ["MemoryPlan", "plan_memory", "weight_bytes", "safetensors_bytes"]
+__all__ = ["MemoryPlan", "plan_memory", "safetensors_bytes", "weight_bytes"]

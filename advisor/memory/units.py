@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from advisor.memory.config import Cfg, MissingSize
+from advisor.memory.config import Cfg
 
 
 @dataclass(frozen=True, slots=True)
