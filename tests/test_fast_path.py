@@ -1,0 +1,46 @@
+"""`advisor recommend --format json` imports neither torch, transformers, textual nor huggingface_hub."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+HEAVY = ("torch", "transformers", "textual", "huggingface_hub", "accelerate", "rich", "pynvml")
+
+PROBE = """
+import contextlib, io, json, sys
+from advisor.cli import main
+out = io.StringIO()
+with contextlib.redirect_stdout(out):
+    code = main(sys.argv[1:])
+loaded = sorted({m.split(".")[0] for m in sys.modules} & set(json.loads(__import__("os").environ["HEAVY"])))
+print(json.dumps({"code": code, "loaded": loaded, "out": out.getvalue()}))
+"""
+
+
+def run(*args: str) -> dict[str, object]:
+    import os
+
+    env = {**os.environ, "HEAVY": json.dumps(HEAVY)}
+    proc = subprocess.run([sys.executable, "-c", PROBE, *args], capture_output=True, text=True, cwd=ROOT, env=env,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    result: dict[str, object] = json.loads(proc.stdout.splitlines()[-1])
+    return result
+
+
+def test_recommend_json_with_a_catalog_gpu_stays_light() -> None:
+    result = run("recommend", "fixtures/configs/meta-llama__Meta-Llama-3.1-8B.json", "--gpu", "A100-80GB",
+                 "--format", "json")
+    assert result["code"] == 0
+    assert json.loads(str(result["out"]))["flags"]["attn_implementation"]
+    assert result["loaded"] == []
+
+
+def test_recommend_json_on_this_machine_stays_light() -> None:
+    result = run("recommend", "fixtures/configs/Qwen__Qwen2.5-7B.json", "--format", "json")
+    assert result["code"] == 0
+    assert set(result["loaded"]) <= {"pynvml"}  # NVML is how this machine's GPUs are read
