@@ -43,7 +43,8 @@ def write_policy(tmp_path: Path, text: str, name: str = "advisor.toml") -> Path:
     """A policy file in TMP_PATH; `{SW5}`, `{SW4_FA}`, `{LLAMA}`, `{BERT}` stand for fixture paths."""
     path = tmp_path / name
     path.write_text(text.replace("{SW5}", SW5.as_posix()).replace("{SW4_FA}", SW4_FA.as_posix())
-                    .replace("{LLAMA}", LLAMA.as_posix()).replace("{BERT}", BERT.as_posix()), encoding="utf-8")
+                    .replace("{LLAMA}", LLAMA.as_posix()).replace("{BERT}", BERT.as_posix()),
+                    encoding="utf-8")
     return path
 
 

@@ -34,7 +34,8 @@ def test_incompatible_flags_exit_1_with_rule_and_fix(advisor: Callable[..., Run]
 
 
 def test_fail_on_warning_and_exit_zero(advisor: Callable[..., Run]) -> None:
-    args = ("check", LLAMA, "--gpu", "A100-80GB", "--software", SW4_FA, "--flags", '{"torch_dtype": "float16"}',
+    args = ("check", LLAMA, "--gpu", "A100-80GB", "--software", SW4_FA, "--flags",
+            '{"torch_dtype": "float16"}',
             "--format", "json")
     default = advisor(*args)
     assert default.code == 0

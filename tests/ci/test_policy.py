@@ -1,4 +1,4 @@
-"""The policy file: the matrix, ignores, software from lock files, and strict validation (exit 2, file:line)."""
+"""The policy file: the matrix, ignores, lock files, and strict validation (exit 2, file:line)."""
 
 from __future__ import annotations
 
@@ -50,7 +50,8 @@ rule = "FA3-CC"
 
 def test_policy_fail_on_and_cli_override(advisor: Callable[..., Run], tmp_path: Path) -> None:
     text = MATRIX_POLICY.replace('gpus = ["T4", "A100-80GB"]', 'gpus = ["A100-80GB"]').replace(
-        'fail-on = "error"', 'fail-on = "info"').replace('name = "tf5"\nprofile = "{SW5}"\n\n[[software]]\n', "")
+        'fail-on = "error"', 'fail-on = "info"').replace(
+        'name = "tf5"\nprofile = "{SW5}"\n\n[[software]]\n', "")
     policy = write_policy(tmp_path, text)
     data = json.loads(advisor("check", "--policy", policy, "--format", "json").out)
     assert data["fail_on"] == "info"
@@ -79,13 +80,17 @@ BAD = [
     ("offline = 1\n", "advisor.toml:2: offline must be true or false, not an integer"),
     ('gpus = ["T4", "T5"]\n', "advisor.toml:2: gpus: unknown GPU 'T5'; did you mean"),
     ('gpus = "T4"\n', "advisor.toml:2: gpus must be an array of strings, not a string"),
-    ('[[model]]\nid = "x"\nflag = {}\n', "advisor.toml:4: model[1]: unknown key `flag`; did you mean `flags`?"),
+    ('[[model]]\nid = "x"\nflag = {}\n',
+     "advisor.toml:4: model[1]: unknown key `flag`; did you mean `flags`?"),
     ('[[model]]\nid = "x"\nflags = "sdpa"\n', "advisor.toml:4: model[1].flags must be a table"),
-    ('[[model]]\nid = "x"\nflags = { dtype = "int3" }\n', "advisor.toml:4: model[1].flags.dtype: dtype 'int3'"),
+    ('[[model]]\nid = "x"\nflags = { dtype = "int3" }\n',
+     "advisor.toml:4: model[1].flags.dtype: dtype 'int3'"),
     ('[[model]]\nrevision = "main"\n', "advisor.toml:2: model[1]: needs an `id`"),
     ('[model]\nid = "x"\n', "advisor.toml:2: `model` must be an array of tables: write [[model]]"),
-    ('[[software]]\nname = "a"\n', "advisor.toml:2: software[1]: give exactly one of profile, lockfile or packages"),
-    ('[[software]]\npackages = { torch = "two" }\n', "advisor.toml:3: software[1]: software[1].packages: torch"),
+    ('[[software]]\nname = "a"\n',
+     "advisor.toml:2: software[1]: give exactly one of profile, lockfile or packages"),
+    ('[[software]]\npackages = { torch = "two" }\n',
+     "advisor.toml:3: software[1]: software[1].packages: torch"),
     ('[[software]]\nprofile = "missing.json"\n', "advisor.toml:3: software[1]: "),
     ('[[software]]\npackages = { torch = "2.5.1" }\nwith = ["flash-attn"]\n',
      "advisor.toml:4: software[1].with: 'flash-attn': write NAME==VERSION"),
@@ -160,8 +165,8 @@ packages = { torch = "2.13.0+cu128", transformers = "5.23.0", flash-attn = "none
 with = ["accelerate==1.15.0"]
 """)
     policy = load_policy(path)
-    assert [t.label for t in policy.targets] == ["T4 · requirements.txt", "T4 · next", "A100-80GB · requirements.txt",
-                                                 "A100-80GB · next"]
+    assert [t.label for t in policy.targets] == ["T4 · requirements.txt", "T4 · next",
+                                                 "A100-80GB · requirements.txt", "A100-80GB · next"]
     nxt = policy.targets[1].software
     assert str(nxt.version("transformers")) == "5.23.0" and str(nxt.version("accelerate")) == "1.15.0"
     assert nxt.version("flash-attn") is None

@@ -4,7 +4,7 @@ import os
 
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
-# AutoModelForCausalLM.from_pretrained("meta-llama/Meta-Llama-3.1-8B", attn_implementation="flash_attention_2")
+# AutoModelForCausalLM.from_pretrained("meta-llama/Meta-Llama-3.1-8B", attn_implementation="eager")
 HELP = 'AutoModelForCausalLM.from_pretrained("meta-llama/Meta-Llama-3.1-8B", torch_dtype="bfloat16")'
 tokenizer = AutoTokenizer.from_pretrained("meta-llama/Meta-Llama-3.1-8B")
 

@@ -1,0 +1,154 @@
+"""The report formats: SARIF against the 2.1.0 schema, JUnit XML, GitHub commands, markdown, JSON schema."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from advisor.emit.github import escape_data, escape_property
+from advisor.emit.sarif import reference_url
+from tests.ci.conftest import DATA, MATRIX_POLICY, ROOT, SW5, Run, write_policy
+
+SARIF_SCHEMA = json.loads((DATA / "sarif-schema-2.1.0.json").read_text(encoding="utf-8"))
+CHECK_SCHEMA = json.loads((ROOT / "schemas/check.schema.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def policy(tmp_path: Path) -> Path:
+    return write_policy(tmp_path, MATRIX_POLICY + '\n[[model]]\nid = "nobody-here/not-a-real-model"\n'
+                        '\n[[ignore]]\nrule = "FA3-CC"\n')
+
+
+def test_sarif_validates_and_points_at_the_policy(advisor: Callable[..., Run], policy: Path) -> None:
+    r = advisor("check", "--policy", policy, "--format", "sarif")
+    log = json.loads(r.out)
+    jsonschema.Draft4Validator(SARIF_SCHEMA).validate(log)
+    run = log["runs"][0]
+    rules = {rule["id"]: rule for rule in run["tool"]["driver"]["rules"]}
+    assert {"FA2-CC", "LINT-UNRESOLVED", "CHECK-FACTS", "POLICY-IGNORE-UNUSED"} <= set(rules)
+    fa2 = rules["FA2-CC"]
+    assert fa2["helpUri"].startswith("https://github.com/") and "Compatibility:" in fa2["help"]["text"]
+    assert fa2["help"]["markdown"].count("](https://") >= 1
+    assert fa2["defaultConfiguration"]["level"] == "error"
+    results = run["results"]
+    fails = [x for x in results if x["ruleId"] == "FA2-CC"]
+    assert fails and all(x["level"] == "error" and x["kind"] == "fail" for x in fails)
+    loc = fails[0]["locations"][0]["physicalLocation"]
+    assert loc["artifactLocation"]["uri"] == str(policy) and loc["region"]["startLine"] == 6
+    for x in results:
+        assert run["tool"]["driver"]["rules"][x["ruleIndex"]]["id"] == x["ruleId"]
+    opened = [x for x in results if x["kind"] == "open"]
+    assert opened and all(x["ruleId"] == "CHECK-FACTS" and x["level"] == "none" for x in opened)
+    unused = [x for x in results if x["ruleId"] == "POLICY-IGNORE-UNUSED"]
+    assert unused[0]["locations"][0]["physicalLocation"]["region"]["startLine"] == 25
+    assert len({x["partialFingerprints"]["advisorFinding/v1"] for x in results}) == len(results)
+
+
+def test_sarif_for_lint_points_at_the_code_line(advisor: Callable[..., Run]) -> None:
+    r = advisor("lint", DATA / "lint_tree", "--gpu", "T4", "--software", SW5, "--offline",
+                "--format", "sarif")
+    log = json.loads(r.out)
+    jsonschema.Draft4Validator(SARIF_SCHEMA).validate(log)
+    physical = [(x["ruleId"], x["locations"][0]["physicalLocation"]) for x in log["runs"][0]["results"]]
+    spots = {(rule, p["artifactLocation"]["uri"], p["region"]["startLine"]) for rule, p in physical}
+    assert ("FA2-CC", "tests/ci/data/lint_tree/app/load.py", 9) in spots
+    assert ("LINT-UNRESOLVED", "tests/ci/data/lint_tree/app/tricky.py", 14) in spots
+    assert not any(uri.startswith("/") for _, uri, _ in spots)
+
+
+def test_junit_one_case_per_rule_per_target(advisor: Callable[..., Run], policy: Path) -> None:
+    as_json = json.loads(advisor("check", "--policy", policy, "--format", "json").out)
+    r = advisor("check", "--policy", policy, "--format", "junit")
+    root = ET.fromstring(r.out)
+    assert root.tag == "testsuites"
+    suites = [s for s in root.findall("testsuite") if not s.get("name", "").startswith("policy")]
+    assert len(suites) == len(as_json["cases"]) == 12
+    for suite, case in zip(suites, as_json["cases"], strict=True):
+        cases = suite.findall("testcase")
+        assert int(suite.get("tests", "-1")) == len(cases) == sum(case["rules"].values())
+        failures, skipped = suite.findall("testcase/failure"), suite.findall("testcase/skipped")
+        assert int(suite.get("failures", "-1")) == len(failures) == case["rules"]["fail"]
+        assert int(suite.get("skipped", "-1")) == len(skipped) == case["rules"]["unknown"]
+    t4 = next(s for s in suites if s.get("name", "").startswith(as_json["cases"][0]["model"])
+              and "@ T4 · tf5" in s.get("name", ""))
+    failure = t4.find("testcase[@name='FA2-CC [attn_implementation]']/failure")
+    assert failure is not None and failure.get("type") == "FA2-CC (error)" and "Fix:" in (failure.text or "")
+    skipped = root.findall(".//testcase[@name='CHECK-FACTS']/skipped")
+    assert len(skipped) == 4 and skipped[0].get("message", "").startswith("unknown: ")
+    total = sum(int(s.get("tests", "0")) for s in root.findall("testsuite"))
+    assert int(root.get("tests", "-1")) == total
+    policy_suite = root.find("testsuite[@name='policy " + str(policy) + "']")
+    assert policy_suite is not None and policy_suite.find("testcase/failure") is not None
+
+
+def test_github_annotations_limits_and_step_summary(advisor: Callable[..., Run], tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    text = MATRIX_POLICY.replace('gpus = ["T4", "A100-80GB"]',
+                                 'gpus = ["T4", "T4x2", "V100", "T4x4", "A10G", "L4"]')
+    policy = write_policy(tmp_path, text)
+    summary = tmp_path / "summary.md"
+    summary.write_text("earlier step\n", encoding="utf-8")
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    r = advisor("check", "--policy", policy, "--format", "github")
+    lines = r.out.splitlines()
+    errors = [ln for ln in lines if ln.startswith("::error ")]
+    assert len(errors) == 10
+    assert errors[0].startswith(f"::error file={escape_property(str(policy))},line=6,title=")
+    assert any(ln.startswith("advisor: ") and "more error annotation(s)" in ln for ln in lines)
+    assert all("\n" not in ln for ln in errors)
+    md = summary.read_text(encoding="utf-8")
+    assert md.startswith("earlier step\n### ❌ advisor check: fail")
+    rows = [ln for ln in md.splitlines() if ln.startswith("| error |")]
+    counts = json.loads(advisor("check", "--policy", policy, "--format", "json").out)["counts"]
+    assert len(rows) == counts["error"]
+    assert len(rows) > 10
+
+
+def test_github_escaping() -> None:
+    assert escape_data("50%\nnext\r") == "50%25%0Anext%0D"
+    assert escape_property("a:b,c") == "a%3Ab%2Cc"
+
+
+def test_markdown_table(advisor: Callable[..., Run], policy: Path) -> None:
+    r = advisor("check", "--policy", policy, "--format", "markdown")
+    assert r.out.startswith("### ❌ advisor check: fail\n")
+    header = "| Severity | Rule | Model | Target | Where | Message | Fix |"
+    assert header in r.out
+    row = next(ln for ln in r.out.splitlines() if "`FA2-CC`" in ln)
+    assert row.count(" | ") >= 6 and f"`{policy}:6`" in row
+    assert "<details><summary>Unknown" in r.out and "CHECK-FACTS" in r.out
+
+
+def test_json_matches_its_schema(advisor: Callable[..., Run], policy: Path) -> None:
+    for args in (("check", "--policy", policy), ("lint", DATA / "lint_tree", "--gpu", "T4", "--software", SW5,
+                                                 "--offline")):
+        data = json.loads(advisor(*args, "--format", "json").out)
+        jsonschema.Draft202012Validator(CHECK_SCHEMA).validate(data)
+        assert data["schema_version"] == 1
+        keys = [(f["severity"], f.get("file", ""), f.get("line", 0)) for f in data["findings"]]
+        rank = {"error": 0, "warning": 1, "info": 2}
+        assert keys == sorted(keys, key=lambda k: (rank[k[0]], k[1], k[2]))
+
+
+def test_text_view(advisor: Callable[..., Run], policy: Path) -> None:
+    r = advisor("check", "--policy", policy)
+    assert r.out.startswith("advisor check: FAIL (fail-on error, exit 1)\n")
+    assert "error   FA2-CC" in r.out and "fix: " in r.out and "unknown CHECK-FACTS" in r.out
+    assert r.err.startswith("advisor check: fail: ") and r.err.count("\n") == 1
+
+
+@pytest.mark.parametrize("ref, url", [
+    ("Dao-AILab/flash-attention#762", "https://github.com/Dao-AILab/flash-attention/issues/762"),
+    ("transformers/modeling_utils.py (_check_and_adjust_attn_implementation)",
+     "https://github.com/huggingface/transformers/blob/main/src/transformers/modeling_utils.py"),
+    ("Dao-AILab/flash-attention hopper/setup.py",
+     "https://github.com/Dao-AILab/flash-attention/blob/main/hopper/setup.py"),
+    ("knowledge: kernels.md §8", None),
+])
+def test_reference_links(ref: str, url: str | None) -> None:
+    assert reference_url(ref) == url
