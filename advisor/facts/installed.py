@@ -48,7 +48,7 @@ def detect_software(probe: bool = True) -> Software:
     for dist in RELEVANT_DISTS:
         raw = versions.get(dist)
         if raw is None:
-            packages[dist] = Package(dist, Fact(None, SOURCE))
+            packages[dist] = Package(dist, Fact(None, SOURCE), Fact.of(False, "not installed"))
             continue
         try:
             packages[dist] = Package(dist, Fact.of(Version(raw), SOURCE))
