@@ -18,8 +18,9 @@ def auto_class(facts: Facts) -> str:
     """The Auto class that loads this model: from the target transformers, or from the remote code's auto_map."""
     arch = facts.arch.value
     native = getattr(arch, "native", False) if facts.arch.known else False
-    if native and getattr(arch, "auto_class", None):
-        return str(arch.auto_class)
+    chosen = getattr(arch, "auto_class", None)
+    if native and chosen:
+        return str(chosen)
     auto_map = facts.model.auto_map
     for name in AUTO_PREFERENCE:
         if name in auto_map:

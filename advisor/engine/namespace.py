@@ -176,11 +176,11 @@ def _software(ns: dict[str, Any], facts: Facts) -> None:
     ns["pkg.transformers"] = _v(facts.transformers, "pkg.transformers")
     ns["transformers.version"] = ns["pkg.transformers"]
     for mod in EXTENSION_MODULES:
-        fact = sw.modules.get(mod)
-        ns[f"module.{mod}"] = _v(fact, f"module.{mod}") if fact is not None else Unknown(
+        present = sw.modules.get(mod)
+        ns[f"module.{mod}"] = _v(present, f"module.{mod}") if present is not None else Unknown(
             f"module.{mod}", "not looked for")
-    for key, fact in (("torch.cuda", sw.torch.cuda), ("torch.hip", sw.torch.hip)):
-        ns[key] = _version(fact.value) if fact.known else Unknown(key, fact.reason or "unknown")
+    for key, build in (("torch.cuda", sw.torch.cuda), ("torch.hip", sw.torch.hip)):
+        ns[key] = _version(build.value) if build.known else Unknown(key, build.reason or "unknown")
     ns.setdefault("torch.runs_on_gpu", Unknown("torch.runs_on_gpu", "not computed"))
 
 

@@ -16,7 +16,7 @@ from packaging.version import Version
 
 from advisor.engine.flags import FlagSpec
 from advisor.engine.logic import Tri, Unknown
-from advisor.engine.rules import Rule, display
+from advisor.engine.rules import Rule
 from advisor.recommendation import Decision, Finding, Reason, Rejected
 
 _NOTHING = object()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -144,10 +145,8 @@ def read_toml(path: Path) -> dict[str, Any]:
     except OSError as exc:
         raise InputError(f"{path}: cannot read it ({exc.strerror})") from None
     _parsed()[key] = data
-    try:
+    with contextlib.suppress(TypeError, ValueError):
         cache_write(TOML_CACHE, {key: data}, keep=64)
-    except (TypeError, ValueError):
-        pass
     return data
 
 
@@ -171,6 +170,11 @@ def _load_file(path: Path) -> Iterable[Rule]:
         raise InputError(f"{path.name}: `rule` must be an array of tables ([[rule]])")
     for i, entry in enumerate(entries):
         yield _parse_rule(entry, path.name, i)
+
+
+def _prose(text: object) -> str:
+    """Documentation text with its line breaks folded."""
+    return " ".join(str(text).split())
 
 
 def _parse_rule(entry: Any, file: str, index: int) -> Rule:
@@ -223,6 +227,8 @@ def _parse_rule(entry: Any, file: str, index: int) -> Rule:
         id=rid, title=entry["title"].strip(), severity=severity, flags=tuple(flags), when=when,
         require=require, message=" ".join(entry["message"].split()), fix=" ".join(entry["fix"].split()),
         rejects=entry.get("rejects", severity == "error"), fixable=entry.get("fixable", False),
-        docs=RuleDocs(*(" ".join(str(docs[k]).split()) for k in REQUIRED_DOCS[:4]), tuple(refs)),
+        docs=RuleDocs(explanation=_prose(docs["explanation"]), analogy=_prose(docs["analogy"]),
+                      use_case=_prose(docs["use_case"]), compatibility=_prose(docs["compatibility"]),
+                      references=tuple(refs)),
         file=file,
     )

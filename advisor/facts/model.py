@@ -105,7 +105,8 @@ def model_facts(src: ModelSource) -> ModelFacts:
     hidden = r.int("hidden", "hidden_size", "n_embd", "n_embed", "d_model", "model_dim", "dim")
     layers = r.int("layers", "num_hidden_layers", "n_layer", "num_layers", "n_layers", "decoder_layers")
     heads = r.int("heads", "num_attention_heads", "n_head", "num_heads", "n_heads", "decoder_attention_heads")
-    attn_cfg = cfg.get("attn_config") if isinstance(cfg.get("attn_config"), dict) else {}
+    raw_attn = cfg.get("attn_config")
+    attn_cfg: dict[str, Any] = raw_attn if isinstance(raw_attn, dict) else {}
 
     kv = _kv_heads(cfg, r, heads, attn_cfg, origin)
     head_dim = _head_dim(cfg, r, hidden, heads, origin)
@@ -130,7 +131,7 @@ def model_facts(src: ModelSource) -> ModelFacts:
         softcap=_softcap(cfg, r, origin),
         rope_type=_rope_type(cfg, origin),
         alibi=Fact.of(bool(cfg.get("alibi") or attn_cfg.get("alibi") or cfg.get("position_embedding_type") == "alibi"
-                           or model_type_raw in ("bloom", "mpt", "baichuan") and not cfg.get("rope_theta")), origin),
+                           or (model_type_raw in ("bloom", "mpt", "baichuan") and not cfg.get("rope_theta"))), origin),
         mla=Fact.of(isinstance(cfg.get("kv_lora_rank"), int) and cfg["kv_lora_rank"] > 0, origin),
         moe=Fact.of(_num_experts(cfg, r).get(0) > 1, origin),
         num_experts=_num_experts(cfg, r),
@@ -201,7 +202,7 @@ def _kv_heads(cfg: dict[str, Any], r: _Reader, heads: Fact[int], attn_cfg: dict[
             return Fact.of(value, f"{origin} `attn_config.kv_n_heads`")
     if cfg.get("multi_query") is True:
         return Fact.of(1, f"{origin} `multi_query`")
-    if heads.known:
+    if heads.value is not None:
         return Fact.of(heads.value, f"{origin} (no key/value head count: one per attention head)")
     return Fact.unknown("the number of attention heads is unknown", origin)
 
@@ -257,8 +258,8 @@ def _rope_type(cfg: dict[str, Any], origin: str) -> Fact[str]:
 
 
 def _is_ssm(cfg: dict[str, Any], model_type: object) -> bool:
-    return model_type in ("mamba", "mamba2", "falcon_mamba", "rwkv", "xlstm") or "state_size" in cfg and \
-        "num_attention_heads" not in cfg
+    return model_type in ("mamba", "mamba2", "falcon_mamba", "rwkv", "xlstm") or ("state_size" in cfg and \
+        "num_attention_heads" not in cfg)
 
 
 def _num_experts(cfg: dict[str, Any], r: _Reader) -> Fact[int]:
@@ -308,4 +309,4 @@ def _has_key(cfg: dict[str, Any], dotted: str) -> bool:
     head, _, tail = dotted.partition(".")
     if head not in cfg:
         return False
-    return not tail or isinstance(cfg[head], dict) and tail in cfg[head]
+    return not tail or (isinstance(cfg[head], dict) and tail in cfg[head])

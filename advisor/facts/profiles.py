@@ -182,7 +182,8 @@ def hardware_profile(path: Path) -> Hardware:
         entry = _profile_gpu(item, path)
         gpus.extend(catalog_gpu(entry, len(gpus) + i, source) for i in range(count))
     cpu = _profile_cpu(data.get("cpu"), source, path)
-    driver = data.get("driver") if isinstance(data.get("driver"), dict) else {}
+    raw_driver = data.get("driver")
+    driver: dict[str, Any] = raw_driver if isinstance(raw_driver, dict) else {}
     cuda: Fact[str] = Fact.of(str(driver["cuda"]), source) if driver.get("cuda") else Fact.unknown(
         "the profile does not name the driver's CUDA version", source)
     return Hardware(gpus=tuple(gpus), source=source, gpu_count=Fact.of(len(gpus), source), cpu=cpu,

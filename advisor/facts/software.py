@@ -41,7 +41,7 @@ class Package:
         return self.version.value is not None
 
     def to_json(self) -> dict[str, Any]:
-        out = {"version": self.version.to_json(), "imports": self.imports.to_json()}
+        out: dict[str, Any] = {"version": self.version.to_json(), "imports": self.imports.to_json()}
         if self.import_error:
             out["import_error"] = self.import_error
         return out
