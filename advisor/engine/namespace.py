@@ -30,6 +30,7 @@ FACT_KINDS: dict[str, tuple[str, str]] = {
     "torch.hip": ("version", "ROCm version torch was built with"),
     "torch.runs_on_gpu": ("bool", "the torch wheel holds kernels for the GPU's architecture"),
     "transformers.version": ("version", "the target transformers version"),
+    "flash_attn.install_hint": ("str", "the flash-attn wheel that fits the target's torch, or why none does"),
     "model.model_type": ("str", "config.json model_type"),
     "model.architecture": ("str", "config.json architectures[0]"),
     "model.head_dim": ("number", "attention head dimension"),

@@ -20,6 +20,7 @@ def derived_facts(facts: Facts) -> Facts:
     extra.update(_native_equivalent(facts))
     extra.update(_remote_needs(facts, remote))
     extra.update(_torch_runs(facts))
+    extra["flash_attn.install_hint"] = _flash_attn_hint(facts)
     out = replace(facts, arch=arch, remote=remote, extra=extra)
     return replace(out, memory=_memory(out))
 
@@ -99,6 +100,18 @@ def _torch_runs(facts: Facts) -> dict[str, Fact[Any]]:
     except ImportError:
         return {}
     return {"torch.runs_on_gpu": torch_runs_on(facts.software, facts.hardware)}
+
+
+def _flash_attn_hint(facts: Facts) -> Fact[Any]:
+    from advisor.facts.wheels import install_hint
+
+    sw = facts.software
+    torch = sw.package("torch").version
+    if not torch.known:
+        return Fact.unknown(torch.reason or "torch's version is unknown", torch.source)
+    cuda = sw.torch.cuda.value if sw.torch.cuda.known else None
+    hint = install_hint(torch.value, cuda, sw.version("flash-attn"))
+    return Fact.of(hint, "flash-attn release wheels (knowledge: kernels.md §1.4)")
 
 
 def _memory(facts: Facts) -> Any | None:

@@ -12,7 +12,6 @@ import hashlib
 import importlib.machinery
 import json
 import os
-import platform
 import selectors
 import signal
 import subprocess
@@ -20,8 +19,6 @@ import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-
-from packaging.version import InvalidVersion, Version
 
 from advisor.facts.cache import cache_read, cache_write
 from advisor.facts.fact import Fact
@@ -272,70 +269,3 @@ def _signal_name(number: int) -> str:
         return signal.Signals(number).name
     except ValueError:
         return str(number)
-
-
-FA_WHEEL_TORCH: tuple[tuple[str, str, str, str], ...] = (
-    ("2.0.6", "2.1", "1.12", "2.0"),
-    ("2.1", "2.4", "1.12", "2.1"),
-    ("2.4", "2.6", "1.12", "2.3"),
-    ("2.6", "2.7", "2.0", "2.4"),
-    ("2.7", "2.8", "2.2", "2.6"),
-    ("2.8", "2.8.3.post1", "2.4", "2.8"),
-    ("2.8.3.post1", "2.9", "2.6", "2.10"),
-)
-"""flash-attn releases [low, high) and the torch versions their prebuilt wheels cover (kernels.md §1.4)."""
-RELEASES = "https://github.com/Dao-AILab/flash-attention/releases"
-
-
-def wheel_tag_cuda(flash_attn: Version, cuda: Version) -> str:
-    """The `cu` tag flash-attn's setup.py asks for, from torch's CUDA version (kernels.md §1.4)."""
-    if flash_attn < Version("2.3"):
-        return f"{cuda.major}{cuda.minor}"
-    if flash_attn < Version("2.6"):
-        return "118" if cuda.major == 11 else "122"
-    if flash_attn < Version("2.7"):
-        return "118" if cuda.major == 11 else "123"
-    if cuda.major >= 13 and flash_attn < Version("2.8.3.post1"):
-        return "12"
-    return str(cuda.major)
-
-
-def wheel_hint(flash_attn_version: Version | str, torch_version: Version | str, cuda: str | None,
-               cxx11abi: bool | None) -> str:
-    """Which prebuilt flash-attn wheel matches this torch, or what to do instead (kernels.md §1.4)."""
-    try:
-        fa, torch = Version(str(flash_attn_version)), Version(str(torch_version))
-    except InvalidVersion as exc:
-        return f"reinstall flash-attn for the installed torch, or use attn_implementation=\"sdpa\" ({exc})"
-    if cuda is None:
-        return (f"torch {torch} is not a CUDA build, so flash-attn cannot run; install a CUDA torch or use "
-                "attn_implementation=\"sdpa\"")
-    try:
-        cu = wheel_tag_cuda(fa, Version(cuda))
-    except InvalidVersion:
-        return f"torch's CUDA version {cuda!r} is not valid; use attn_implementation=\"sdpa\""
-    torch_mm = f"{torch.major}.{torch.minor}"
-    if cxx11abi is None and torch >= Version("2.7"):
-        cxx11abi = True  # PyPI torch is built with the new ABI only from 2.7 on
-    abi = "TRUE|FALSE" if cxx11abi is None else ("TRUE" if cxx11abi else "FALSE")
-    py = f"cp{sys.version_info.major}{sys.version_info.minor}"
-    machine = "linux_aarch64" if platform.machine() in ("aarch64", "arm64") else "linux_x86_64"
-    name = f"flash_attn-{fa}+cu{cu}torch{torch_mm}cxx11abi{abi}-{py}-{py}-{machine}.whl"
-    hint = (f"install the wheel for torch {torch_mm}, CUDA {cuda} (cu{cu}), cxx11abi {abi}: {name} "
-            f"from {RELEASES}/tag/v{fa}")
-    covered = _covered(fa)
-    torch_base = Version(torch_mm)
-    if covered is not None and not covered[0] <= torch_base <= covered[1]:
-        hint += (f"; flash-attn {fa}'s prebuilt wheels cover torch {covered[0]}–{covered[1]} only, so "
-                 f"install a flash-attn release built for torch {torch_mm} or build it with "
-                 "`pip install flash-attn --no-build-isolation`")
-    if cuda.startswith("13") and cu == "12":
-        hint += f"; flash-attn {fa} has no CUDA 13 wheels (2.8.3.post1 is the first)"
-    return hint + ", or use attn_implementation=\"sdpa\""
-
-
-def _covered(fa: Version) -> tuple[Version, Version] | None:
-    for low, high, torch_low, torch_high in FA_WHEEL_TORCH:
-        if Version(low) <= fa < Version(high):
-            return Version(torch_low), Version(torch_high)
-    return None

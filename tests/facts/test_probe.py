@@ -12,7 +12,8 @@ from packaging.version import Version
 
 from advisor.facts import probe
 from advisor.facts.fact import Fact
-from advisor.facts.probe import apply_probe, probe_imports, wheel_hint, wheel_tag_cuda
+from advisor.facts.probe import apply_probe, probe_imports
+from advisor.facts.wheels import install_hint, wheel_hint, wheel_tag_cuda
 from advisor.facts.software import Package, Software, unknown_torch_build
 
 UNDEFINED = ("/x/flash_attn_2_cuda.cpython-311-x86_64-linux-gnu.so: undefined symbol: "
@@ -148,3 +149,12 @@ def test_apply_probe_marks_the_broken_package(broken_flash_attn: tuple[Path, Pat
     assert xf.imports.value is False and "not on the module path" in (xf.import_error or "")
     assert software.modules["flash_attn"].value is False
     assert software.modules["fused_dense_lib"].value is False
+
+
+def test_install_hint_names_the_wheel_or_says_there_is_none() -> None:
+    covered = install_hint(Version("2.8.0+cu128"), "12.8", None)
+    assert "flash_attn-2.8.3.post1+cu12torch2.8cxx11abiTRUE" in covered
+    beyond = install_hint(Version("2.13.0"), "12.8", None)
+    assert "no prebuilt flash-attn wheel covers torch 2.13" in beyond and "from source" in beyond
+    installed = install_hint(Version("2.8.0"), "12.8", Version("2.6.3"))
+    assert "cover torch 2.0–2.4 only" in installed
