@@ -13,8 +13,8 @@ from packaging.version import Version
 from advisor.facts import probe
 from advisor.facts.fact import Fact
 from advisor.facts.probe import apply_probe, probe_imports
-from advisor.facts.wheels import install_hint, wheel_hint, wheel_tag_cuda
 from advisor.facts.software import Package, Software, unknown_torch_build
+from advisor.facts.wheels import install_hint, wheel_hint, wheel_tag_cuda
 
 UNDEFINED = ("/x/flash_attn_2_cuda.cpython-311-x86_64-linux-gnu.so: undefined symbol: "
              "_ZN3c104cuda9SetDeviceEi")
