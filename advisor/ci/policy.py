@@ -222,7 +222,9 @@ def load_policy(path: Path) -> Policy:
     models = tuple(_model(r, entry, i) for i, entry in enumerate(_tables(r, data, "model")))
     targets = _targets(r, data)
     ignores = tuple(_ignore(r, entry, i) for i, entry in enumerate(_tables(r, data, "ignore")))
-    return Policy(path=str(path), models=models, targets=targets, request=request, fail_on=fail_on,
+    from advisor.ci.lint import display_path
+
+    return Policy(path=display_path(path), models=models, targets=targets, request=request, fail_on=fail_on,
                   ignores=ignores, line=lines.headers.get(("", 0), 1))
 
 

@@ -84,7 +84,9 @@ def run_check(args: argparse.Namespace) -> int:
         flags = read_flags(args.flags)
         if args.revision is not None:
             flags.setdefault("revision", args.revision)
-        where = args.flags[1:] if args.flags and args.flags.startswith("@") else None
+        from advisor.ci.lint import display_path
+
+        where = display_path(Path(args.flags[1:])) if args.flags and args.flags.startswith("@") else None
         jobs.append(Job(args.model, args.revision, flags, where, 1 if where else None))
     elif args.flags is not None:
         raise InputError("--flags needs a MODEL")
