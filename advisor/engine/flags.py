@@ -30,7 +30,8 @@ class FlagSpec:
     """(first version, keyword) newest first; keyword None means the version has no such flag."""
     values: tuple[Any, ...]
     first: tuple[str, ...]
-    """Facts whose values are tried before `values` (the user's request, the checkpoint's own)."""
+    """Facts whose values are tried before `values` (the user's request, the checkpoint's own); those of
+    `memory.*` facts (a GPU index, a max_memory map) are computed by the plan and need not be in `values`."""
     omit: bool
     omit_first: bool
     """Leaving the flag out is preferred over every value."""
@@ -61,7 +62,7 @@ class FlagSpec:
             value = ns.get(fact)
             if value is None or isinstance(value, Unknown) or value == "auto":
                 continue
-            if self.values and value not in self.values:
+            if self.values and value not in self.values and not fact.startswith("memory."):
                 continue
             out.append(value)
         out.extend(self.values)

@@ -70,8 +70,12 @@ class CacheSpec:
 
 
 def cache_spec(top: dict[str, Any], text: dict[str, Any], model_type: str | None, architecture: str | None,
-               ) -> CacheSpec:
-    """The cache layout from config.json; MissingSize when a size it needs is absent."""
+               mla_latent: bool = True) -> CacheSpec:
+    """The cache layout from config.json; MissingSize when a size it needs is absent.
+
+    `mla_latent`: the target transformers caches MLA's compressed latent (5.x) rather than the
+    decompressed keys and values (4.x).
+    """
     cfg, mt, arch = Cfg(text), model_type or "", architecture or ""
     if mt == "bert" or (arch.endswith(("ForMaskedLM", "ForSequenceClassification")) and not mt.startswith("t5")):
         n = cfg.opt("num_hidden_layers") or 0
@@ -85,7 +89,7 @@ def cache_spec(top: dict[str, Any], text: dict[str, Any], model_type: str | None
     if mt == "jamba":
         return _jamba(cfg)
     if isinstance(cfg.get("kv_lora_rank"), int) and cfg.get("kv_lora_rank"):
-        return _mla(cfg)
+        return _mla(cfg, mla_latent)
     return _decoder(cfg, mt)
 
 
@@ -139,15 +143,20 @@ def _decoder(cfg: Cfg, mt: str) -> CacheSpec:
     return CacheSpec(tuple(out))
 
 
-def _mla(cfg: Cfg) -> CacheSpec:
+def _mla(cfg: Cfg, latent: bool) -> CacheSpec:
     layers, heads = cfg.need("num_hidden_layers"), cfg.need("num_attention_heads")
     nope, rope, v = cfg.need("qk_nope_head_dim"), cfg.need("qk_rope_head_dim"), cfg.need("v_head_dim")
-    per = heads * (nope + rope) + heads * v
-    latent = layers * (cfg.need("kv_lora_rank") + rope)
-    note = ("multi-head latent attention: transformers caches the decompressed keys and values "
-            f"({per} elements per token per layer); a serving engine such as vLLM caches the compressed "
-            f"latent ({latent // layers} per layer), {per * layers // latent}x less")
-    return CacheSpec(tuple(LayerCache("full", per) for _ in range(layers)), latent_per_token=latent, notes=(note,))
+    full = heads * (nope + rope) + heads * v
+    small = cfg.need("kv_lora_rank") + rope
+    if latent:
+        note = (f"multi-head latent attention: transformers 5 caches the compressed latent ({small} elements "
+                f"per token per layer, as vLLM does), not the {full} of decompressed keys and values")
+    else:
+        note = (f"multi-head latent attention: transformers 4.x caches the decompressed keys and values ({full} "
+                f"elements per token per layer); a serving engine such as vLLM caches the latent ({small})")
+    per = small if latent else full
+    return CacheSpec(tuple(LayerCache("full", per) for _ in range(layers)), latent_per_token=small * layers,
+                     notes=(note,))
 
 
 def _mamba_state(inner: int, conv: int, state: int) -> int:

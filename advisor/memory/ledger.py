@@ -67,9 +67,11 @@ def build_pieces(count: Count, spec: CacheSpec | None, shape: Shape, s: Setting)
         w = unit_bytes(u.params, u.linear, u.experts, s.dtype_bytes, s.scheme)
         cache = extra = 0
         if u.kind == "layer":
-            if not s.training and li < len(layer_caches):
-                c = layer_caches[li]
-                one = CacheSpec((c,)).elements(s.context) + cross
+            if not s.training and spec is not None and n_layers != len(layer_caches):
+                # the units do not follow the layers (an exact total without a layout): all on the first
+                cache = s.batch * spec.elements(s.context) * s.dtype_bytes if li == 0 else 0
+            elif not s.training and li < len(layer_caches):
+                one = CacheSpec((layer_caches[li],)).elements(s.context) + cross
                 cache = s.batch * one * s.dtype_bytes
             li += 1
             if s.training and n_layers:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from advisor.engine.logic import Unknown
@@ -22,7 +23,7 @@ from advisor.memory.quant import (
     safetensors_bytes,
     weight_bytes,
 )
-from advisor.memory.units import Count
+from advisor.memory.units import Count, Unit
 
 DEFAULT_CONTEXT = 4096
 MACHINE_GPUS = 8
@@ -46,8 +47,13 @@ class MemoryPlan:
         self.count: Count | None = counted if isinstance(counted, Count) else None
         self.reason: str | None = counted if isinstance(counted, str) else None
         self.exact = m.source.parameters
+        if self.exact and self.quant_method is None:
+            self.count = _with_exact(self.count, sum(self.exact.values()))
+            self.reason = None
         try:
-            self.spec: CacheSpec | None = cache_spec(top, text, m.model_type.value, m.architecture.value)
+            tf = facts.transformers.value
+            self.spec: CacheSpec | None = cache_spec(top, text, m.model_type.value, m.architecture.value,
+                                                     mla_latent=tf is None or tf.major >= 5)
             self.spec_reason: str | None = None
         except MissingSize as exc:
             self.spec, self.spec_reason = None, f"cannot size the cache: {exc}"
@@ -346,6 +352,19 @@ def _shape(cfg: Cfg, layers: int | None, count: Count | None) -> Shape:
         inter = topk * inter
     n_layers = layers or (sum(1 for u in count.units if u.kind == "layer") if count else 0)
     return Shape(hidden, inter, heads, n_layers, cfg.opt("vocab_size") or 0, kv)
+
+
+def _with_exact(count: Count | None, total: int) -> Count:
+    """The config's units scaled to the exact safetensors total (one unit when the config gave none)."""
+    if count is None or count.total == 0:
+        return Count((Unit("weights", "layer", total),), "safetensors metadata", True)
+    ratio = total / count.total
+    units = [replace(u, params=round(u.params * ratio), linear=round(u.linear * ratio),
+                     experts=round(u.experts * ratio)) for u in count.units]
+    units[-1] = replace(units[-1], params=units[-1].params + total - sum(u.params for u in units))
+    note = () if total == count.total else (
+        f"safetensors metadata counts {total}, config.json {count.total}: the exact figure is used",)
+    return Count(tuple(units), "safetensors metadata", True, count.missing, count.notes + note)
 
 
 def plan_memory(facts: Facts) -> MemoryPlan:
