@@ -27,9 +27,11 @@ class Job:
     unresolved: tuple[str, ...] = ()
     """Why part of the job cannot be read (lint): each is an unknown, never a guess."""
     label: str = ""
-    """How to name the model when `model` is None."""
+    """How to name the model when `model` is None (the loader class)."""
     fetch_revision: str | None = None
     """The revision to read the config at, when it differs from the flags' (a policy pin)."""
+    name: str | None = None
+    """How reports and ignores name the model, when not `model` (a policy id as written)."""
 
 
 @dataclass
@@ -65,7 +67,7 @@ def run_matrix(jobs: Sequence[Job], targets: Sequence[TargetSpec], request: Requ
     facts_cache: dict[tuple[int, int], Any] = {}
     cases: list[Case] = []
     for job in jobs:
-        name = job.model or job.label or "(unknown model)"
+        name = job.name or job.model or job.label or "(unknown model)"
         source: ModelSource | str | None = None
         if job.model is not None:
             source = models.get(job.model, job.fetch_revision or job.revision)

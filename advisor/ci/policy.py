@@ -58,9 +58,12 @@ class ModelEntry:
     """A model the policy checks: an id (or path), its pinned revision, the flags the code passes."""
 
     id: str
+    """What to load: the id as written, or a local path resolved against the policy's folder."""
     revision: str | None
     flags: dict[str, Any] | None
     line: int
+    name: str = ""
+    """The id as written in the policy (how reports and ignores name the model)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -267,7 +270,7 @@ def _model(r: _Reader, entry: dict[str, Any], i: int) -> ModelEntry:
         _check_flags(r, flags, i)
     local = r.resolve(mid)
     model_id = str(local) if not Path(mid).is_absolute() and local.exists() else mid
-    return ModelEntry(model_id, revision, flags, r.lines.line("model", i))
+    return ModelEntry(model_id, revision, flags, r.lines.line("model", i), mid)
 
 
 def _check_flags(r: _Reader, flags: Mapping[str, Any], i: int) -> None:

@@ -70,7 +70,7 @@ def _policy_jobs(policy: Policy) -> list[Job]:
         flags = dict(m.flags or {})
         if m.revision is not None:
             flags.setdefault("revision", m.revision)
-        jobs.append(Job(m.id, m.revision, flags, policy.path, m.line))
+        jobs.append(Job(m.id, m.revision, flags, policy.path, m.line, name=m.name or None))
     return jobs
 
 

@@ -11,7 +11,7 @@ import pytest
 from advisor.ci.policy import load_policy
 from advisor.ci.software import read_pins, software_from_pins
 from advisor.errors import InputError
-from tests.ci.conftest import MATRIX_POLICY, Run, write_policy
+from tests.ci.conftest import MATRIX_POLICY, ROOT, Run, write_policy
 
 
 def test_matrix_runs_every_model_on_every_target(advisor: Callable[..., Run], tmp_path: Path) -> None:
@@ -171,3 +171,19 @@ with = ["accelerate==1.15.0"]
     assert str(nxt.version("transformers")) == "5.23.0" and str(nxt.version("accelerate")) == "1.15.0"
     assert nxt.version("flash-attn") is None
     assert policy.request.offline is True and policy.models[0].line == 6
+
+
+def test_local_model_paths_are_relative_to_the_policy(advisor: Callable[..., Run], tmp_path: Path) -> None:
+    folder = tmp_path / "models"
+    folder.mkdir()
+    (folder / "config.json").write_text((ROOT / "fixtures/configs/google-bert__bert-base-uncased.json")
+                                        .read_text(encoding="utf-8"), encoding="utf-8")
+    text = ('offline = true\ngpus = ["T4"]\n\n[[model]]\nid = "models/config.json"\n'
+            'flags = { torch_dtype = "bfloat16" }\n\n[[software]]\nprofile = "{SW5}"\n\n'
+            '[[ignore]]\nrule = "DTYPE-BF16-GPU"\nmodel = "models/config.json"\n')
+    plain = advisor("check", "--policy", write_policy(tmp_path, text.split("[[ignore]]")[0]), "--format", "json")
+    assert "DTYPE-BF16-GPU" in {f["rule"] for f in json.loads(plain.out)["findings"]}
+    r = advisor("check", "--policy", write_policy(tmp_path, text), "--format", "json")
+    data = json.loads(r.out)
+    assert [c["model"] for c in data["cases"]] == ["models/config.json"]
+    assert not any(f["rule"] in ("DTYPE-BF16-GPU", "POLICY-IGNORE-UNUSED") for f in data["findings"])
