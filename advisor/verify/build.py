@@ -151,7 +151,8 @@ def _narrow_steps(cfg: dict[str, Any], notes: list[str], real: Shape) -> list[Pl
             continue
         heads = new_kv * ratio
         c = dict(cfg)
-        for key in ("num_attention_heads", "num_heads", "n_head"):
+        for key in ("num_attention_heads", "num_heads", "n_head", "encoder_attention_heads",
+                    "decoder_attention_heads"):
             if key in c:
                 c[key] = heads
         for key in ("num_key_value_heads", "num_kv_heads"):

@@ -67,7 +67,8 @@ class Worker:
         lines = [ln for ln in self.stderr.read().decode("utf-8", "replace").splitlines() if ln.strip()]
         return lines[-1].strip()[:300] if lines else ""
 
-    def close(self, kill: bool = False) -> None:
+    def close(self, kill: bool = False) -> str:
+        """End the process (killing its group if asked); return the last line it wrote on stderr."""
         if self.proc.poll() is None:
             if kill:
                 with contextlib.suppress(ProcessLookupError):
@@ -81,7 +82,9 @@ class Worker:
                 except subprocess.TimeoutExpired:
                     os.killpg(self.proc.pid, signal.SIGKILL)
         self.proc.wait()
+        tail = self.stderr_tail()
         self.stderr.close()
+        return tail
 
 
 class WorkerPool:
@@ -107,9 +110,8 @@ class WorkerPool:
     def _drop(self, kill: bool) -> str:
         assert self._worker is not None
         worker, self._worker = self._worker, None
-        worker.close(kill=kill)
+        tail = worker.close(kill=kill)
         code = worker.proc.returncode
-        tail = worker.stderr_tail()
         how = f"signal {-code}" if code is not None and code < 0 else f"exit {code}"
         return f"the worker process ended ({how})" + (f": {tail}" if tail else "")
 

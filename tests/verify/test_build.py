@@ -1,0 +1,53 @@
+"""Shrinking a config: what is kept (the attention shape), what is scaled, and the notes saying so."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from advisor.verify.build import VOCAB, Shape, base_plan, shrink_steps
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def config(name: str) -> dict[str, object]:
+    return dict(json.loads((ROOT / "fixtures/configs" / name).read_text()))
+
+
+def test_base_plan_layers_vocab_window() -> None:
+    plan = base_plan(config("google__gemma-2-9b-it.json"), layers=2, seq_len=32)
+    assert plan.config["num_hidden_layers"] == 2
+    assert plan.config["vocab_size"] == VOCAB
+    assert plan.config["sliding_window"] == 16
+    assert plan.config["final_logit_softcapping"] == 30.0 and plan.config["attn_logit_softcapping"] == 50.0
+    assert plan.config["head_dim"] == 256
+    assert any(n.startswith("sliding_window 4096 → 16") for n in plan.notes)
+    assert all(isinstance(v, int) and v < VOCAB for k, v in plan.config.items() if k.endswith("token_id")
+               and isinstance(v, int))
+
+
+def test_layer_kinds_are_all_kept() -> None:
+    cfg = {"model_type": "x", "num_hidden_layers": 8, "layer_types": ["sliding"] * 7 + ["full"]}
+    plan = base_plan(cfg, layers=2, seq_len=32)
+    assert plan.config["layer_types"] == ["sliding", "full"] and plan.config["num_hidden_layers"] == 2
+
+
+def test_quantization_and_remote_code_are_dropped_with_notes() -> None:
+    plan = base_plan(config("ai21labs__Jamba-v0.1.json"), layers=2, seq_len=32)
+    assert "auto_map" not in plan.config
+    assert plan.config["attn_layer_period"] == 2 and plan.config["attn_layer_offset"] == 1
+    assert any("remote code is never run" in n for n in plan.notes)
+    plan = base_plan(config("TheBloke__LLaMA-13b-AWQ.json"), layers=2, seq_len=32)
+    assert "quantization_config" not in plan.config and any("unquantized" in n for n in plan.notes)
+
+
+def test_steps_shrink_experts_then_width_then_heads_keeping_the_ratio() -> None:
+    cfg = config("mistralai__Mixtral-8x7B-v0.1.json")
+    steps = shrink_steps(base_plan(cfg, 2, 32), Shape(4096, 32, 8, 128))
+    assert steps[0].config["num_local_experts"] == 8
+    assert steps[1].config["num_local_experts"] == 4 and steps[1].config["num_experts_per_tok"] == 2
+    narrow = [s for s in steps if s.config.get("hidden_size") == 256]
+    assert narrow and narrow[0].config["num_attention_heads"] == 32 and narrow[0].config["head_dim"] == 128
+    last = steps[-1].config
+    assert last["num_key_value_heads"] == 1 and last["num_attention_heads"] == 4  # ratio 32/8 kept
+    assert last["head_dim"] == 128
