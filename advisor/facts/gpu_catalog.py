@@ -78,8 +78,14 @@ def find_gpu(name: str) -> CatalogGpu | None:
     index = _index()
     if key in index:
         return index[key]
-    prefixes = [k for k in index if key.startswith(k) and len(k) >= 2]
-    return index[max(prefixes, key=len)] if prefixes else None
+    # An abbreviation of exactly one GPU: `a10080g` → A100-80GB.
+    longer = {index[k].name: index[k] for k in index if k.startswith(key) and len(key) >= 3}
+    if len(longer) == 1:
+        return next(iter(longer.values()))
+    # A longer name whose extra part says nothing about the model: `a10gpcie` → A10G. Extra digits
+    # (a memory size, a variant) could contradict the entry, so they do not match.
+    shorter = [k for k in index if key.startswith(k) and len(k) >= 2 and not any(c.isdigit() for c in key[len(k):])]
+    return index[max(shorter, key=len)] if shorter else None
 
 
 def closest(name: str, n: int = 3) -> list[str]:
@@ -98,12 +104,11 @@ def parse_gpu_spec(spec: str) -> tuple[CatalogGpu | None, int]:
     if text.lower() in ("none", "cpu", "0"):
         return None, 0
     count = 1
-    m = _COUNT_SUFFIX.match(text) or _COUNT_PREFIX.match(text)
-    gpu = find_gpu(m.group("name")) if m else None
-    if m and gpu is not None:
+    gpu = find_gpu(text)
+    m = None if gpu is not None else _COUNT_SUFFIX.match(text) or _COUNT_PREFIX.match(text)
+    if m is not None:
+        gpu = find_gpu(m.group("name"))
         count = int(m.group("count"))
-    else:
-        gpu = find_gpu(text)
     if gpu is None:
         near = closest(text)
         hint = f"; did you mean {', '.join(near)}?" if near else ""
