@@ -10,7 +10,6 @@ from __future__ import annotations
 import ast
 import operator
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from packaging.version import InvalidVersion, Version
@@ -31,16 +30,37 @@ class ExprError(ValueError):
     """An expression that does not parse, names an unknown fact, or holds a bad constant."""
 
 
-@dataclass(frozen=True, slots=True)
 class Expr:
-    """A compiled requirement; `names` lists the facts it reads."""
+    """A requirement. `compile_expr` checks and compiles it at once; `deferred_expr` on first use
+    (for rule files already checked by an earlier run: compiling every rule dominates a cold start)."""
 
-    text: str
-    names: frozenset[str]
-    _fn: Callable[[Namespace], Any]
+    __slots__ = ("_fn", "_kinds", "_names", "text")
+
+    def __init__(self, text: str, kinds: Kinds) -> None:
+        self.text = text
+        self._kinds = kinds
+        self._names: frozenset[str] = frozenset()
+        self._fn: Callable[[Namespace], Any] | None = None
+
+    def compile(self) -> Expr:
+        if self._fn is None:
+            try:
+                tree = ast.parse(f"(\n{self.text.strip()}\n)", mode="eval")
+            except SyntaxError as exc:
+                raise ExprError(f"does not parse: {exc.msg} in {self.text!r}") from None
+            names: set[str] = set()
+            self._fn = _Compiler(self._kinds, names).node(tree.body)
+            self._names = frozenset(names)
+        return self
+
+    @property
+    def names(self) -> frozenset[str]:
+        return self.compile()._names
 
     def truth(self, ns: Namespace) -> Tri:
-        return to_tri(self._fn(ns))
+        fn = self._fn or self.compile()._fn
+        assert fn is not None
+        return to_tri(fn(ns))
 
     def unknowns(self, ns: Namespace) -> list[Unknown]:
         """The unknown facts this expression reads, for the message that says what to find out."""
@@ -57,13 +77,12 @@ def to_tri(value: Any) -> Tri:
 
 def compile_expr(text: str, kinds: Kinds) -> Expr:
     """Parse and check an expression; raise ExprError with what is wrong."""
-    try:
-        tree = ast.parse(f"(\n{text.strip()}\n)", mode="eval")
-    except SyntaxError as exc:
-        raise ExprError(f"does not parse: {exc.msg} in {text!r}") from None
-    names: set[str] = set()
-    fn = _Compiler(kinds, names).node(tree.body)
-    return Expr(text, frozenset(names), fn)
+    return Expr(text, kinds).compile()
+
+
+def deferred_expr(text: str, kinds: Kinds) -> Expr:
+    """An expression compiled when first evaluated (its text was checked by an earlier run)."""
+    return Expr(text, kinds)
 
 
 class _Compiler:

@@ -10,7 +10,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from advisor.engine.expr import Expr, ExprError, compile_expr
+from advisor.engine.expr import Expr, ExprError, compile_expr, deferred_expr
 from advisor.engine.logic import Tri, Unknown
 from advisor.engine.namespace import fact_kind
 from advisor.errors import InputError
@@ -113,13 +113,52 @@ def load_rules(directory: Path | None = None) -> tuple[Rule, ...]:
     files = sorted(p for p in directory.glob("*.toml") if p.name not in DATA_FILES)
     if not files:
         raise InputError(f"{directory}: no rule files found")
+    checked = _checked()
+    fresh: dict[str, str] = {}
     for path in files:
-        for rule in _load_file(path):
+        stamp = _stamp(path)
+        deferred = checked.get(stamp) == _engine_stamp()
+        for rule in _load_file(path, deferred):
             if rule.id in seen:
                 raise InputError(f"{path.name}: rule {rule.id}: the id is already used in {seen[rule.id]}")
             seen[rule.id] = path.name
             rules.append(rule)
+        if not deferred:
+            fresh[stamp] = _engine_stamp()
+    if fresh:
+        from advisor.facts.cache import cache_write
+
+        cache_write(CHECKED_CACHE, fresh, keep=64)
     return tuple(rules)
+
+
+CHECKED_CACHE = "checked-rules.json"
+"""Rule files (by stamp) whose every expression compiled under this engine: they load deferred."""
+
+
+def _stamp(path: Path) -> str:
+    st = path.stat()
+    return f"{path.resolve()}:{st.st_size}:{st.st_mtime_ns}"
+
+
+@cache
+def _engine_stamp() -> str:
+    """What a rule file was checked against: this version of the expression compiler and fact names."""
+    from advisor import __version__
+
+    here = Path(__file__).resolve().parent
+    parts = [__version__]
+    for name in ("expr.py", "namespace.py", "rules.py"):
+        st = (here / name).stat()
+        parts.append(f"{st.st_size}:{st.st_mtime_ns}")
+    return "|".join(parts)
+
+
+@cache
+def _checked() -> dict[str, Any]:
+    from advisor.facts.cache import cache_read
+
+    return cache_read(CHECKED_CACHE)
 
 
 def read_toml(path: Path) -> dict[str, Any]:
@@ -160,7 +199,7 @@ def _parsed() -> dict[str, Any]:
     return cache_read(TOML_CACHE)
 
 
-def _load_file(path: Path) -> Iterable[Rule]:
+def _load_file(path: Path, deferred: bool = False) -> Iterable[Rule]:
     data = read_toml(path)
     unknown = set(data) - {"rule"}
     if unknown:
@@ -169,7 +208,7 @@ def _load_file(path: Path) -> Iterable[Rule]:
     if not isinstance(entries, list):
         raise InputError(f"{path.name}: `rule` must be an array of tables ([[rule]])")
     for i, entry in enumerate(entries):
-        yield _parse_rule(entry, path.name, i)
+        yield _parse_rule(entry, path.name, i, deferred)
 
 
 def _prose(text: object) -> str:
@@ -177,7 +216,7 @@ def _prose(text: object) -> str:
     return " ".join(str(text).split())
 
 
-def _parse_rule(entry: Any, file: str, index: int) -> Rule:
+def _parse_rule(entry: Any, file: str, index: int, deferred: bool = False) -> Rule:
     rid = entry.get("id") if isinstance(entry, dict) else None
     where = f"{file}: rule {rid or f'#{index + 1}'}"
 
@@ -200,9 +239,10 @@ def _parse_rule(entry: Any, file: str, index: int) -> Rule:
     flags = entry.get("flags", [])
     if not isinstance(flags, list) or not all(isinstance(f, str) for f in flags):
         raise fail("`flags` must be a list of flag names")
+    make = deferred_expr if deferred else compile_expr
     try:
-        when = compile_expr(entry["when"], fact_kind) if entry.get("when") else None
-        require = compile_expr(entry["require"], fact_kind)
+        when = make(entry["when"], fact_kind) if entry.get("when") else None
+        require = make(entry["require"], fact_kind)
     except ExprError as exc:
         raise fail(str(exc)) from None
     for key in ("message", "fix"):
