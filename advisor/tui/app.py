@@ -26,7 +26,6 @@ from advisor.tui.session import Advice, Inputs, Session, split_gpu_spec
 from advisor.tui.sidebar import InputsPanel
 
 DARK, LIGHT = "textual-dark", "textual-light"
-BREAKPOINTS: list[tuple[int, str]] = [(0, "-narrow"), (110, "-wide")]
 TAB_FOCUS: dict[str, type[Widget]] = {"flags": FlagsTable, "findings": FindingsList, "memory": MemoryView,
                                       "facts": FactsTree, "packages": PackagesTable, "code": CodeView}
 """The widget that takes the focus when a tab is shown."""
@@ -35,11 +34,10 @@ TAB_FOCUS: dict[str, type[Widget]] = {"flags": FlagsTable, "findings": FindingsL
 class AdvisorApp(App[int]):
     """Explore a model's safe `from_pretrained` flags, and what changes with the hardware or packages."""
 
-    CSS_PATH = "advisor.tcss"
+    CSS_PATH = Path(__file__).with_name("advisor.tcss")
     TITLE = "advisor"
     BINDINGS = bindings.APP
     COMMANDS = App.COMMANDS | {AdvisorCommands}
-    HORIZONTAL_BREAKPOINTS = BREAKPOINTS
 
     def __init__(self, inputs: Inputs | None = None, session: Session | None = None) -> None:
         super().__init__()
@@ -82,7 +80,7 @@ class AdvisorApp(App[int]):
 
     def on_mount(self) -> None:
         self.query_one(FlagsTable).focus()
-        self.recompute()
+        self.call_after_refresh(self.recompute)  # draw the first screen before the engine's imports
 
     # -- computing ---------------------------------------------------------------------------------
 
@@ -170,7 +168,10 @@ class AdvisorApp(App[int]):
 
     @on(InputsPanel.Changed)
     def _inputs_changed(self, event: InputsPanel.Changed) -> None:
-        self.set_inputs(replace(self.inputs, **event.changes))
+        new = replace(self.inputs, **event.changes)
+        if new == self.inputs and "model" in event.changes:
+            self.recompute()  # ⏎ on the same path reads the config again (it may have been fixed)
+        self.set_inputs(new)
 
     @on(InputsPanel.Leave)
     def _leave_sidebar(self) -> None:

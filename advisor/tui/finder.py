@@ -30,7 +30,7 @@ def rank(query: str, items: list[Item]) -> list[tuple[Item, Content]]:
     """ITEMS matching QUERY, best first, with the matched letters highlighted; all of them for no query."""
     if not query.strip():
         return [(item, Content(item.value)) for item in items[:LIMIT]]
-    matcher = Matcher(query.strip())
+    matcher = Matcher("".join(query.split()))
     scored = [(matcher.match(item.value + " " + item.note), item) for item in items]
     best = sorted((s for s in scored if s[0] > 0), key=lambda s: -s[0])[:LIMIT]
     return [(item, matcher.highlight(item.value)) for _, item in best]

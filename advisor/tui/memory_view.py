@@ -1,7 +1,9 @@
 """The memory plan as bars, one per GPU: weights, KV cache, overhead and what stays free.
 
-Reads the `memory` ledger of the recommendation JSON: `per_gpu` entries with `weights_bytes`,
-`kv_cache_bytes`, `overhead_bytes`, `total` and `free` (the `_bytes` spellings are read too).
+Reads the `memory` ledger of the recommendation JSON. Per GPU: `weights_bytes`, `kv_cache_bytes`, the
+overhead (`overhead_bytes`, or the sum of `activations_bytes`, `cuda_context_bytes`, `training_bytes` and
+`margin_bytes`), what the GPU has (`has_bytes`, or `total`) and what stays free (`free`, or what it has
+minus `total_bytes`).
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from advisor.tui.explain import gib
 PARTS = (("weights", "█", "$primary", ("weights_bytes", "weights")),
          ("KV cache", "▓", "$accent", ("kv_cache_bytes", "kv_bytes", "kv_cache")),
          ("overhead", "▒", "$warning", ("overhead_bytes", "overhead")))
+OVERHEAD_PARTS = ("activations_bytes", "cuda_context_bytes", "training_bytes", "margin_bytes")
+"""What the ledger counts besides weights and KV cache, when it gives no single overhead figure."""
 FREE = ("free", "░", "$success 60%")
 UNAVAILABLE = ("[b]The memory plan is not available[/] for these facts.\n\n[dim]It needs the model's sizes "
                "and the target's GPU memory; the flags were decided without it.[/]")
@@ -38,11 +42,14 @@ def number(entry: Mapping[str, Any], *keys: str) -> float | None:
 def gpu_parts(entry: Mapping[str, Any]) -> tuple[list[tuple[str, float]], float | None, float | None]:
     """(label, bytes) of each part that lands on the GPU, its total memory and what stays free."""
     parts = [(label, number(entry, *keys) or 0.0) for label, _, _, keys in PARTS]
-    total = number(entry, "total", "total_bytes", "capacity_bytes", "memory_total_bytes", "budget_bytes")
-    free = number(entry, "free", "free_bytes", "margin_bytes")
-    if free is None and total is not None:
-        free = total - sum(b for _, b in parts)
-    return parts, total, free
+    if number(entry, "overhead_bytes", "overhead") is None:
+        parts[2] = ("overhead", sum(number(entry, k) or 0.0 for k in OVERHEAD_PARTS))
+    has = number(entry, "has_bytes", "total", "capacity_bytes", "memory_total_bytes")
+    free = number(entry, "free", "free_bytes")
+    if free is None and has is not None:
+        need = number(entry, "total_bytes")
+        free = has - (need if need is not None else sum(b for _, b in parts))
+    return parts, has, free
 
 
 class MemoryBar(Widget):
@@ -119,8 +126,17 @@ def summary_text(memory: Mapping[str, Any]) -> str:
         lines.append(" · ".join(figures))
     if "fits" in memory:
         fits = memory["fits"]
-        lines.append("[b $success]fits[/]" if fits is True else "[b $error]does not fit[/]" if fits is False
-                     else "[$warning]fit unknown[/]")
+        verdict = ("[b $success]fits[/]" if fits is True else "[b $error]does not fit[/]" if fits is False
+                   else "[$warning]fit unknown[/]")
+        if memory.get("fits_reason"):
+            verdict += f": {escape(str(memory['fits_reason']))}"
+        lines.append(verdict)
+    context = memory.get("context")
     if isinstance(memory.get("max_context"), int):
-        lines[-1] += f" · longest context that fits: {memory['max_context']:,} tokens"
+        at = f" (asked: {context:,})" if isinstance(context, int) else ""
+        lines.append(f"longest context that fits: {memory['max_context']:,} tokens{at}")
+    offload = [f"{label} {gib(value)}" for key, label in (("cpu_bytes", "CPU"), ("disk_bytes", "disk"))
+               if (value := number(memory, key))]
+    if offload:
+        lines.append("[b $warning]offloaded:[/] " + ", ".join(offload))
     return "\n".join(lines)

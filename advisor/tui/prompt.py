@@ -31,7 +31,7 @@ class PromptScreen(ModalScreen[str | None]):
         with Vertical(classes="dialog"):
             yield Static(self._title, classes="dialog-title")
             yield Static(self._hint, classes="dialog-hint")
-            yield Input(self._value, placeholder=self._placeholder, id="prompt-input")
+            yield Input(self._value, placeholder=self._placeholder, id="prompt-input", select_on_focus=False)
             yield Static("", id="prompt-error", classes="dialog-error")
 
     @on(Input.Submitted, "#prompt-input")

@@ -47,7 +47,7 @@ class InputsPanel(VerticalScroll):
         i = self._inputs
         yield Static("Model", classes="section first")
         yield Input(i.model or "", placeholder="Hub id or path ⏎", id="model", compact=True,
-                    tooltip="A Hub repo id, a model folder or a config.json path; ⏎ to load, ^o to find")
+                    tooltip="A Hub repo id, a model folder or a config.json path; ⏎ loads, ^o finds")
         yield Button("Find a model… ^o", id="find-model", compact=True, classes="link")
         yield Static("Target", classes="section")
         with Horizontal(classes="row"):
@@ -65,11 +65,12 @@ class InputsPanel(VerticalScroll):
                          compact=True)
         with Horizontal(classes="row"):
             yield Label("Task")
-            yield Select(_options(TASKS, i.task), value=i.task, allow_blank=False, id="task", compact=True)
+            yield Select(_options(TASKS, i.task), value=i.task, allow_blank=False, id="task",
+                         compact=True)
         with Horizontal(classes="row"):
             yield Label("Context")
-            yield Input("" if i.context is None else str(i.context), placeholder="model max", type="integer",
-                        id="context", compact=True, tooltip="Context length in tokens")
+            yield Input("" if i.context is None else str(i.context), placeholder="model max",
+                        type="integer", id="context", compact=True, tooltip="Context length in tokens")
         with Horizontal(classes="row"):
             yield Label("Batch")
             yield Input(str(i.batch), type="integer", id="batch", compact=True)
@@ -118,6 +119,11 @@ class InputsPanel(VerticalScroll):
             self.query_one("#task", Select).value = inputs.task
         self.query_one("#overlays", Static).update(self._overlay_text(inputs))
 
+    def _post(self, changes: dict[str, Any]) -> None:
+        """Post CHANGES that differ from the inputs shown (a widget's first value is not a change)."""
+        if any(getattr(self._inputs, k) != v for k, v in changes.items()):
+            self.post_message(self.Changed(changes))
+
     @on(Input.Submitted, "#model")
     def _model(self, event: Input.Submitted) -> None:
         self.post_message(self.Changed({"model": event.value.strip() or None}))
@@ -126,14 +132,14 @@ class InputsPanel(VerticalScroll):
     def _gpu(self, event: Select.Changed) -> None:
         value = event.value
         if value in (THIS_MACHINE, HARDWARE_FILE):
-            self.post_message(self.Changed({"gpu": None}))
+            self._post({"gpu": None})
         elif isinstance(value, str):
-            self.post_message(self.Changed({"gpu": value}))
+            self._post({"gpu": value})
 
     @on(Select.Changed, "#dtype, #task")
     def _choice(self, event: Select.Changed) -> None:
         if isinstance(event.value, str) and event.select.id:
-            self.post_message(self.Changed({event.select.id: event.value}))
+            self._post({event.select.id: event.value})
 
     @on(Input.Changed, "#count, #context, #batch")
     def _number_changed(self) -> None:
@@ -156,7 +162,7 @@ class InputsPanel(VerticalScroll):
                 changes["gpu_count" if field == "count" else field] = int(raw) if raw else blank
             except ValueError:
                 return
-        self.post_message(self.Changed(changes))
+        self._post(changes)
 
     @on(Button.Pressed, "#find-model")
     async def _find(self) -> None:
