@@ -342,6 +342,8 @@ def hub_repos() -> dict[str, Repo]:
         "org/huge": single("org/huge", {"config.json": b'{"pad": "' + b"x" * (5 * 1024 * 1024) + b'"}'}),
         "org/no-config": single("org/no-config", {"README.md": b"# nothing\n"}),
         "Qwen/Qwen2.5-7B": single("Qwen/Qwen2.5-7B", {"config.json": qwen_cfg}),
+        "tiiuae/falcon-40b": single("tiiuae/falcon-40b",
+                                    {"config.json": _fixture("configs/tiiuae__falcon-40b__native-falcon.json")}),
     }
 
 
