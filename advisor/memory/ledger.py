@@ -1,18 +1,18 @@
-"""The ledger for one set of flags: weights, cache, activations, training state, and where they land."""
+"""The ledger for one set of flags: weights, cache, activations, training state, and where they land.
+
+Identical consecutive units (decoder layers of the same shape and cache) are kept as one group with a
+multiplicity, so the totals cost a few operations per group; per-unit pieces are expanded only when
+layers have to be spread over several devices.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from advisor.memory.kvcache import CacheSpec
-from advisor.memory.overhead import (
-    Shape,
-    inference_activations,
-    training_activations,
-    training_state,
-)
-from advisor.memory.placement import Device, Piece, Placement, on_cpu, on_one, single_gpu_index, spread
+from advisor.memory.kvcache import CacheSpec, LayerCache
+from advisor.memory.overhead import Shape, inference_activations, training_activations, training_state
+from advisor.memory.placement import Device, Load, Piece, Placement, on_cpu, on_one, single_gpu_index, spread
 from advisor.memory.quant import Scheme, unit_bytes
 from advisor.memory.units import Count
 
@@ -32,6 +32,49 @@ class Setting:
 
 
 @dataclass(frozen=True, slots=True)
+class Group:
+    """`n` consecutive units with the same weights and cache."""
+
+    n: int
+    params: int
+    linear: int
+    experts: int
+    layer: bool
+    cache: LayerCache | None
+    whole_cache: bool = False
+    """Carries the whole model's cache (units that do not follow the layers)."""
+
+
+def groups(count: Count, spec: CacheSpec | None) -> tuple[Group, ...]:
+    caches = list(spec.layers) if spec else []
+    n_layers = sum(1 for u in count.units if u.kind == "layer")
+    follow = n_layers == len(caches)
+    out: list[Group] = []
+    li = 0
+    for u in count.units:
+        cache = None
+        whole = False
+        if u.kind == "layer":
+            if follow:
+                cache = caches[li]
+            else:
+                whole = li == 0 and spec is not None
+            li += 1
+        g = Group(1, u.params, u.linear, u.experts, u.kind == "layer", cache, whole)
+        if out and out[-1].n and _same(out[-1], g):
+            prev = out[-1]
+            out[-1] = Group(prev.n + 1, prev.params, prev.linear, prev.experts, prev.layer, prev.cache)
+        else:
+            out.append(g)
+    return tuple(out)
+
+
+def _same(a: Group, b: Group) -> bool:
+    return (a.params, a.linear, a.experts, a.layer, a.cache, a.whole_cache, b.whole_cache) == (
+        b.params, b.linear, b.experts, b.layer, b.cache, False, False)
+
+
+@dataclass
 class Ledger:
     """Every figure of the memory plan for one setting."""
 
@@ -42,8 +85,14 @@ class Ledger:
     """Per GPU in use (each computes its layers' working set)."""
     training: int
     """Gradients, optimizer state and stored activations (0 for inference)."""
-    pieces: tuple[Piece, ...]
-    placement: Placement
+    grouped: tuple[Group, ...]
+    spec: CacheSpec | None
+    shape: Shape
+    placement: Placement = field(default_factory=Placement)
+
+    def pieces(self) -> list[Piece]:
+        """One piece per unit, in order."""
+        return expand(per_unit(self.grouped, self.spec, self.shape, self.setting))
 
     @property
     def total(self) -> int:
@@ -52,40 +101,56 @@ class Ledger:
         return on_gpus + self.placement.cpu + self.placement.disk
 
 
-def build_pieces(count: Count, spec: CacheSpec | None, shape: Shape, s: Setting) -> list[Piece]:
-    """Per unit: weights in bytes, the cache its layer holds, and its training state."""
-    layer_caches = list(spec.layers) if spec else []
-    n_layers = sum(1 for u in count.units if u.kind == "layer")
-    cross = 0
-    if spec and spec.cross_per_token and n_layers:
-        enc = spec.encoder_tokens if spec.encoder_tokens is not None else s.context
-        cross = spec.cross_per_token * enc // n_layers
-    train_act = training_activations(shape, s.batch, s.context, s.dtype_bytes) if s.training else 0
-    pieces: list[Piece] = []
-    li = 0
-    for u in count.units:
-        w = unit_bytes(u.params, u.linear, u.experts, s.dtype_bytes, s.scheme)
-        cache = extra = 0
-        if u.kind == "layer":
-            if not s.training and spec is not None and n_layers != len(layer_caches):
-                # the units do not follow the layers (an exact total without a layout): all on the first
-                cache = s.batch * spec.elements(s.context) * s.dtype_bytes if li == 0 else 0
-            elif not s.training and li < len(layer_caches):
-                one = CacheSpec((layer_caches[li],)).elements(s.context) + cross
-                cache = s.batch * one * s.dtype_bytes
-            li += 1
-            if s.training and n_layers:
-                extra = train_act // n_layers
-        if s.training:
-            extra += training_state(u.params, s.dtype_bytes)
-        pieces.append(Piece(w, cache, extra))
-    return pieces
+def _piece(g: Group, spec: CacheSpec | None, shape: Shape, s: Setting, cross: int, train_act: int,
+           n_layers: int) -> Piece:
+    w = unit_bytes(g.params, g.linear, g.experts, s.dtype_bytes, s.scheme)
+    cache = extra = 0
+    if g.layer and not s.training:
+        if g.whole_cache and spec is not None:
+            cache = s.batch * spec.elements(s.context) * s.dtype_bytes
+        elif g.cache is not None:
+            c = g.cache
+            elems = (c.per_token * s.context if c.kind == "full" else
+                     c.per_token * min(s.context, c.window or s.context) if c.kind == "window" else c.state)
+            cache = s.batch * (elems + cross) * s.dtype_bytes
+    if s.training:
+        extra = training_state(g.params, s.dtype_bytes) + (train_act // n_layers if g.layer and n_layers else 0)
+    return Piece(w, cache, extra)
 
 
-def compute(count: Count, spec: CacheSpec | None, shape: Shape, s: Setting, devices: list[Device],
+def totals(grouped: tuple[Group, ...], spec: CacheSpec | None, shape: Shape, s: Setting) -> Piece:
+    """Weights, cache and training state of the whole model, without per-unit pieces."""
+    n_layers = sum(g.n for g in grouped if g.layer)
+    weights = sum(g.n * unit_bytes(g.params, g.linear, g.experts, s.dtype_bytes, s.scheme) for g in grouped)
+    extra = cache = 0
+    if s.training:
+        params = sum(g.n * g.params for g in grouped)
+        extra = training_state(params, s.dtype_bytes) + (
+            training_activations(shape, s.batch, s.context, s.dtype_bytes) // n_layers * n_layers if n_layers else 0)
+    elif spec is not None:
+        cross = 0
+        if spec.cross_per_token and n_layers:
+            enc = spec.encoder_tokens if spec.encoder_tokens is not None else s.context
+            cross = spec.cross_per_token * enc // n_layers
+        ctx, elems = s.context, 0
+        for g in grouped:
+            if not g.layer:
+                continue
+            if g.whole_cache:
+                elems += spec.elements(ctx)
+            elif (c := g.cache) is not None:
+                own = (c.per_token * ctx if c.kind == "full" else c.per_token * min(ctx, c.window or ctx)
+                       if c.kind == "window" else c.state)
+                elems += g.n * (own + cross)
+        cache = s.batch * elems * s.dtype_bytes
+    return Piece(weights, cache, extra)
+
+
+def compute(grouped: tuple[Group, ...], spec: CacheSpec | None, shape: Shape, s: Setting, devices: list[Device],
             cpu_capacity: int | None) -> Ledger:
-    pieces = build_pieces(count, spec, shape, s)
     act = 0 if s.training else inference_activations(shape, s.batch, s.context, s.dtype_bytes, s.eager)
+    total = totals(grouped, spec, shape, s)
+    per_group: list[tuple[int, Piece]] = []
     dm = s.device_map
     one = single_gpu_index(dm)
     if one is not None:
@@ -93,12 +158,29 @@ def compute(count: Count, spec: CacheSpec | None, shape: Shape, s: Setting, devi
         if pos is None:
             placement = Placement(fits=False, why=f"device_map names GPU {one}, which the target does not have")
         else:
-            placement = on_one(pieces, devices[pos], pos, act)
+            placement = on_one([total], devices[pos], pos, act)
     elif dm is None or dm == "cpu" or dm == {"": "cpu"} or not devices:
-        placement = on_cpu(pieces, cpu_capacity)
+        placement = on_cpu([total], cpu_capacity)
     else:
-        placement = spread(pieces, devices, act, cpu_capacity)
-    weights = sum(p.weights for p in pieces)
-    cache = sum(p.cache for p in pieces)
-    training = sum(p.extra for p in pieces)
-    return Ledger(s, weights, cache, act, training, tuple(pieces), placement)
+        per_group = per_unit(grouped, spec, shape, s)
+        placement = spread(expand(per_group), devices, act, cpu_capacity)
+    return Ledger(s, total.weights, total.cache, act, total.extra, grouped, spec, shape, placement)
+
+
+def per_unit(grouped: tuple[Group, ...], spec: CacheSpec | None, shape: Shape, s: Setting,
+             ) -> list[tuple[int, Piece]]:
+    """Each group's piece (one unit's weights, cache and training state) with its multiplicity."""
+    n_layers = sum(g.n for g in grouped if g.layer)
+    cross = 0
+    if spec and spec.cross_per_token and n_layers:
+        enc = spec.encoder_tokens if spec.encoder_tokens is not None else s.context
+        cross = spec.cross_per_token * enc // n_layers
+    train_act = training_activations(shape, s.batch, s.context, s.dtype_bytes) if s.training else 0
+    return [(g.n, _piece(g, spec, shape, s, cross, train_act, n_layers)) for g in grouped]
+
+
+def expand(per_group: list[tuple[int, Piece]]) -> list[Piece]:
+    return [p for n, p in per_group for _ in range(n)]
+
+
+__all__ = ["Group", "Ledger", "Load", "Setting", "compute", "expand", "groups"]

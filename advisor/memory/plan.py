@@ -11,7 +11,7 @@ from advisor.engine.logic import Unknown
 from advisor.facts.bundle import Facts
 from advisor.memory.config import Cfg, MissingSize
 from advisor.memory.kvcache import CacheSpec, cache_spec
-from advisor.memory.ledger import Ledger, Setting, compute
+from advisor.memory.ledger import Group, Ledger, Setting, compute, groups
 from advisor.memory.overhead import CATALOG_RESERVE, CUDA_CONTEXT_BYTES, GIB, MARGIN, Shape
 from advisor.memory.params import count_parameters
 from advisor.memory.placement import Device, gib, single_gpu_index, spread
@@ -43,21 +43,19 @@ class MemoryPlan:
         self.model_type, self.request = m.model_type.value, facts.request
         self.quant_method = m.quant_method.value if m.quant_method.known else None
         self.qcfg: dict[str, Any] = top.get("quantization_config") or {}
-        counted = count_parameters(top, text, m.model_type.value, m.architecture.value)
+        tf = facts.transformers.value
+        static = _static(top, text, m.model_type.value, m.architecture.value, tf is None or tf.major >= 5)
+        counted, self.spec, self.spec_reason = static
         self.count: Count | None = counted if isinstance(counted, Count) else None
         self.reason: str | None = counted if isinstance(counted, str) else None
         self.exact = m.source.parameters
         if self.exact and self.quant_method is None:
             self.count = _with_exact(self.count, sum(self.exact.values()))
             self.reason = None
-        try:
-            tf = facts.transformers.value
-            self.spec: CacheSpec | None = cache_spec(top, text, m.model_type.value, m.architecture.value,
-                                                     mla_latent=tf is None or tf.major >= 5)
-            self.spec_reason: str | None = None
-        except MissingSize as exc:
-            self.spec, self.spec_reason = None, f"cannot size the cache: {exc}"
         self.shape = _shape(Cfg(text), m.num_layers.value, self.count)
+        self.groups: tuple[Group, ...] = (
+            _groups(self.count, self.spec) if self.count is counted else groups(self.count, self.spec)
+        ) if self.count else ()
         self.checkpoint_dtype = m.checkpoint_dtype.value
         self.max_positions = Cfg(text).opt("max_position_embeddings", "n_positions", "max_target_positions",
                                            "seq_length")
@@ -120,7 +118,7 @@ class MemoryPlan:
         key = repr(s)
         hit = self._cache.get(key)
         if hit is None:
-            hit = compute(self.count, self.spec, self.shape, s, self.devices, self.cpu_capacity)
+            hit = compute(self.groups, self.spec, self.shape, s, self.devices, self.cpu_capacity)
             self._cache[key] = hit
         return hit
 
@@ -133,16 +131,19 @@ class MemoryPlan:
         led = self.ledger(s)
         if isinstance(led, Unknown):
             return led
-        placed = spread(list(led.pieces), self.devices, led.activations, None, allow_cpu=False)
+        placed = spread(led.pieces(), self.devices, led.activations, None, allow_cpu=False)
         return placed.fits if placed.fits is not None else Unknown("memory.fits_gpus", placed.why)
 
     def max_context(self, scope: Mapping[str, Any]) -> int | Unknown:
         """The longest context (at the requested batch) that fits with the flags in scope."""
         limit = self.max_positions or (1 << 20)
+        base = self.setting(scope)
 
         def ok(n: int) -> bool | None:
-            led = self.ledger(self.setting(scope, context=n))
-            return None if isinstance(led, Unknown) else led.placement.fits
+            if isinstance(base, Unknown) or self.count is None or (self.spec is None and not base.training):
+                return None
+            s = replace(base, context=n)
+            return compute(self.groups, self.spec, self.shape, s, self.devices, self.cpu_capacity).placement.fits
 
         first = ok(1)
         if first is None:
@@ -277,7 +278,7 @@ class MemoryPlan:
 
     def tensor_parallel(self, scope: Mapping[str, Any]) -> dict[str, Any] | Unknown:
         """Sizes that divide the attention and key/value heads, and whether 8 GPUs of this kind hold it."""
-        led = self._led(scope, device_map="auto")
+        led = self._led(scope)
         if isinstance(led, Unknown):
             return led
         if not self.devices or self.devices[0].capacity is None:
@@ -352,6 +353,45 @@ def _shape(cfg: Cfg, layers: int | None, count: Count | None) -> Shape:
         inter = topk * inter
     n_layers = layers or (sum(1 for u in count.units if u.kind == "layer") if count else 0)
     return Shape(hidden, inter, heads, n_layers, cfg.opt("vocab_size") or 0, kv)
+
+
+_STATIC: dict[tuple[int, int, str | None, str | None, bool],
+              tuple[dict[str, Any], tuple[Count | str, CacheSpec | None, str | None]]] = {}
+
+
+def _static(top: dict[str, Any], text: dict[str, Any], model_type: str | None, arch: str | None,
+            mla_latent: bool) -> tuple[Count | str, CacheSpec | None, str | None]:
+    """The parameter count and cache layout of a config (memoized per config object: they do not depend on
+    the target, and a loaded config is never modified)."""
+    key = (id(top), id(text), model_type, arch, mla_latent)
+    hit = _STATIC.get(key)
+    if hit is None or hit[0] is not top:
+        counted = count_parameters(top, text, model_type, arch)
+        value: tuple[Count | str, CacheSpec | None, str | None]
+        try:
+            value = (counted, cache_spec(top, text, model_type, arch, mla_latent=mla_latent), None)
+        except MissingSize as exc:
+            value = (counted, None, f"cannot size the cache: {exc}")
+        if len(_STATIC) > 256:
+            _STATIC.clear()
+        hit = (top, value)
+        _STATIC[key] = hit
+    return hit[1]
+
+
+_GROUPS: dict[tuple[int, int], tuple[Count, CacheSpec | None, tuple[Group, ...]]] = {}
+
+
+def _groups(count: Count, spec: CacheSpec | None) -> tuple[Group, ...]:
+    """Groups of a memoized count and cache layout (keyed by identity; the objects are kept alive)."""
+    key = (id(count), id(spec))
+    hit = _GROUPS.get(key)
+    if hit is None or hit[0] is not count or hit[1] is not spec:
+        if len(_GROUPS) > 256:
+            _GROUPS.clear()
+        hit = (count, spec, groups(count, spec))
+        _GROUPS[key] = hit
+    return hit[2]
 
 
 def _with_exact(count: Count | None, total: int) -> Count:

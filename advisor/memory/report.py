@@ -87,7 +87,29 @@ def _parameters(plan: MemoryPlan) -> dict[str, Any]:
     return out
 
 
+_MEMO: dict[int, tuple[Any, dict[str, int]]] = {}
+
+
+def _memo(obj: Any, fn: Any) -> dict[str, int]:
+    """fn(obj), remembered per object (counts and cache layouts are shared between plans)."""
+    hit = _MEMO.get(id(obj))
+    if hit is None or hit[0] is not obj:
+        if len(_MEMO) > 512:
+            _MEMO.clear()
+        hit = (obj, fn(obj))
+        _MEMO[id(obj)] = hit
+    return dict(hit[1])
+
+
 def _parts(count: Any) -> dict[str, int]:
+    return _memo(count, _parts_of)
+
+
+def _layer_summary(spec: Any) -> dict[str, int]:
+    return _memo(spec, _layers_of)
+
+
+def _parts_of(count: Any) -> dict[str, int]:
     parts: dict[str, int] = {}
     for u in count.units:
         key = {"layer": "layers", "encoder": "encoder", "embed": "embeddings", "head": "head",
@@ -96,7 +118,7 @@ def _parts(count: Any) -> dict[str, int]:
     return parts
 
 
-def _layer_summary(spec: Any) -> dict[str, int]:
+def _layers_of(spec: Any) -> dict[str, int]:
     out: dict[str, int] = {}
     for c in spec.layers:
         key = {"full": "full_attention", "window": f"window_{c.window}", "state": "recurrent_state",
