@@ -21,11 +21,11 @@ from textual.widgets import Static
 from advisor.tui.explain import gib
 
 PARTS = (("weights", "█", "$primary", ("weights_bytes", "weights")),
-         ("KV cache", "▓", "$accent", ("kv_cache_bytes", "kv_bytes", "kv_cache")),
+         ("KV cache", "▓", "$success", ("kv_cache_bytes", "kv_bytes", "kv_cache")),
          ("overhead", "▒", "$warning", ("overhead_bytes", "overhead")))
 OVERHEAD_PARTS = ("activations_bytes", "cuda_context_bytes", "training_bytes", "margin_bytes")
 """What the ledger counts besides weights and KV cache, when it gives no single overhead figure."""
-FREE = ("free", "░", "$success 60%")
+FREE = ("free", "░", "$foreground 30%")
 UNAVAILABLE = ("[b]The memory plan is not available[/] for these facts.\n\n[dim]It needs the model's sizes "
                "and the target's GPU memory; the flags were decided without it.[/]")
 

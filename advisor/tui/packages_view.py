@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from textual.content import Content
+from rich.text import Text
 from textual.message import Message
 from textual.widgets import DataTable
 
@@ -29,7 +29,7 @@ def check_spec(value: str) -> str | None:
     return None
 
 
-class PackagesTable(DataTable[Content]):
+class PackagesTable(DataTable[Text]):
     """One row per package (and flash-attn extension module) the rules read; what-if rows are marked."""
 
     BINDINGS = bindings.PACKAGES
@@ -62,22 +62,24 @@ class PackagesTable(DataTable[Content]):
         if software is None:
             return
         marked = {package_key(s) for s in overlays}
+        theme = self.app.current_theme
+        what_if = f"bold {theme.warning or 'yellow'}"
         for name, pkg in sorted(software.packages.items()):
             version = pkg.version.value
             shown = str(version) if version is not None else "—" if pkg.version.known else "unknown"
             self._versions[name] = "" if version is None else str(version)
             imports = pkg.imports
-            yes = "[dim]?[/]" if not imports.known else "yes" if imports.value else "[$error]no[/]"
-            mark = "[b $warning]★ [/]" if name in marked else "  "
-            self.add_row(Content.from_markup(mark + name),
-                         Content.from_markup(f"[b $warning]{shown}[/]" if name in marked else shown),
-                         Content.from_markup(yes if version is not None else ""),
-                         Content(pkg.version.source), key=name)
+            yes = (Text("?", "dim") if not imports.known else Text("yes") if imports.value
+                   else Text("no", theme.error or "red"))
+            mine = name in marked
+            self.add_row(Text.assemble(("★ " if mine else "  ", what_if), name),
+                         Text(shown, what_if if mine else ""), yes if version is not None else Text(""),
+                         Text(pkg.version.source), key=name)
         for name, present in sorted(software.modules.items()):
-            mark = "[b $warning]★ [/]" if package_key(name) in marked else "  "
+            mine = package_key(name) in marked
             state = "present" if present.value else "absent" if present.known else "unknown"
-            self.add_row(Content.from_markup(f"{mark}[i]{name}[/]"), Content(state), Content(""),
-                         Content(present.source), key=MODULE + name)
+            self.add_row(Text.assemble(("★ " if mine else "  ", what_if), (name, "italic")), Text(state),
+                         Text(""), Text(present.source), key=MODULE + name)
         if row < self.row_count:
             self.move_cursor(row=row, animate=False)
 
