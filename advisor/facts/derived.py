@@ -30,12 +30,27 @@ def _arch_support(facts: Facts) -> Fact[Any]:
     if target.value is None:
         return Fact.unknown(target.reason or "the target transformers version is unknown", target.source)
     try:
-        from advisor.facts.transformers_support import arch_support, installed_transformers
+        from advisor.facts.transformers_support import installed_transformers
     except ImportError:
         return Fact.unknown("architecture support tables are not available", "none")
     m = facts.model
-    archs = [m.architecture.value] if m.architecture.value else []
-    return arch_support(m.model_type.value, archs, target.value, installed_transformers())
+    archs = (m.architecture.value,) if m.architecture.value else ()
+    return _support(m.model_type.value, archs, target.value, installed_transformers())
+
+
+def _support(model_type: str | None, archs: tuple[str, ...], target: Version, installed: Any) -> Fact[Any]:
+    """arch_support, once per (model type, architecture, version, installation) in a process: a policy
+    matrix asks the same question for every GPU target."""
+    key = (model_type, archs, target, installed)
+    found = _SUPPORT.get(key)
+    if found is None:
+        from advisor.facts.transformers_support import arch_support
+
+        found = _SUPPORT[key] = arch_support(model_type, archs, target, installed)
+    return found
+
+
+_SUPPORT: dict[tuple[Any, ...], Fact[Any]] = {}
 
 
 def _remote_code(facts: Facts) -> Any | None:
