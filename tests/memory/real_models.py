@@ -105,7 +105,7 @@ def kv_run() -> dict[str, Any]:
         data = dict(cfg)
         config = AutoConfig.for_model(**data)
         cls = AutoModelForSeq2SeqLM if data.get("is_encoder_decoder") else AutoModelForCausalLM
-        model = cls.from_config(config).eval()
+        model = cls.from_config(config).eval()  # type: ignore[no-untyped-call]
         ids = torch.randint(0, 128, (BATCH, SEQ))
         with torch.no_grad():
             if data.get("is_encoder_decoder"):

@@ -16,7 +16,8 @@ from advisor.recommendation import Recommendation
 from tests.memory.conftest import CONFIGS, facts
 
 GIB = 1 << 30
-LLAMA8, LLAMA70, DSV3 = "meta-llama__Meta-Llama-3.1-8B", "meta-llama__Llama-3.3-70B-Instruct", "deepseek-ai__DeepSeek-V3"
+LLAMA8, LLAMA70 = "meta-llama__Meta-Llama-3.1-8B", "meta-llama__Llama-3.3-70B-Instruct"
+DSV3 = "deepseek-ai__DeepSeek-V3"
 
 
 def rec(config: str, gpu: str, *with_packages: str, **request: object) -> Recommendation:
