@@ -75,6 +75,7 @@ class MemoryPlan:
         cpu = facts.hardware.cpu.memory_total_bytes
         self.cpu_capacity = cpu.value if cpu.known else None
         self._cache: dict[str, Ledger | Unknown] = {}
+        self._fits_cache: dict[str, bool | Unknown] = {}
 
     # --- settings and ledgers ---------------------------------------------------------------------
 
@@ -128,11 +129,16 @@ class MemoryPlan:
             return s
         if not self.devices:
             return False if self.gpu_known else Unknown("memory.fits_gpus", "the GPUs are unknown")
+        key = repr(s)
+        if key in self._fits_cache:
+            return self._fits_cache[key]
         led = self.ledger(s)
         if isinstance(led, Unknown):
             return led
         placed = spread(led.pieces(), self.devices, led.activations, None, allow_cpu=False)
-        return placed.fits if placed.fits is not None else Unknown("memory.fits_gpus", placed.why)
+        answer: bool | Unknown = placed.fits if placed.fits is not None else Unknown("memory.fits_gpus", placed.why)
+        self._fits_cache[key] = answer
+        return answer
 
     def max_context(self, scope: Mapping[str, Any]) -> int | Unknown:
         """The longest context (at the requested batch) that fits with the flags in scope."""
