@@ -140,8 +140,9 @@ def _narrow_steps(cfg: dict[str, Any], notes: list[str], real: Shape) -> list[Pl
         return out
     hidden = _hidden(cfg)
     small = 256
+    mla = "qk_rope_head_dim" in cfg  # head_dim means the rope part there: never overwrite it
     if hidden > small and "hidden_size" in cfg:
-        c = dict(cfg, hidden_size=small, head_dim=real.head_dim)
+        c = dict(cfg, hidden_size=small) if mla else dict(cfg, hidden_size=small, head_dim=real.head_dim)
         out.append(Plan(c, [*notes, f"hidden_size {hidden} → {small} (head_dim {real.head_dim} and "
                                     f"{real.heads} heads kept)"]))
     kv = real.kv_heads or real.heads
@@ -159,14 +160,16 @@ def _narrow_steps(cfg: dict[str, Any], notes: list[str], real: Shape) -> list[Pl
             if key in c:
                 c[key] = new_kv
         width = heads * real.head_dim
-        for key in ("hidden_size", "d_model", "n_embd"):
+        for key in ("hidden_size", "d_model", "n_embd", "n_embed"):
             if key in c:
                 c[key] = width
-        if "head_dim" in c or "hidden_size" in c:
+        if not mla and "head_dim" in c:
             c["head_dim"] = real.head_dim
         for key in FFN_KEYS:
             if isinstance(c.get(key), int):
                 c[key] = min(c[key], 2 * width)
+        if "parallel_attn" in c and c.get("ffn_hidden_size") is None:
+            c["ffn_hidden_size"] = 2 * width  # falcon: the FFN is 4 x hidden unless given
         out.append(Plan(c, [*notes, f"heads {real.heads}/{kv} (query/KV) → {heads}/{new_kv}, hidden "
                                     f"{hidden} → {width}: head_dim {real.head_dim} and the GQA ratio "
                                     f"{ratio} kept"]))
@@ -187,7 +190,7 @@ def _dedupe(notes: list[str]) -> list[str]:
 
 
 def _hidden(cfg: dict[str, Any]) -> int:
-    for key in ("hidden_size", "d_model", "n_embd"):
+    for key in ("hidden_size", "d_model", "n_embd", "n_embed"):
         if isinstance(cfg.get(key), int):
             return int(cfg[key])
     return 1024
@@ -215,7 +218,7 @@ def shape_of(config: Any) -> Shape:
     multi_query = getattr(config, "multi_query", False)
     if kv is None and multi_query and not getattr(config, "new_decoder_architecture", False):
         kv = 1
-    head_dim = _attr(config, "head_dim", "d_kv", "qk_head_dim")
+    head_dim = _attr(config, "qk_head_dim", "head_dim", "d_kv")  # MLA: the query-key width
     if head_dim is None and hidden and heads:
         head_dim = hidden // heads
     return Shape(hidden, heads, kv if kv is not None else heads, head_dim)

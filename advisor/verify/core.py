@@ -107,6 +107,8 @@ def plan_job(facts: Facts, chosen: Sequence[Candidate], options: VerifyOptions,
     config = dict(mf.config)
     architecture = mf.architecture.value
     if mf.config is not mf.source.config and mf.config != mf.source.config:
+        text_type = config.get("model_type")
+        model_type = text_type if isinstance(text_type, str) else model_type
         notes.append(f"only the language model ({model_type}) of {architecture} is built")
         architecture = None
     native = getattr(arch, "native", None)

@@ -7,8 +7,11 @@ from typing import Any, Literal
 
 Verdict = Literal["works", "fails", "unknown"]
 
-TOLERANCE: dict[str, float] = {"float32": 1e-3, "bfloat16": 5e-2, "float16": 1e-2}
-"""Largest relative error against eager attention in float32 still counted as consistent, by dtype."""
+TOLERANCE: dict[str, float] = {"float32": 1e-3, "bfloat16": 1e-1, "float16": 2e-2}
+"""Largest relative error against eager attention in float32 still counted as consistent, by dtype.
+
+bfloat16 keeps 8 bits of mantissa: dense models land near 1e-2, MoE models up to about 5e-2 (a rounded
+router score can pick another expert)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -182,7 +182,8 @@ def make_inputs(model: Any, job: dict[str, Any]) -> dict[str, Any]:
         out["attention_mask"] = torch.ones_like(out["input_ids"])
     elif name == "input_features":
         frames = 2 * int(config.max_source_positions)
-        out["input_features"] = torch.randn(1, int(config.num_mel_bins), frames, generator=gen).to(device)
+        features = torch.randn(1, int(config.num_mel_bins), frames, generator=gen)
+        out["input_features"] = features.to(device=device, dtype=model.dtype)
     else:
         raise Unbuildable(f"verify builds token or audio inputs, not {name!r}")
     if getattr(config, "is_encoder_decoder", False):

@@ -50,4 +50,4 @@ def test_steps_shrink_experts_then_width_then_heads_keeping_the_ratio() -> None:
     assert narrow and narrow[0].config["num_attention_heads"] == 32 and narrow[0].config["head_dim"] == 128
     last = steps[-1].config
     assert last["num_key_value_heads"] == 1 and last["num_attention_heads"] == 4  # ratio 32/8 kept
-    assert last["head_dim"] == 128
+    assert last["hidden_size"] == 4 * 128  # hidden = heads x head_dim, so head_dim stays 128

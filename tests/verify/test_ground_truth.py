@@ -21,7 +21,7 @@ from advisor.verify import Candidate, VerifyOptions, VerifyReport, WorkerPool, v
 ROOT = Path(__file__).resolve().parents[2]
 CONFIGS = sorted((ROOT / "fixtures" / "configs").glob("*.json"))
 KNOWN = tomllib.loads((Path(__file__).parent / "known_differences.toml").read_text()).get("difference", [])
-OPTIONS = VerifyOptions(seq_len=24, new_tokens=3, repeats=0, max_params=12_000_000, timeout_s=180)
+OPTIONS = VerifyOptions(seq_len=24, new_tokens=3, repeats=0, max_params=16_000_000, timeout_s=180)
 ATTN = ("sdpa", "eager", "flex_attention", "flash_attention_2")
 
 
