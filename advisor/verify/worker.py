@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from advisor.verify.build import Plan, Shape, Unbuildable, base_plan, shape_of, shrink_steps
+from advisor.verify.build import TOKEN_KEYS, Plan, Shape, Unbuildable, base_plan, shape_of, shrink_steps
 
 PREFIX = "@@verify "
 
@@ -141,21 +141,36 @@ def pick_plan(config_cls: Any, cls: Any, steps: list[Plan], real: Shape,
     """The first plan whose model has at most BUDGET parameters and keeps the attention shape it claims."""
     import torch
 
-    last = 0
+    last, error = 0, ""
     for plan in steps:
         try:
             config = config_cls.from_dict(dict(plan.config))
+            _clamp_token_ids(config)
             with torch.device("meta"):
                 model = cls._from_config(config)
-        except Exception:
+        except Exception as exc:
+            error = short_error(exc)
             continue
         if not _keeps_head_dim(model, real):
             continue
         last = sum(p.numel() for p in model.parameters())
         if last <= budget:
             return plan, config, last
+    if not last:
+        raise Unbuildable(f"no smaller config of this architecture could be built ({error})")
     raise Unbuildable(f"too large even at a few layers: {last:,} parameters at the smallest shape tried, "
                       f"the budget is {budget:,}")
+
+
+def _clamp_token_ids(config: Any) -> None:
+    """Token ids the config class defaults to (e.g. pad 32000) must fit the shrunk vocabulary."""
+    vocab = getattr(config, "vocab_size", None)
+    if not isinstance(vocab, int):
+        return
+    for key in TOKEN_KEYS:
+        value = getattr(config, key, None)
+        if isinstance(value, int) and value >= vocab:
+            setattr(config, key, vocab - 1)
 
 
 def _keeps_head_dim(model: Any, real: Shape) -> bool:
