@@ -25,7 +25,8 @@ from advisor.facts.fact import Fact
 if TYPE_CHECKING:
     from importlib.machinery import ModuleSpec
 
-    from advisor.facts.transformers_scan import AttnFlags, TransformersTree
+    from advisor.facts.attn_flags import AttnFlags
+    from advisor.facts.transformers_scan import TransformersTree
 
 TABLE_NAME = "transformers_support.json"
 _CACHE_FORMAT = 1
@@ -148,7 +149,7 @@ def arch_support(
     elif (default := view.type_default(model_type)) is not None:
         auto_class, model_class = default
     if model_class is None:
-        from advisor.facts.transformers_scan import AttnFlags
+        from advisor.facts.attn_flags import AttnFlags
 
         flags = AttnFlags()
     else:
@@ -252,12 +253,14 @@ class _StaticView:
         return (str(found[0]), str(found[1])) if found else None
 
     def flags(self, name: str, model_type: str) -> AttnFlags | None:
-        from advisor.facts.transformers_scan import AttnFlags, Era, TransformersTree
+        from advisor.facts.attn_flags import AttnFlags, Era
 
         entry = self._data["classes"].get(name)
         if entry is not None and entry["files"] == _stamps(self.installed.root, list(entry["files"])):
             return AttnFlags.from_code(entry["code"], tuple(entry["compatible"]))
         if self._tree is None:
+            from advisor.facts.transformers_scan import TransformersTree
+
             self._tree = TransformersTree(self.installed.root)
         scanned = self._tree.class_flags(name, model_type)
         if scanned is None:
@@ -419,7 +422,7 @@ class _TableView:
         return auto, model_class
 
     def flags(self, name: str, model_type: str) -> AttnFlags | None:
-        from advisor.facts.transformers_scan import AttnFlags
+        from advisor.facts.attn_flags import AttnFlags
 
         cell = self._at_version(self._table["classes"].get(name))
         if not isinstance(cell, str):
