@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -100,24 +99,17 @@ def _find_spec(name: str) -> ModuleSpec | None:
     return None
 
 
-_DIST_INFO = re.compile(r"^transformers-([^-]+?)\.dist-info$", re.I)
-
-
 def _dist_version(root: Path) -> str | None:
     """The version in a `transformers-X.dist-info` folder: beside the package first, then on sys.path.
 
     Reading folder names avoids `importlib.metadata`, whose import alone costs tens of milliseconds;
     it is still the fallback (an editable install keeps its metadata elsewhere).
     """
-    for entry in [str(root), *sys.path]:
-        try:
-            names = os.listdir(entry or ".")
-        except OSError:
-            continue
-        for name in names:
-            m = _DIST_INFO.match(name)
-            if m:
-                return m.group(1)
+    from advisor.facts.installed import find_distribution
+
+    found = find_distribution("transformers", [str(root), *sys.path])
+    if found is not None:
+        return found[1]
     import importlib.metadata
 
     try:

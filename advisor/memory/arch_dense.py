@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from advisor.memory.config import Cfg
@@ -71,17 +72,22 @@ def gpt2(cfg: Cfg) -> list[Unit]:
     vocab, hidden = cfg.need("vocab_size"), cfg.need("n_embd", "hidden_size")
     layers, positions = cfg.need("n_layer", "num_hidden_layers"), cfg.need("n_positions")
     inner = cfg.opt("n_inner") or 4 * hidden
+    return stack(vocab, hidden, _fused_qkv_layer(hidden, inner, norms=2), layers,
+                 cfg.flag("tie_word_embeddings", True), True, embed_extra=positions * hidden)
+
+
+def _fused_qkv_layer(hidden: int, inner: int, norms: int) -> Callable[[int], Acc]:
+    """A GPT-2 style block: fused q/k/v and output projections with biases, a biased GELU MLP."""
 
     def layer(_: int) -> Acc:
         acc = Acc()
         acc.lin(hidden, 3 * hidden, True)
         acc.lin(hidden, hidden, True)
         mlp(acc, hidden, inner, False, True)
-        norm(acc, hidden, True, 2)
+        norm(acc, hidden, True, norms)
         return acc
 
-    return stack(vocab, hidden, layer, layers, cfg.flag("tie_word_embeddings", True), True,
-                  embed_extra=positions * hidden)
+    return layer
 
 
 def gpt_neox(cfg: Cfg) -> list[Unit]:
@@ -168,16 +174,7 @@ def phi_msft(cfg: Cfg) -> list[Unit]:
     vocab, hidden = cfg.need("vocab_size"), cfg.need("n_embd")
     layers = cfg.need("n_layer")
     inner = cfg.opt("n_inner") or 4 * hidden
-
-    def layer(_: int) -> Acc:
-        acc = Acc()
-        acc.lin(hidden, 3 * hidden, True)
-        acc.lin(hidden, hidden, True)
-        mlp(acc, hidden, inner, False, True)
-        norm(acc, hidden, True, 1)
-        return acc
-
-    return stack(vocab, hidden, layer, layers, False, True, lm_head_bias=True)
+    return stack(vocab, hidden, _fused_qkv_layer(hidden, inner, norms=1), layers, False, True, lm_head_bias=True)
 
 
 def qwen_v1(cfg: Cfg) -> list[Unit]:
