@@ -362,8 +362,8 @@ def point_env_at(monkeypatch: Any, url: str, home: str, *, token: str | None = N
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("HF_ENDPOINT", url)
     monkeypatch.setenv("HF_HOME", home)
-    monkeypatch.setenv("HF_HUB_ETAG_TIMEOUT", "1")
-    monkeypatch.setenv("HF_HUB_DOWNLOAD_TIMEOUT", "2")
+    monkeypatch.setenv("HF_HUB_ETAG_TIMEOUT", "4")
+    monkeypatch.setenv("HF_HUB_DOWNLOAD_TIMEOUT", "6")
     monkeypatch.setattr(hf_constants, "HF_TOKEN_PATH", f"{home}/no-token")
     if token is not None:
         monkeypatch.setenv("HF_TOKEN", token)

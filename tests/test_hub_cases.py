@@ -20,14 +20,14 @@ SOFTWARE = str(ROOT / "fixtures/software/cuda-tf5.23.json")
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[HubServer]:
-    with HubServer(hub_repos(), token=TOKEN, slow_s=3.0, lifetime_s=300) as s:
+    with HubServer(hub_repos(), token=TOKEN, slow_s=9.0, lifetime_s=300) as s:
         yield s
 
 
 def cli(server: HubServer | None, home: Path, *args: str, offline: bool = False,
         token: str | None = None) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "HUGGING"))}
-    env.update(HF_HOME=str(home), HF_HUB_ETAG_TIMEOUT="1", HF_HUB_DOWNLOAD_TIMEOUT="2",
+    env.update(HF_HOME=str(home), HF_HUB_ETAG_TIMEOUT="4", HF_HUB_DOWNLOAD_TIMEOUT="6",
                ADVISOR_CACHE_DIR=str(home / "advisor"))
     env["HF_ENDPOINT"] = server.url if server else "http://127.0.0.1:9"
     if offline:

@@ -78,6 +78,20 @@ class HubSettings:
                    download_timeout=_seconds(env.get("HF_HUB_DOWNLOAD_TIMEOUT"), 10.0))
 
 
+@contextlib.contextmanager
+def _offline_mode(offline: bool) -> Iterator[None]:
+    """huggingface_hub reads HF_HUB_OFFLINE once, at import, and checks its copy inside every call;
+    make that copy agree with this call's decision (the environment may have changed since)."""
+    import huggingface_hub.constants as constants
+
+    before = constants.HF_HUB_OFFLINE
+    constants.HF_HUB_OFFLINE = offline
+    try:
+        yield
+    finally:
+        constants.HF_HUB_OFFLINE = before
+
+
 def _true(value: str | None) -> bool:
     return (value or "").strip().upper() in {"1", "ON", "YES", "TRUE"}
 
@@ -134,7 +148,7 @@ def load_from_hub(repo_id: str, *, revision: str | None = None, offline: bool = 
     validate_repo_id(repo_id)
     rev = validate_revision(revision) if revision is not None else "main"
     s = HubSettings.from_env(offline)
-    with _quiet():
+    with _quiet(), _offline_mode(s.offline):
         if s.offline:
             return _from_cache(repo_id, rev, s, "offline mode is on (--offline or HF_HUB_OFFLINE)")
         try:

@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture
 def server() -> Iterator[HubServer]:
-    with HubServer(hub_repos(), token=TOKEN, slow_s=3.0, lifetime_s=120) as s:
+    with HubServer(hub_repos(), token=TOKEN, slow_s=9.0, lifetime_s=120) as s:
         yield s
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -66,10 +67,12 @@ def test_catalog_holds_main_only(offline_env: Path) -> None:
 
 
 def test_unreachable_hub_falls_back_to_catalog(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    with HubServer(hub_repos(), lifetime_s=30) as server:
-        url = server.url
-    point_env_at(monkeypatch, url, str(tmp_path / "hf"))  # the server is gone: connection refused
-    ms = load_model("google/gemma-2-9b-it")
+    # A port held by a socket that never listens: connections are refused, and no other test (or
+    # parallel worker) can start a server on it meanwhile, as could happen with a closed server's port.
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as held:
+        held.bind(("127.0.0.1", 0))
+        point_env_at(monkeypatch, f"http://127.0.0.1:{held.getsockname()[1]}", str(tmp_path / "hf"))
+        ms = load_model("google/gemma-2-9b-it")
     assert ms.source == "catalog"
     assert "could not be reached" in ms.notes[0] or "connection" in ms.notes[0]
 
