@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from advisor import api
+from advisor.facts.fact import Fact
+from advisor.facts.software import TorchBuild
 
 
 def test_gpu_target_assumes_the_cuda_build_of_the_installed_torch() -> None:
     here = api.software_facts(api.Target())
-    target = api.software_facts(api.Target(gpu="T4"))
-    torch = here.package("torch").version.value
-    assert torch is not None
-    if here.torch.cuda.value is None:  # this runner has a CPU build (as CI does)
-        assert target.torch.cuda.value is not None
-        assert "assumed" in target.torch.cuda.source
-    assert target.package("torch").version.value == torch
+    source = "installed (test: a CPU build)"
+    cpu_build = replace(here, torch=TorchBuild(Fact(None, source), Fact(None, source), Fact.of((), source)))
+    assert cpu_build.package("torch").version.value is not None
+    target = api._as_gpu_target(cpu_build)
+    assert target.torch.cuda.value is not None and "assumed" in target.torch.cuda.source
+    assert target.package("torch").version == cpu_build.package("torch").version
+    assert api._as_gpu_target(target) is target  # a CUDA build is left as it is
 
 
 def test_profile_software_is_taken_as_written() -> None:
