@@ -99,17 +99,12 @@ def load_local(model: str) -> ModelSource:
 
 
 def _remote_code_files(config: dict[str, Any]) -> set[str]:
-    """The `.py` files that `auto_map` points at inside the same repo."""
-    out: set[str] = set()
-    auto_map = config.get("auto_map")
-    if not isinstance(auto_map, dict):
-        return out
-    for ref in auto_map.values():
-        refs = ref if isinstance(ref, list) else [ref]
-        for r in refs:
-            if isinstance(r, str) and "." in r and "--" not in r:
-                out.add(r.split(".", 1)[0] + ".py")
-    return out
+    """The `.py` files that `auto_map` points at inside the same repo (checked module names only)."""
+    if not isinstance(config.get("auto_map"), dict):
+        return set()
+    from advisor.facts.remote_code import remote_code_refs
+
+    return {ref.file for ref in remote_code_refs(config) if ref.repo is None}
 
 
 def finite_number(value: object) -> bool:

@@ -82,3 +82,17 @@ def test_unknown_sizes_stay_unknown() -> None:
 def test_bad_configs(cfg: dict[str, object]) -> None:
     with pytest.raises(InputError):
         model_facts(ModelSource(id="bad", config=json.loads(json.dumps(cfg)), source="local"))
+
+
+def test_auto_map_never_reads_outside_the_model_folder(tmp_path: Path) -> None:
+    outside = tmp_path / "secret.py"
+    outside.write_text("TOKEN = 'do not read'\n")
+    model = tmp_path / "model"
+    model.mkdir()
+    (model / "modeling_x.py").write_text("import torch\n")
+    config = {"model_type": "x", "architectures": ["XForCausalLM"],
+              "auto_map": {"AutoModel": "../secret.X", "AutoModelForCausalLM": "modeling_x.XForCausalLM",
+                           "AutoConfig": "/etc/passwd.Y"}}
+    (model / "config.json").write_text(json.dumps(config))
+    src = load_local(str(model))
+    assert set(src.files) == {"modeling_x.py"}
