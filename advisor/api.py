@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ from advisor.facts.locate import load_model
 from advisor.facts.model import model_facts
 from advisor.facts.model_source import ModelSource
 from advisor.facts.software import Software
+from advisor.frozen import frozen
 from advisor.recommendation import CheckResult, Recommendation
 
 __all__ = ["Request", "Target", "check", "gather", "hardware_facts", "recommend", "software_facts"]
@@ -32,7 +33,7 @@ MAX_CONTEXT = 1 << 24
 MAX_BATCH = 1 << 16
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Target:
     """The machine the advice is for. Empty means this machine."""
 

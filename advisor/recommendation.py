@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, Literal
+
+from advisor.frozen import frozen
 
 Severity = Literal["error", "warning", "info"]
 SEVERITY_RANK: dict[str, int] = {"info": 0, "warning": 1, "error": 2}
 Status = Literal["pass", "fail", "unknown"]
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Reason:
     """Why a candidate was rejected, or would need more facts: a rule and its message."""
 
@@ -22,7 +24,7 @@ class Reason:
         return {"rule": self.rule, "message": self.message, "status": self.status}
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Rejected:
     """A better candidate value that was not chosen, with every requirement it failed."""
 
@@ -33,7 +35,7 @@ class Rejected:
         return {"value": self.value, "reasons": [r.to_json() for r in self.reasons]}
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Decision:
     """The value chosen for one flag, the rules that chose it and the candidates rejected before it."""
 
@@ -57,7 +59,7 @@ class Decision:
                 "summary": self.summary, "rejected": [r.to_json() for r in self.rejected]}
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Finding:
     """Something the user should know: a rule that did not hold, with its fix."""
 
@@ -84,7 +86,7 @@ class Finding:
                 self.line or 0, self.message)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Evaluation:
     """One rule evaluated against one flag set: pass, fail or unknown (for JUnit and the TUI)."""
 
@@ -97,7 +99,7 @@ class Evaluation:
     """False when the rule's condition did not hold (a pass that tested nothing)."""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Recommendation:
     """The whole answer of `advisor recommend`."""
 
@@ -124,7 +126,7 @@ class Recommendation:
         }
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class CheckResult:
     """The answer of `advisor check` for one model and one target."""
 

@@ -39,12 +39,15 @@ def main() -> None:
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "advisor")], env=env, check=True)
     subprocess.run([sys.executable, "-m", "advisor", "recommend", str(CONFIG), "--gpu", "A100-80GB", "--format",
                     "json"], cwd=ROOT, stdout=subprocess.DEVNULL, check=True)  # warm the caches once
+    script = Path(sys.executable).parent / "advisor"  # the console script, as users run it
+    advisor = [str(script)] if script.exists() else [sys.executable, "-m", "advisor"]
     cases = {
         "python -c pass": [sys.executable, "-c", "pass"],
-        "advisor recommend --format json": [sys.executable, "-m", "advisor", "recommend", str(CONFIG), "--gpu",
-                                            "A100-80GB", "--format", "json"],
-        "advisor recommend (text)": [sys.executable, "-m", "advisor", "recommend", str(CONFIG), "--gpu",
-                                     "A100-80GB"],
+        "advisor recommend --format json": [*advisor, "recommend", str(CONFIG), "--gpu", "A100-80GB", "--format",
+                                            "json"],
+        "advisor recommend (text)": [*advisor, "recommend", str(CONFIG), "--gpu", "A100-80GB"],
+        "python -m advisor recommend --format json": [sys.executable, "-m", "advisor", "recommend", str(CONFIG),
+                                                      "--gpu", "A100-80GB", "--format", "json"],
     }
     tf = shutil.which("transformers")
     if tf:

@@ -11,13 +11,14 @@ import ast
 import os
 import re
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from advisor.engine.logic import Unknown
 from advisor.errors import InputError
+from advisor.frozen import frozen
 
 SKIP_DIRS = frozenset({"__pycache__", "node_modules", "site-packages", "venv", "build", "dist"})
 """Directory names never walked (besides hidden ones): environments and build output."""
@@ -36,7 +37,7 @@ EXTRA_KWARGS = frozenset({"config", "quantization_config"})
 """Keywords read besides the flags advisor knows."""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Call:
     """One `from_pretrained(...)` call found in the code."""
 
@@ -53,7 +54,7 @@ class Call:
     """What in the call could not be read (keyword unpacking, *args, a non-literal model id)."""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Unreadable:
     """A file that could not be parsed: its calls are unknown."""
 

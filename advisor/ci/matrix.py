@@ -12,10 +12,11 @@ from advisor.ci.report import Case
 from advisor.errors import AdvisorError, FactsUnavailable
 from advisor.facts.bundle import Request
 from advisor.facts.model_source import ModelSource
+from advisor.frozen import frozen
 from advisor.recommendation import Evaluation
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Job:
     """What to check: a model at a revision with a flag set, and where in a file it was named."""
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import cache
 
+from advisor.frozen import frozen
 from advisor.recommendation import Severity
 
 LINT_UNRESOLVED = "LINT-UNRESOLVED"
@@ -12,7 +12,7 @@ CHECK_FACTS = "CHECK-FACTS"
 IGNORE_UNUSED = "POLICY-IGNORE-UNUSED"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class RuleInfo:
     """What an emitter needs to describe a rule: id, title, severity, help text, fix and references."""
 

@@ -31,7 +31,6 @@ import difflib
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +38,7 @@ from advisor.errors import InputError
 from advisor.facts.bundle import DTYPES, TASKS, Request
 from advisor.facts.hardware import Hardware
 from advisor.facts.software import Software
+from advisor.frozen import frozen
 from advisor.recommendation import Severity
 
 TOP_KEYS = ("fail-on", "task", "dtype", "context", "batch", "offline", "gpus", "hardware", "model",
@@ -53,7 +53,7 @@ _KEY = re.compile(r"^\s*(\"[^\"]+\"|'[^']+'|[A-Za-z0-9_-]+)\s*[.=]")
 _TOML_POS = re.compile(r"\s*\(at line (\d+), column (\d+)\)")
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ModelEntry:
     """A model the policy checks: an id (or path), its pinned revision, the flags the code passes."""
 
@@ -66,7 +66,7 @@ class ModelEntry:
     """The id as written in the policy (how reports and ignores name the model)."""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Ignore:
     """Findings of `rule` (for `model` only, when given) are not reported."""
 
@@ -76,7 +76,7 @@ class Ignore:
     line: int
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class TargetSpec:
     """One target of the matrix: hardware × software, loaded once."""
 
@@ -85,7 +85,7 @@ class TargetSpec:
     software: Software
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Policy:
     """A validated policy file."""
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any, Literal
 
+from advisor.frozen import frozen
 from advisor.recommendation import SEVERITY_RANK, Evaluation, Finding, Severity
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT, EXIT_FACTS = 0, 1, 2, 3
@@ -14,7 +14,7 @@ EXIT_OK, EXIT_FINDINGS, EXIT_INPUT, EXIT_FACTS = 0, 1, 2, 3
 Verdict = Literal["pass", "fail", "unknown"]
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Case:
     """One model (or one from_pretrained call) checked on one target."""
 
@@ -37,7 +37,7 @@ class Case:
         return (self.file or "", self.line or 0, self.model, self.target)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Item:
     """A finding, or an unknown error-severity evaluation, with the case it belongs to."""
 
@@ -59,7 +59,7 @@ class Item:
         return out
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Report:
     """Every case of one run, the findings about the run itself, and the fail-on threshold."""
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -15,12 +14,13 @@ from advisor.engine.logic import Unknown
 from advisor.engine.namespace import fact_kind
 from advisor.engine.rules import read_toml, rules_dir
 from advisor.errors import InputError
+from advisor.frozen import frozen
 
 FLAG_KEYS = {"name", "title", "kwargs", "values", "first", "omit", "omit_first", "relevant", "code", "suggest",
              "docs", "aliases", "check_only"}
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class FlagSpec:
     """One `from_pretrained` flag the resolver decides."""
 

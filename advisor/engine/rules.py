@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,7 @@ from advisor.engine.expr import Expr, ExprError, compile_expr, deferred_expr
 from advisor.engine.logic import Tri, Unknown
 from advisor.engine.namespace import fact_kind
 from advisor.errors import InputError
+from advisor.frozen import frozen
 from advisor.recommendation import Severity
 
 RULE_ID = re.compile(r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$")
@@ -32,7 +32,7 @@ def rules_dir() -> Path:
     return inside if inside.is_dir() else here.parent / "rules"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class RuleDocs:
     """A rule's documentation, in the same five parts for every rule."""
 
@@ -43,7 +43,7 @@ class RuleDocs:
     references: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Rule:
     """One requirement over facts: when `when` holds, `require` must hold, else a finding."""
 

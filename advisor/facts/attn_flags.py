@@ -4,12 +4,13 @@ run time; the source scanner that produces them lives in transformers_scan)."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+
+from advisor.frozen import frozen
 
 COMPATIBLE = "_compatible_flash_implementations"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Era:
     """Which class flags a transformers version reads for each attention backend."""
 
@@ -40,7 +41,7 @@ class Era:
         return cls(fa2, fa3, declares("_supports_flex_attn"), declares(COMPATIBLE))
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class AttnFlags:
     """Which attention backends a class allows in one transformers version (the class flags only)."""
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from packaging.version import Version
@@ -11,12 +11,13 @@ from advisor.facts.fact import Fact
 from advisor.facts.hardware import Hardware
 from advisor.facts.model import ModelFacts
 from advisor.facts.software import Software
+from advisor.frozen import frozen
 
 DTYPES = ("auto", "bfloat16", "float16", "float32")
 TASKS = ("inference", "training")
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Request:
     """What the user wants to do with the model."""
 
@@ -31,7 +32,7 @@ class Request:
                 "offline": self.offline}
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Facts:
     """The inputs of the rules, each with its source."""
 

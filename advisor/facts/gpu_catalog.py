@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
 from advisor.errors import InputError
 from advisor.facts.fact import Fact
 from advisor.facts.hardware import Gpu, Hardware, unknown_cpu
+from advisor.frozen import frozen
 
 _NOISE = re.compile(r"\b(nvidia|geforce|tesla)\b")
 _COUNT_SUFFIX = re.compile(r"^(?P<name>.+?)\s*[x×*:]\s*(?P<count>\d+)$", re.IGNORECASE)
@@ -18,7 +18,7 @@ _COUNT_PREFIX = re.compile(r"^(?P<count>\d+)\s*[x×*]\s*(?P<name>.+)$", re.IGNOR
 MAX_GPUS = 1024
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class CatalogGpu:
     """A GPU model as the catalog describes it."""
 

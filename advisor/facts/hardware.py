@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from advisor.facts.fact import Fact, jsonable
+from advisor.frozen import frozen
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Gpu:
     """One GPU as CUDA numbers it (index is what `device_map={"": index}` means)."""
 
@@ -36,7 +37,7 @@ class Gpu:
         return out
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Cpu:
     """The host CPU: what matters when the model runs without a GPU."""
 
@@ -54,7 +55,7 @@ def unknown_cpu(reason: str, source: str) -> Cpu:
     return Cpu(Fact.unknown(reason, source), Fact.unknown(reason, source), Fact.unknown(reason, source))
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Hardware:
     """The target machine: visible GPUs (possibly none), driver facts and the CPU."""
 

@@ -24,13 +24,13 @@ import os
 import re
 import warnings
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 from advisor.errors import FactsUnavailable, InputError
 from advisor.facts.model_source import MAX_CONFIG_BYTES, ModelSource, parse_config
 from advisor.facts.remote_code import CodeRef, remote_code_refs
+from advisor.frozen import frozen
 
 if TYPE_CHECKING:
     from huggingface_hub import HfApi
@@ -54,7 +54,7 @@ class HubAccessDenied(FactsUnavailable):
     """The Hub answered that the repo is gated or private and the token (if any) has no access."""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class HubSettings:
     """The environment, read at call time."""
 

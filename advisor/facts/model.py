@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from advisor.errors import InputError
 from advisor.facts.fact import Fact
 from advisor.facts.model_source import ModelSource, finite_number
+from advisor.frozen import frozen
 
 NESTED_TEXT_KEYS = ("text_config", "llm_config", "language_config", "thinker_config")
 LEGACY_FLASH_KEYS = ("flash_attn", "flash_rotary", "fused_dense", "use_flash_attn", "attn_config.attn_impl")
@@ -19,7 +19,7 @@ LIMITS = {"hidden": 1 << 20, "layers": 10_000, "heads": 1 << 16, "head_dim": 1 <
           "positions": 1 << 31, "window": 1 << 31, "experts": 1 << 14}
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ModelFacts:
     """What the rules need to know about a model, each fact with where it came from."""
 

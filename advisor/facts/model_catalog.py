@@ -7,12 +7,12 @@ not what the Hub serves today; `load_from_catalog` says so in the `ModelSource` 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from advisor.facts.model_source import ModelSource
+from advisor.frozen import frozen
 
 CATALOG_FILE = "catalog/models.json"
 
@@ -26,7 +26,7 @@ def bundled_path(name: str) -> Path:
     return package.parent / "rules" / name
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class CatalogEntry:
     id: str
     """The repo id as the Hub spells it."""
@@ -35,7 +35,7 @@ class CatalogEntry:
     """Where the config was copied from and how."""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Catalog:
     taken: str
     """The date the catalog was taken (ISO)."""

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Any
 
 from advisor.errors import InputError
+from advisor.frozen import frozen
 
 MAX_CONFIG_BYTES = 4 * 1024 * 1024
 """A config.json larger than this is refused: real ones are a few KiB."""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ModelSource:
     """A model's config.json and what came with it."""
 

@@ -18,11 +18,12 @@ import subprocess
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from advisor.facts.cache import cache_read, cache_write
 from advisor.facts.fact import Fact
 from advisor.facts.software import Package, Software
+from advisor.frozen import frozen
 
 PROBE_MODULES: dict[str, tuple[str, ...]] = {
     "flash-attn": ("flash_attn", "flash_attn_2_cuda"),
@@ -57,7 +58,7 @@ for name in sys.argv[2:]:
 """
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ImportResult:
     """The outcome of importing one module."""
 

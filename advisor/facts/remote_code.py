@@ -8,16 +8,16 @@ from __future__ import annotations
 
 import ast
 import tomllib
-from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
 from packaging.version import InvalidVersion, Version
 
 from advisor.facts.model_catalog import bundled_path
+from advisor.frozen import frozen
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class CodeRef:
     """One `auto_map` entry: the class, the file it lives in, and the repo when it is another one."""
 
@@ -68,7 +68,7 @@ def _safe_repo(repo: str) -> bool:
         p and p not in (".", "..") and all(c.isalnum() or c in "-_." for c in p) for p in parts)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class RemoteCode:
     """What remote code uses, read from its syntax tree. Locations are `file:line`."""
 
@@ -282,7 +282,7 @@ def _all_none(value: ast.expr) -> bool:
     return isinstance(value, ast.Constant) and value.value is None
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class RemovedHelper:
     name: str
     module: str

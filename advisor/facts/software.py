@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from packaging.version import Version
 
 from advisor.facts.fact import Fact
+from advisor.frozen import frozen
 
 RELEVANT_DISTS = (
     "torch", "transformers", "accelerate", "flash-attn", "flash-attn-3", "flash-attn-4", "bitsandbytes",
@@ -26,7 +27,7 @@ WHEEL_MODULES = {"flash-attn": ("flash_attn_2_cuda",), "flash-attn-3": ("flash_a
 """Extension modules that come inside a distribution's own wheel."""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Package:
     """A distribution: its version (None when known to be absent) and whether it really imports."""
 
@@ -47,7 +48,7 @@ class Package:
         return out
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class TorchBuild:
     """What the installed torch was built for."""
 
@@ -65,7 +66,7 @@ def unknown_torch_build(reason: str, source: str) -> TorchBuild:
     return TorchBuild(Fact.unknown(reason, source), Fact.unknown(reason, source), Fact.unknown(reason, source))
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Software:
     """The target's packages and extension modules."""
 

@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from advisor.frozen import frozen
+
 FLAG_NAMES = (
     "_supports_sdpa",
     "_supports_flash_attn_2",
@@ -53,7 +55,7 @@ _IMPORT = re.compile(r"^(?:from [\w.]+ import \([^)]*\)|from [\w.]+ import [^\n(
 _STRINGS = re.compile(r'"([^"]*)"')
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ClassFlags:
     """The flag attributes a class resolves to (absent = False) and the files they were read from."""
 
@@ -77,7 +79,7 @@ class ClassFlags:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class AutoMappings:
     """The auto mappings of one version: `{auto class: {model_type: classes}}` and unnamed ones."""
 

@@ -11,7 +11,6 @@ import json
 import os
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -20,6 +19,7 @@ from packaging.version import InvalidVersion, Version
 
 from advisor.facts.cache import cache_dir
 from advisor.facts.fact import Fact
+from advisor.frozen import frozen
 
 if TYPE_CHECKING:
     from importlib.machinery import ModuleSpec
@@ -37,7 +37,7 @@ _STAMPED = (
 )
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ArchSupport:
     """What one transformers version offers a model: its loader class and that class's attention flags."""
 
@@ -57,7 +57,7 @@ class ArchSupport:
     compatible_flash: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class InstalledTransformers:
     """The installed transformers distribution and the directory that holds its `transformers/` package."""
 

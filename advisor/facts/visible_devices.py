@@ -10,10 +10,11 @@ process enumerates at most one MIG instance.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+
+from advisor.frozen import frozen
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class PhysicalDevice:
     """An NVML device as far as visibility needs it."""
 
@@ -23,7 +24,7 @@ class PhysicalDevice:
     """The UUIDs of its MIG instances when MIG mode is on; None when it is off or unknown."""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class VisibleDevice:
     """One CUDA device: its CUDA index and the NVML device (and MIG instance) behind it."""
 
@@ -33,7 +34,7 @@ class VisibleDevice:
     """Position in the parent's `mig_uuids` when this is a MIG instance."""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Visibility:
     devices: tuple[VisibleDevice, ...]
     notes: tuple[str, ...] = ()

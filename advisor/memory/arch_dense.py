@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
+from advisor.frozen import frozen
 from advisor.memory.config import Cfg
 from advisor.memory.units import Acc, Unit, attn_gqa, cfg_bool, mlp, norm, stack
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Traits:
     """How a llama-like decoder differs from Llama."""
 

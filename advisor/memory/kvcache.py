@@ -8,9 +8,9 @@ an encoder-decoder's cross-attention layers the keys and values of every encoder
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
+from advisor.frozen import frozen
 from advisor.memory.arch_sparse import jamba_attention_layers
 from advisor.memory.config import Cfg, MissingSize
 
@@ -19,7 +19,7 @@ FULL = ("full_attention", "attention", "hybrid")
 STATE = ("mamba", "linear_attention", "conv", "ssm")
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class LayerCache:
     """One layer's cache: `per_token` elements per token (up to `window` tokens), or a fixed `state`."""
 
@@ -32,7 +32,7 @@ class LayerCache:
     """Elements of recurrent state per sequence."""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class CacheSpec:
     """The cache of the whole model, plus cross-attention for encoder-decoders."""
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from advisor.frozen import frozen
 from advisor.memory.kvcache import CacheSpec, LayerCache
 from advisor.memory.overhead import Shape, inference_activations, training_activations, training_state
 from advisor.memory.placement import Device, Load, Piece, Placement, on_cpu, on_one, single_gpu_index, spread
@@ -17,7 +18,7 @@ from advisor.memory.quant import Scheme, unit_bytes
 from advisor.memory.units import Count
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Setting:
     """The flags and request the ledger is computed for."""
 
@@ -31,7 +32,7 @@ class Setting:
     training: bool
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Group:
     """`n` consecutive units with the same weights and cache."""
 

@@ -20,7 +20,7 @@ The constants, and why:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from advisor.frozen import frozen
 
 GIB = 1 << 30
 CUDA_CONTEXT_BYTES = GIB // 2
@@ -31,7 +31,7 @@ MASTER_BYTES = 4
 TRAIN_ACT_PER_LAYER = 34
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Shape:
     """The sizes the overhead model needs."""
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from advisor.frozen import frozen
 from advisor.memory.overhead import CUDA_CONTEXT_BYTES, MARGIN
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Device:
     """A GPU as CUDA numbers it, with what it has for the model."""
 
@@ -19,7 +20,7 @@ class Device:
     capacity_source: str
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Piece:
     """One placeable unit: its weights, the cache its layers hold, training state for its weights."""
 

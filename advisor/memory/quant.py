@@ -13,9 +13,9 @@ head stay in the compute dtype. Per-scheme storage (from the quantizers' layouts
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
+from advisor.frozen import frozen
 from advisor.memory.units import Count
 
 DTYPE_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2}
@@ -23,7 +23,7 @@ SAFETENSORS_BYTES = {"F64": 8, "F32": 4, "F16": 2, "BF16": 2, "F8_E4M3": 1, "F8_
                      "I16": 2, "I8": 1, "U8": 1, "BOOL": 1, "F4": 0.5, "U32": 4, "U16": 2}
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Scheme:
     """How the quantizable weights are stored once loaded."""
 

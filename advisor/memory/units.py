@@ -11,10 +11,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from advisor.frozen import frozen
 from advisor.memory.config import Cfg
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Unit:
     """Weights that are placed together: `kind` is embed, layer, head, encoder or tower."""
 
@@ -27,7 +28,7 @@ class Unit:
     """Parameters in MoE expert weights (all experts are resident)."""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Count:
     """A model's parameters by unit, with what could not be counted."""
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical
@@ -13,12 +11,13 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from advisor.frozen import frozen
 from advisor.tui import bindings
 
 LIMIT = 60
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Item:
     """One thing to find: its value (what picking it returns) and a note shown beside it."""
 

@@ -10,9 +10,11 @@ from __future__ import annotations
 import re
 import threading
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from advisor.frozen import frozen
 
 if TYPE_CHECKING:
     from advisor.api import Target
@@ -32,7 +34,7 @@ def package_key(spec: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Inputs:
     """Everything the person can change: model, target machine, package overlays and request."""
 
@@ -101,7 +103,7 @@ def split_gpu_spec(spec: str | None) -> tuple[str | None, int]:
     return entry.name, max(count, 1)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Advice:
     """One computed answer: the facts, the recommendation, and each rejecting rule's fix in words."""
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from advisor.frozen import frozen
+
 VOCAB = 1024
 FFN_KEYS = ("intermediate_size", "moe_intermediate_size", "shared_expert_intermediate_size", "ffn_dim",
             "d_ff", "n_inner", "intermediate_size_mlp", "encoder_ffn_dim", "decoder_ffn_dim",
@@ -196,7 +198,7 @@ def _hidden(cfg: dict[str, Any]) -> int:
     return 1024
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Shape:
     """The attention shape of a built config."""
 

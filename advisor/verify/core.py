@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from advisor.api import recommend
 from advisor.errors import AdvisorError, InputError
 from advisor.facts.bundle import Facts
+from advisor.frozen import frozen
 from advisor.verify.predict import candidates_for, predict, with_observed_gpu_count
 from advisor.verify.runner import JobResult, WorkerPool
 from advisor.verify.types import Candidate, CandidateResult, Outcome, VerifyReport
@@ -25,7 +26,7 @@ class MissingRuntime(AdvisorError):
     exit_code = 2
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class VerifyOptions:
     """How verify builds and measures; the defaults suit `advisor verify` on a workstation."""
 
@@ -179,7 +180,7 @@ def _report(facts: Facts, rec: Any, chosen: Sequence[Candidate], runnable: Seque
 
 
 def _outcome(raw: dict[str, Any]) -> Outcome:
-    fields = set(Outcome.__slots__)
+    fields = {f.name for f in dataclasses.fields(Outcome)}
     return Outcome(**{k: v for k, v in raw.items() if k in fields})
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, Literal
+
+from advisor.frozen import frozen
 
 Verdict = Literal["works", "fails", "unknown"]
 
@@ -14,7 +16,7 @@ bfloat16 keeps 8 bits of mantissa: dense models land near 1e-2, MoE models up to
 router score can pick another expert)."""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Candidate:
     """One flag set to try: an attention implementation (None: leave it out) and a dtype."""
 
@@ -35,7 +37,7 @@ class Candidate:
         return {"attn_implementation": self.attn, "dtype": self.dtype}
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Prediction:
     """What the rules say of a candidate on these facts: works, fails (with rules) or unknown."""
 
@@ -49,7 +51,7 @@ class Prediction:
                 "recommended": self.recommended}
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Outcome:
     """What happened when the candidate was loaded and run on this machine."""
 
@@ -89,7 +91,7 @@ class Outcome:
             "first_forward_s", "forward_s", "token_s", "peak_bytes", "peak_source", "compiled")}
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class CandidateResult:
     """One row of the report: the candidate, the rules' prediction, the observation (or why skipped)."""
 
@@ -116,7 +118,7 @@ class CandidateResult:
                 "tolerance": TOLERANCE.get(self.candidate.dtype)}
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Contradiction:
     """A verified outcome that the rules did not predict, with both stories."""
 
@@ -132,7 +134,7 @@ class Contradiction:
         return {"candidate": self.candidate.to_json(), "predicted": self.predicted, "observed": self.observed}
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class VerifyReport:
     """Everything `advisor verify` found for one model."""
 
