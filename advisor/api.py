@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -203,6 +203,3 @@ def check(facts: Facts, flags: Mapping[str, Any], target_name: str = "") -> Chec
         evaluations=tuple(evaluations),
     )
 
-
-def rules_list() -> Sequence[Any]:
-    return load_rules()

@@ -175,27 +175,9 @@ def read_flags(raw: str | None) -> dict[str, Any]:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    try:
-        from advisor.ci.run import run_check
-    except ImportError:
-        run_check = None  # type: ignore[assignment]
-    if run_check is not None:
-        return int(run_check(args))
-    from advisor.api import check, gather
+    from advisor.ci.run import run_check
 
-    if args.model is None:
-        raise InputError("check needs a MODEL (or --policy FILE)")
-    result = check(gather(args.model, revision=args.revision, target=_target(args), request=_request(args)),
-                   read_flags(args.flags), target_name=_target(args).label)
-    from advisor.emit.json_out import dumps
-
-    sys.stdout.write(dumps({"schema_version": 1, "findings": [f.to_json() for f in result.findings]}))
-    rank = {"info": 0, "warning": 1, "error": 2}[args.fail_on or "error"]
-    if args.exit_zero:
-        return EXIT_OK
-    if result.worst() >= rank:
-        return EXIT_FINDINGS
-    return EXIT_FACTS if result.unknown else EXIT_OK
+    return int(run_check(args))
 
 
 def cmd_lint(args: argparse.Namespace) -> int:

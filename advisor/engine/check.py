@@ -10,10 +10,11 @@ from advisor.engine.logic import Tri, Unknown
 from advisor.engine.resolver import Dynamic, Scope, target_version
 from advisor.engine.rules import Rule
 from advisor.errors import InputError
+from advisor.facts.model import FLOAT_DTYPES
 from advisor.recommendation import Evaluation, Finding
 
-DTYPE_NAMES = {"bfloat16": "bfloat16", "bf16": "bfloat16", "float16": "float16", "fp16": "float16",
-               "half": "float16", "float32": "float32", "fp32": "float32", "float": "float32", "auto": "auto"}
+DTYPE_NAMES = {**FLOAT_DTYPES, "auto": "auto"}
+"""Dtype spellings users pass (`torch.bfloat16`, `bf16`, `half`) and the name each stands for."""
 
 
 def canonical_names(specs: Sequence[FlagSpec]) -> dict[str, str]:

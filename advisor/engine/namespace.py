@@ -214,9 +214,11 @@ def _model(ns: dict[str, Any], facts: Facts) -> None:
         for key in ("hard_imports", "optional_imports", "names"):
             ns[f"remote.{key}"] = empty
         ns["remote.fa2_only"] = False if not m.remote_code else Unknown("remote.fa2_only", reason)
-    ns.setdefault("remote.removed_helpers", ns["remote.hard_imports"] if isinstance(
-        ns["remote.hard_imports"], Unknown) else frozenset())
-    ns.setdefault("remote.missing_dists", ns["remote.removed_helpers"])
+    # Derived facts fill these from the remote code; the default is nothing, or unknown when the remote
+    # code was not read (the same as its imports).
+    default: Any = ns["remote.hard_imports"] if isinstance(ns["remote.hard_imports"], Unknown) else frozenset()
+    for key in ("remote.removed_helpers", "remote.missing_dists"):
+        ns.setdefault(key, default)
     ns["model.legacy_keys"] = frozenset(legacy)
     arch = facts.arch
     if arch.known and arch.value is not None:

@@ -126,28 +126,24 @@ class WorkerPool:
             current: int | None = None
             restart = False
             while not restart:
+                failure: tuple[str, str] | None
                 try:
                     event = self._worker.next_event(self.timeout_s)
                 except queue.Empty:
                     self._drop(kill=True)
                     where = "building the model" if current is None else "this candidate"
-                    message = f"no answer within {self.timeout_s:g} s while {where}"
+                    event, failure = None, ("timeout", f"no answer within {self.timeout_s:g} s while {where}")
+                else:
+                    failure = ("crash", self._drop(kill=False)) if event is None else None
+                if failure is not None:
+                    stage, message = failure
                     if current is None:
                         result.skipped = message
                         return result
-                    result.outcomes[current] = {"loaded": False, "ran": False, "stage": "timeout",
-                                                "error": message}
+                    result.outcomes[current] = {"loaded": False, "ran": False, "stage": stage, "error": message}
                     start, restart = current + 1, True
                     continue
-                if event is None:
-                    message = self._drop(kill=False)
-                    if current is None:
-                        result.skipped = message
-                        return result
-                    result.outcomes[current] = {"loaded": False, "ran": False, "stage": "crash",
-                                                "error": message}
-                    start, restart = current + 1, True
-                    continue
+                assert event is not None  # no failure means an event arrived
                 kind = event.get("event")
                 if kind == "device":
                     result.device = {k: v for k, v in event.items() if k != "event"}
