@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import field
 from typing import Any, Literal
 
 from advisor.frozen import frozen
@@ -110,8 +109,6 @@ class Recommendation:
     findings: tuple[Finding, ...]
     memory: dict[str, Any] | None
     python: str
-    extra_code: dict[str, Any] = field(default_factory=dict)
-    """Values that are not JSON-native (a BitsAndBytesConfig, `config=`), as code fragments by flag."""
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -57,48 +57,23 @@ def python_snippet(facts: Facts, rec: Recommendation) -> str:
     specs = {s.name: s for s in load_flags()}
     cls = auto_class(facts)
     model_id = repr_json(model_reference(facts))
-    uses_torch = any(d.flag == "dtype" and d.value is not None for d in rec.decisions)
-    lines: list[str] = []
-    if uses_torch:
-        lines.append("import torch")
     config_attn = facts.model.config_attn_impl.value
     chosen_attn = rec.flags.get("attn_implementation")
     explicit_config = bool(config_attn) and chosen_attn is not None and chosen_attn != config_attn
+    emitted = [d for d in rec.decisions if d.value is not None]
     imports = ["AutoConfig", cls] if explicit_config else [cls]
-    imports += [name for name in rec.extra_code.get("imports", [])]
-    if rec.flags.get("quantization_config") is not None:
-        imports.append("BitsAndBytesConfig")
-    lines.append(f"from transformers import {', '.join(dict.fromkeys(imports))}")
-    lines.append("")
+    imports += [name for d in emitted for name in specs[d.flag].imports]
     args = [model_id]
+    lines: list[str] = []
     if explicit_config:
         cfg_args = [model_id] + [f"{k}={repr_json(v)}" for k, v in rec.flags.items()
                                  if k in ("revision", "trust_remote_code")]
         lines.append(f"# config.json sets _attn_implementation={config_attn!r}, which wins over the keyword")
         lines.append(f"config = AutoConfig.from_pretrained({', '.join(cfg_args)})")
         args.append("config=config")
-    for d in rec.decisions:
-        if d.value is None:
-            continue
-        code = rec.extra_code.get(d.flag)
-        if not isinstance(code, str):
-            code = _memory_code(d.flag, d.value, uses_torch) or specs[d.flag].python(d.value)
-        args.append(f"{d.name}={code}")
+    args += [f"{d.name}={specs[d.flag].python(d.value)}" for d in emitted]
     body = ",\n".join(f"    {a}" for a in args)
     lines.append(f"model = {cls}.from_pretrained(\n{body},\n)")
-    return "\n".join(lines) + "\n"
-
-
-def _memory_code(flag: str, value: object, uses_torch: bool) -> str | None:
-    """BitsAndBytesConfig(...) for quantization_config; integer GPU keys for max_memory."""
-    if flag == "quantization_config" and isinstance(value, dict):
-        def arg(k: str, v: object) -> str:
-            if k.endswith("_dtype") and isinstance(v, str) and uses_torch:
-                return f"{k}=torch.{v}"
-            return f"{k}={repr_json(v)}"
-
-        return "BitsAndBytesConfig(" + ", ".join(arg(k, v) for k, v in value.items()) + ")"
-    if flag == "max_memory" and isinstance(value, dict):
-        return "{" + ", ".join(f"{k if str(k).isdigit() else repr_json(k)}: {repr_json(v)}"
-                               for k, v in value.items()) + "}"
-    return None
+    head = ["import torch"] if any("torch." in a for a in args) else []
+    head += [f"from transformers import {', '.join(dict.fromkeys(imports))}", ""]
+    return "\n".join(head + lines) + "\n"

@@ -39,7 +39,9 @@ class FlagSpec:
     """Never recommended; known so that check mode recognises it."""
     relevant: Expr | None
     code: str | None
-    """Python for a value, e.g. `torch.{value}`; None means the JSON form."""
+    """How a value is written in Python: a format such as `torch.{value}` (for a string value),
+    `call:NAME` (a dict as `NAME(key=value, ...)`, `*_dtype` keys as torch dtypes), `int_keys` (a dict
+    whose digit keys are GPU indices); None means the JSON form."""
     suggest: frozenset[str]
     """Values worth an install suggestion when only the environment stands in the way."""
     aliases: tuple[str, ...]
@@ -75,9 +77,24 @@ class FlagSpec:
         return seen
 
     def python(self, value: Any) -> str:
-        if self.code is not None and isinstance(value, str):
-            return self.code.format(value=value)
+        code = self.code
+        if code is not None and code.startswith("call:") and isinstance(value, dict):
+            def arg(key: str, item: Any) -> str:
+                dtype = key.endswith("_dtype") and isinstance(item, str)
+                return f"{key}={'torch.' + item if dtype else repr_json(item)}"
+
+            return f"{code[5:]}(" + ", ".join(arg(k, v) for k, v in value.items()) + ")"
+        if code == "int_keys" and isinstance(value, dict):
+            return "{" + ", ".join(f"{k if str(k).isdigit() else repr_json(k)}: {repr_json(v)}"
+                                   for k, v in value.items()) + "}"
+        if code is not None and "{value}" in code and isinstance(value, str):
+            return code.format(value=value)
         return repr_json(value)
+
+    @property
+    def imports(self) -> tuple[str, ...]:
+        """What the Python form needs from transformers."""
+        return (self.code[5:],) if self.code and self.code.startswith("call:") else ()
 
 
 def repr_json(value: Any) -> str:
