@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from io import StringIO
 from typing import Any
 
@@ -10,7 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from advisor.engine.flags import FlagSpec
-from advisor.engine.rules import Rule, display
+from advisor.engine.rules import Rule
 from advisor.recommendation import Recommendation
 
 SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
@@ -37,7 +38,7 @@ def recommendation_text(rec: Recommendation, width: int = 110) -> str:
     table.add_column("value", no_wrap=True)
     table.add_column("why")
     for d in rec.decisions:
-        table.add_row(d.name, "(leave out)" if d.value is None else display_value(d.value), d.summary)
+        table.add_row(d.name, display_value(d.value), d.summary)
     con.print(table)
     rejected = [(d, r) for d in rec.decisions for r in d.rejected if r.value is not None]
     if rejected:
@@ -74,11 +75,8 @@ def recommendation_text(rec: Recommendation, width: int = 110) -> str:
 
 
 def display_value(value: Any) -> str:
-    if isinstance(value, str):
-        return f'"{value}"'
-    if isinstance(value, dict):
-        return "{" + ", ".join(f'"{k}": {display_value(v)}' for k, v in value.items()) + "}"
-    return display(value)
+    """A flag value as people read it in tables: its JSON form, or `(leave out)`."""
+    return "(leave out)" if value is None else json.dumps(value, ensure_ascii=False)
 
 
 def rules_list_text(rules: tuple[Rule, ...]) -> str:

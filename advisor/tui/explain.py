@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 from textual.markup import escape
 
+from advisor.emit.text import display_value as value_text
+
 if TYPE_CHECKING:
     from advisor.engine.flags import FlagSpec
     from advisor.engine.rules import Rule
@@ -21,13 +23,6 @@ DOC_PARTS = (("explanation", "Explanation"), ("analogy", "In plain words"), ("us
              ("compatibility", "Compatibility"))
 SEVERITY_STYLE = {"error": "$error", "warning": "$warning", "info": "$accent"}
 SEVERITY_TITLE = {"error": "Errors", "warning": "Warnings", "info": "Information"}
-
-
-def value_text(value: Any) -> str:
-    """A flag value as it is written in Python-ish JSON: `"sdpa"`, `{"": 0}`, `(leave out)`."""
-    if value is None:
-        return "(leave out)"
-    return json.dumps(value)
 
 
 def rule_link(rule_id: str) -> str:

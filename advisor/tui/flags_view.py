@@ -9,8 +9,9 @@ from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.widgets import DataTable, Static
 
+from advisor.emit.text import display_value as value_text
 from advisor.tui import bindings
-from advisor.tui.explain import flag_detail, value_text
+from advisor.tui.explain import flag_detail
 
 if TYPE_CHECKING:
     from textual.app import ComposeResult
