@@ -1,205 +1,205 @@
-"""The Python API: `gather()`, `recommend()`, `check()`. The CLI, the TUI and CI are faces over it."""
+"""The Python API, advisor's one door: the CLI, the TUI and scripts all come in here.
+
+    from advisor.api import Request, Target, gather, recommend
+    rec = recommend(gather("Qwen/Qwen2.5-7B", target=Target(gpu="T4"), request=Request(dtype="bfloat16")))
+
+Facts (`gather`, `facts_for`) → answers (`recommend`, `check`, `check_report`, `lint_report`) → catalogs
+(`rules`, `rule`, `flags`, `gpus`, `models`). Nothing here parses command lines or renders output.
+"""
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from packaging.version import Version
-
-from advisor.engine.check import check_flags
-from advisor.engine.flags import load_flags
+from advisor.core.errors import InputError
+from advisor.core.report import Report
+from advisor.core.results import CheckResult, Recommendation
+from advisor.emit.snippet import python_snippet
+from advisor.engine import advise
+from advisor.engine.flags import FlagSpec, load_flags
 from advisor.engine.namespace import build_namespace
-from advisor.engine.resolver import resolve
-from advisor.engine.rules import load_rules
-from advisor.errors import InputError
-from advisor.facts.bundle import DTYPES, TASKS, Facts, Request
-from advisor.facts.derived import derived_facts
-from advisor.facts.fact import Fact
+from advisor.engine.rules import Rule, load_rules
+from advisor.facts.bundle import Facts, Request
+from advisor.facts.gather import facts_for, gather, validate_request
+from advisor.facts.gpu_catalog import CatalogGpu, load_catalog, parse_gpu_spec
 from advisor.facts.hardware import Hardware
-from advisor.facts.locate import load_model
-from advisor.facts.model import model_facts
-from advisor.facts.model_source import ModelSource
+from advisor.facts.model_catalog import CatalogEntry, catalog
+from advisor.facts.model_source import ModelSource, is_local
+from advisor.facts.profiles import parse_with
 from advisor.facts.software import Software
-from advisor.frozen import frozen
-from advisor.recommendation import CheckResult, Recommendation
+from advisor.facts.target import Target, hardware_of, software_of
+from advisor.verify.types import VerifyOptions, VerifyReport
 
-__all__ = ["Request", "Target", "check", "gather", "hardware_facts", "recommend", "software_facts"]
-
-MAX_CONTEXT = 1 << 24
-MAX_BATCH = 1 << 16
-
-
-@frozen
-class Target:
-    """The machine the advice is for. Empty means this machine."""
-
-    gpu: str | None = None
-    hardware_file: Path | None = None
-    software_file: Path | None = None
-    with_packages: tuple[str, ...] = ()
-    name: str | None = None
-    """A label for matrix checks (e.g. `T4 / torch-2.5`)."""
-
-    def __post_init__(self) -> None:
-        for key in ("hardware_file", "software_file"):
-            value = getattr(self, key)
-            if isinstance(value, str):
-                object.__setattr__(self, key, Path(value))
-        object.__setattr__(self, "with_packages", tuple(self.with_packages))
-
-    @property
-    def label(self) -> str:
-        if self.name:
-            return self.name
-        parts = [self.gpu or (f"hardware {self.hardware_file}" if self.hardware_file else "this machine")]
-        if self.software_file:
-            parts.append(f"software {self.software_file}")
-        parts.extend(self.with_packages)
-        return " · ".join(parts)
-
-
-def validate_request(request: Request) -> Request:
-    """Refuse a request that cannot mean anything (exit 2)."""
-    if request.dtype not in DTYPES:
-        raise InputError(f"--dtype {request.dtype!r}: choose one of {', '.join(DTYPES)}")
-    if request.task not in TASKS:
-        raise InputError(f"--task {request.task!r}: choose one of {', '.join(TASKS)}")
-    if request.context is not None and not 1 <= request.context <= MAX_CONTEXT:
-        raise InputError(f"--context {request.context}: must be between 1 and {MAX_CONTEXT}")
-    if not 1 <= request.batch <= MAX_BATCH:
-        raise InputError(f"--batch {request.batch}: must be between 1 and {MAX_BATCH}")
-    return request
+__all__ = [
+    "CheckResult",
+    "Facts",
+    "FlagSpec",
+    "Hardware",
+    "ModelSource",
+    "Recommendation",
+    "Report",
+    "Request",
+    "Rule",
+    "Software",
+    "Target",
+    "VerifyOptions",
+    "VerifyReport",
+    "check",
+    "check_report",
+    "facts_for",
+    "flag",
+    "flags",
+    "gather",
+    "gpus",
+    "hardware_facts",
+    "is_local_model",
+    "lint_report",
+    "load_source",
+    "models",
+    "parse_package",
+    "recommend",
+    "rule",
+    "rules",
+    "software_facts",
+    "split_gpu_spec",
+    "validate_request",
+    "verify",
+    "verify_ready",
+    "what_would_change",
+]
 
 
 def hardware_facts(target: Target) -> Hardware:
-    """The target's hardware: a catalog name, a profile file, or this machine through NVML."""
-    if target.gpu is not None and target.hardware_file is not None:
-        raise InputError("give either --gpu or --hardware, not both")
-    if target.gpu is not None:
-        from advisor.facts.gpu_catalog import catalog_hardware
-
-        return catalog_hardware(target.gpu)
-    if target.hardware_file is not None:
-        from advisor.facts.profiles import hardware_profile
-
-        return hardware_profile(target.hardware_file)
-    from advisor.facts.local_hardware import local_hardware
-
-    return local_hardware()
+    """The target's hardware: a catalog GPU, a hardware profile, or this machine."""
+    return hardware_of(target)
 
 
-def software_facts(target: Target, probe: bool = True) -> Software:
-    """The target's packages: a profile file or this machine, with `--with` overlays on top."""
-    if target.software_file is not None:
-        from advisor.facts.profiles import software_profile
-
-        software = software_profile(target.software_file)
-    else:
-        from advisor.facts.installed import detect_software
-
-        software = detect_software(probe=probe and not target.with_packages)
-        if target.gpu is not None or target.hardware_file is not None:
-            software = _as_gpu_target(software)
-    if target.with_packages:
-        from advisor.facts.profiles import overlay
-
-        software = overlay(software, target.with_packages)
-    return software
+def software_facts(target: Target) -> Software:
+    """The target's packages: a software profile or this machine's, with `--with` overlays."""
+    return software_of(target)
 
 
-def _as_gpu_target(software: Software) -> Software:
-    """This machine's packages describing another machine: a CPU-only torch here says nothing of the target.
+def load_source(model: str, *, revision: str | None = None, offline: bool = False) -> ModelSource:
+    """A model's config.json and what came with it: a local path, the Hub, its cache or the bundled catalog."""
+    from advisor.facts.locate import load_model  # huggingface_hub only when a repo id is read
 
-    A CI runner has a CPU build of torch; the GPU target it checks for runs the CUDA build of the same
-    version. Assume that build (and say so in the source) rather than report the runner's CPU build.
-    """
-    torch = software.package("torch").version.value
-    if torch is None or software.torch.cuda.value or software.torch.hip.value:
-        return software
-    from advisor.facts.profiles import torch_build_for
-
-    public = Version(torch.public)
-    return replace(software, torch=torch_build_for(
-        public, f"torch {public} installed here; a CUDA build of it is assumed on the GPU target"))
+    return load_model(model, revision=revision, offline=offline)
 
 
-def gather(model: str | ModelSource, *, revision: str | None = None, target: Target | None = None,
-           request: Request | None = None) -> Facts:
-    """Collect every fact for MODEL on the target: the input of recommend and check."""
-    target = target or Target()
-    request = validate_request(request or Request())
-    source = model if isinstance(model, ModelSource) else load_model(model, revision=revision,
-                                                                     offline=request.offline)
-    hardware = hardware_facts(target)
-    software = software_facts(target)
-    return facts_for(source, hardware, software, request)
-
-
-def facts_for(source: ModelSource, hardware: Hardware, software: Software, request: Request) -> Facts:
-    """Assemble a Facts bundle from its parts (the TUI recomputes with one part changed)."""
-    tf = software.package("transformers").version
-    transformers: Fact[Version] = tf if tf.value is not None or not tf.known else Fact.unknown(
-        "transformers is not installed on the target (add --with transformers==VERSION)", tf.source)
-    mfacts = model_facts(_infer_model_type(source, transformers.value))
-    base = Facts(hardware=hardware, software=software, model=mfacts, request=request,
-                 transformers=transformers, arch=Fact.unknown("not computed", "none"))
-    return derived_facts(base)
-
-
-def _infer_model_type(source: ModelSource, target: Version | None) -> ModelSource:
-    """Old configs name no model_type; transformers then matches known types against the model's name."""
-    cfg = source.config
-    if cfg.get("model_type") or cfg.get("architectures") or target is None:
-        return source
-    if not any(k in cfg for k in ("hidden_size", "num_hidden_layers", "num_attention_heads", "d_model")):
-        return source
-    from advisor.facts.transformers_support import installed_transformers, native_model_types
-
-    known = native_model_types(target, installed_transformers()).value or frozenset()
-    name = source.id if source.source != "local" else Path(source.id).stem + "/" + Path(source.id).parent.name
-    for pattern in sorted(known, key=len, reverse=True):
-        if re.search(rf"(?<![a-z0-9]){re.escape(pattern)}(?![a-z0-9])", name.lower()):
-            note = (f"config.json names no model_type; `{pattern}` is taken from the model's name, "
-                    "as transformers' AutoConfig does")
-            return replace(source, config={**cfg, "model_type": pattern}, notes=(*source.notes, note))
-    return source
+def is_local_model(model: str) -> bool:
+    """Whether MODEL names a local file or folder rather than a Hub repo id."""
+    return is_local(model)
 
 
 def recommend(facts: Facts) -> Recommendation:
     """The safe flag set for the facts, each flag with its reasons, rejected candidates and findings."""
-    from advisor.emit.snippet import python_snippet
-
-    ns = build_namespace(facts)
-    res = resolve(ns, load_rules(), load_flags(), facts.memory)
-    findings = tuple(sorted(dict.fromkeys(res.findings), key=lambda f: f.sort_key()))
-    rec = Recommendation(
-        model=facts.model.summary(),
-        target={"hardware": facts.hardware.to_json(), "software": facts.software.to_json(),
-                "transformers": facts.transformers.to_json(), "request": facts.request.to_json()},
-        flags=res.flags,
-        decisions=tuple(res.decisions),
-        findings=findings,
-        memory=facts.memory.to_json(res.scope) if facts.memory is not None else None,
-        python="",
-    )
+    rec = advise.recommend(facts)
     return replace(rec, python=python_snippet(facts, rec))
 
 
 def check(facts: Facts, flags: Mapping[str, Any], target_name: str = "") -> CheckResult:
     """Validate a proposed flag set against the facts: every problem with its rule, severity and fix."""
-    ns = build_namespace(facts)
-    findings, evaluations, normalized = check_flags(ns, load_rules(), load_flags(), flags, facts.memory)
-    return CheckResult(
-        model=facts.model.summary(),
-        target={"hardware": facts.hardware.to_json(), "software": facts.software.to_json(),
-                "transformers": facts.transformers.to_json(), "request": facts.request.to_json()},
-        target_name=target_name,
-        flags=normalized,
-        findings=tuple(sorted(dict.fromkeys(findings), key=lambda f: f.sort_key())),
-        evaluations=tuple(evaluations),
-    )
+    return advise.check(facts, flags, target_name)
 
+
+def what_would_change(facts: Facts, rec: Recommendation) -> dict[str, str]:
+    """For each rule that rejected a candidate: its fix, in words for these facts."""
+    wanted = {r.rule for d in rec.decisions for rej in d.rejected for r in rej.reasons}
+    if not wanted:
+        return {}
+    ns = build_namespace(facts)
+    return {r.id: r.render(r.fix, ns) for r in load_rules() if r.id in wanted}
+
+
+def rules() -> tuple[Rule, ...]:
+    """Every rule, in file order."""
+    return load_rules()
+
+
+def rule(rule_id: str) -> Rule | None:
+    """One rule by id (case-insensitive), or None."""
+    wanted = rule_id.strip().upper()
+    return next((r for r in load_rules() if r.id == wanted), None)
+
+
+def flags() -> tuple[FlagSpec, ...]:
+    """The flags advisor decides, in decision order."""
+    return load_flags()
+
+
+def flag(name: str) -> FlagSpec | None:
+    """One flag spec by its canonical name, or None."""
+    return next((s for s in load_flags() if s.name == name.strip()), None)
+
+
+def gpus() -> tuple[CatalogGpu, ...]:
+    """The GPU catalog."""
+    return load_catalog()
+
+
+def models() -> tuple[CatalogEntry, ...]:
+    """The bundled model catalog, in its order."""
+    return tuple(catalog().entries.values())
+
+
+def split_gpu_spec(spec: str | None) -> tuple[str | None, int]:
+    """`H100x8` → ("H100", 8); `none` → ("none", 1); an unknown name is kept as written, count 1."""
+    if spec is None:
+        return None, 1
+    try:
+        entry, count = parse_gpu_spec(spec)
+    except InputError:
+        return spec, 1
+    if entry is None:
+        return "none", 1
+    return entry.name, max(count, 1)
+
+
+def parse_package(spec: str) -> tuple[str, str | None]:
+    """A `NAME==VERSION` (or `NAME==none`) overlay as (normalised name, version or None); InputError if bad."""
+    name, version = parse_with(spec)
+    return name, None if version is None else str(version)
+
+
+def check_report(*, model: str | None = None, flags: Mapping[str, Any] | None = None, flags_file: str | None = None,
+                 revision: str | None = None, policy_file: Path | None = None,
+                 targets: Sequence[Target] | None = None, request: Mapping[str, Any] | None = None,
+                 fail_on: str | None = None) -> Report:
+    """`advisor check`: MODEL with FLAGS, or every model of a policy file, on each target, as one report.
+
+    TARGETS replace the policy's (none: the policy's, else this machine); REQUEST holds the request fields
+    given explicitly, which replace the policy's; FAIL_ON replaces the policy's `fail-on`.
+    """
+    from advisor.ci.run import check_report as run  # the CI modules stay off `advisor recommend`'s path
+
+    return run(model=model, flags=flags, flags_file=flags_file, revision=revision, policy_file=policy_file,
+               targets=targets, request=request, fail_on=fail_on)
+
+
+def lint_report(paths: Sequence[Path], *, policy_file: Path | None = None, targets: Sequence[Target] | None = None,
+                request: Mapping[str, Any] | None = None, fail_on: str | None = None) -> Report:
+    """`advisor lint`: the flags of every from_pretrained call found in PATHS, checked on each target."""
+    from advisor.ci.run import lint_report as run  # the CI modules stay off `advisor recommend`'s path
+
+    return run(paths, policy_file=policy_file, targets=targets, request=request, fail_on=fail_on)
+
+
+def verify(facts: Facts, candidates: str, options: VerifyOptions) -> VerifyReport:
+    """Try candidate flag sets on a small model of the same shape on this machine, beside the rules' verdicts.
+
+    MissingRuntime (exit 2) when torch or transformers cannot be imported here.
+    """
+    from advisor.verify.core import verify_candidates  # torch-side code only for verify
+
+    verify_ready()
+    return verify_candidates(facts, candidates, options)
+
+
+def verify_ready() -> None:
+    """Raise MissingRuntime (exit 2, with the install command) when verify cannot run here."""
+    from advisor.verify.core import require_runtime
+
+    require_runtime()

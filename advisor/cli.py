@@ -1,4 +1,7 @@
-"""Command line: parse arguments, call the API, emit. Exit codes: 0 ok, 1 findings, 2 bad input, 3 facts missing."""
+"""The command line: parse the options into the API's objects, call the API, render through `emit.formats`.
+
+This is the only module that knows argparse. Exit codes are `advisor.core.errors.ExitCode`.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +12,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from advisor.errors import AdvisorError, InputError
-
-EXIT_OK, EXIT_FINDINGS, EXIT_INPUT, EXIT_FACTS, EXIT_INTERNAL = 0, 1, 2, 3, 70
+from advisor.core.errors import AdvisorError, ExitCode, InputError
+from advisor.emit import formats
 
 
 class _Parser(argparse.ArgumentParser):
@@ -19,6 +21,10 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         raise InputError(f"{self.prog}: {message}")
+
+
+REQUEST_OPTIONS = ("dtype", "task", "context", "batch")
+"""Options that fill `Request`; left unset (None) they take the policy's value or the default."""
 
 
 def _add_fact_options(p: argparse.ArgumentParser) -> None:
@@ -29,19 +35,22 @@ def _add_fact_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--software", type=Path, metavar="FILE", help="software profile replacing detection")
     g.add_argument("--with", dest="with_", action="append", default=[], metavar="NAME==VERSION",
                    help="overlay a package version (NAME==none: not installed); repeatable")
-    g.add_argument("--dtype", default="auto", help="auto, bfloat16, float16 or float32")
-    g.add_argument("--task", default="inference", help="inference or training")
+    g.add_argument("--dtype", help="auto, bfloat16, float16 or float32")
+    g.add_argument("--task", help="inference or training")
     g.add_argument("--context", type=int, help="context length in tokens")
-    g.add_argument("--batch", type=int, default=1, help="batch size")
+    g.add_argument("--batch", type=int, help="batch size")
     g.add_argument("--offline", action="store_true", help="use only the cache and the bundled catalog")
+
+
+def _add_format(p: argparse.ArgumentParser, renders: str, default: str) -> None:
+    p.add_argument("--format", default=default, choices=formats.names(renders))
 
 
 def _add_report_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--fail-on", default=None, choices=["error", "warning", "info"],
                    help="lowest severity that fails (default: the policy's, else error)")
     p.add_argument("--exit-zero", action="store_true", help="always exit 0 (report only)")
-    p.add_argument("--format", default="text",
-                   choices=["text", "json", "sarif", "github", "junit", "markdown"])
+    _add_format(p, "report", "text")
 
 
 SUBCOMMANDS = {
@@ -67,17 +76,14 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
             builder(sub.add_parser(only, help=SUBCOMMANDS[only]))
             return parser
     for name, text in SUBCOMMANDS.items():
-        builder = _BUILDERS.get(name)
-        p = sub.add_parser(name, help=text)
-        if builder is not None:
-            builder(p)
+        _BUILDERS[name](sub.add_parser(name, help=text))
     return parser
 
 
 def _recommend_options(rec: argparse.ArgumentParser) -> None:
     rec.add_argument("model", help="Hub repo id, model folder, or config.json path")
     _add_fact_options(rec)
-    rec.add_argument("--format", default="text", choices=["text", "json", "python"])
+    _add_format(rec, "recommendation", "text")
 
 
 def _check_options(chk: argparse.ArgumentParser) -> None:
@@ -98,12 +104,16 @@ def _lint_options(lint: argparse.ArgumentParser) -> None:
 def _facts_options(facts: argparse.ArgumentParser) -> None:
     facts.add_argument("model", nargs="?", help="optionally, a model to include")
     _add_fact_options(facts)
-    facts.add_argument("--format", default="json", choices=["json", "text"])
+    _add_format(facts, "facts", "json")
 
 
 def _rules_options(rules: argparse.ArgumentParser) -> None:
     rules.add_argument("id", nargs="?")
-    rules.add_argument("--format", default="text", choices=["text", "json"])
+    _add_format(rules, "rules", "text")
+
+
+def _gpus_options(gpus: argparse.ArgumentParser) -> None:
+    _add_format(gpus, "gpus", "text")
 
 
 def _tui_options(tui: argparse.ArgumentParser) -> None:
@@ -111,18 +121,36 @@ def _tui_options(tui: argparse.ArgumentParser) -> None:
     _add_fact_options(tui)
 
 
-
 def _verify_options(ver: argparse.ArgumentParser) -> None:
-    from advisor.verify.command import add_arguments
-
     ver.add_argument("model", help="Hub repo id, model folder, or config.json path")
     _add_fact_options(ver)
-    add_arguments(ver)
+    ver.add_argument("--candidates", default="recommended", choices=["recommended", "attn", "dtype", "all"],
+                     help="the recommended flags only (default), or every attention and/or dtype candidate")
+    ver.add_argument("--real", action="store_true", help="use the real weights in the local cache (never downloads)")
+    _add_format(ver, "verify", "text")
+    ver.add_argument("--timeout", type=float, default=300.0, metavar="S", help="seconds allowed per candidate")
+    ver.add_argument("--max-params", type=int, metavar="N", help="parameter budget of the small model")
+    ver.add_argument("--seq-len", type=int, default=32, metavar="N", help="tokens in the test sequence")
+    ver.add_argument("--no-compile", action="store_true", help="run flex_attention without torch.compile")
+
 
 _BUILDERS: dict[str, Callable[[argparse.ArgumentParser], None]] = {
     "recommend": _recommend_options, "check": _check_options, "lint": _lint_options, "facts": _facts_options,
-    "rules": _rules_options, "gpus": lambda p: None, "tui": _tui_options, "verify": _verify_options,
+    "rules": _rules_options, "gpus": _gpus_options, "tui": _tui_options, "verify": _verify_options,
 }
+
+
+# -- options → the API's objects -------------------------------------------------------------------
+
+
+def _targets(args: argparse.Namespace) -> list[Any]:
+    """The target the fact options name, as a one-element list; empty when none was named."""
+    from advisor.api import Target
+
+    if not (args.gpu or args.hardware or args.software or args.with_):
+        return []
+    return [Target(gpu=args.gpu, hardware_file=args.hardware, software_file=args.software,
+                   with_packages=tuple(args.with_))]
 
 
 def _target(args: argparse.Namespace) -> Any:
@@ -132,33 +160,28 @@ def _target(args: argparse.Namespace) -> Any:
                   with_packages=tuple(args.with_))
 
 
+def _given(args: argparse.Namespace) -> dict[str, Any]:
+    """The request fields given on the command line (an explicit default counts as given)."""
+    given = {k: getattr(args, k) for k in REQUEST_OPTIONS if getattr(args, k) is not None}
+    if args.offline:
+        given["offline"] = True
+    return given
+
+
 def _request(args: argparse.Namespace) -> Any:
-    from advisor.facts.bundle import Request
+    from advisor.api import Request
 
-    return Request(dtype=args.dtype, task=args.task, context=args.context, batch=args.batch, offline=args.offline)
-
-
-def cmd_recommend(args: argparse.Namespace) -> int:
-    from advisor.api import gather, recommend
-
-    rec = recommend(gather(args.model, revision=args.revision, target=_target(args), request=_request(args)))
-    if args.format == "json":
-        from advisor.emit.json_out import recommendation_json
-
-        sys.stdout.write(recommendation_json(rec))
-    elif args.format == "python":
-        sys.stdout.write(rec.python)
-    else:
-        from advisor.emit.text import recommendation_text
-
-        sys.stdout.write(recommendation_text(rec))
-    return EXIT_OK
+    return Request(**_given(args))
 
 
-def read_flags(raw: str | None) -> dict[str, Any]:
-    """--flags as a JSON object, inline or @FILE."""
+def _emit(renders: str, name: str, answer: Any) -> None:
+    sys.stdout.write(formats.render(renders, name, answer))
+
+
+def read_flags(raw: str | None) -> dict[str, Any] | None:
+    """--flags as a JSON object, inline or @FILE (None when not given)."""
     if raw is None:
-        raise InputError("check needs --flags JSON (or --policy FILE)")
+        return None
     text = raw
     if raw.startswith("@"):
         try:
@@ -174,91 +197,108 @@ def read_flags(raw: str | None) -> dict[str, Any]:
     return data
 
 
-def cmd_check(args: argparse.Namespace) -> int:
-    from advisor.ci.run import run_check
+# -- the subcommands --------------------------------------------------------------------------------
 
-    return int(run_check(args))
+
+def cmd_recommend(args: argparse.Namespace) -> int:
+    from advisor.api import gather, recommend
+
+    rec = recommend(gather(args.model, revision=args.revision, target=_target(args), request=_request(args)))
+    _emit("recommendation", args.format, rec)
+    return ExitCode.OK
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from advisor.api import check_report
+
+    flags_file = args.flags[1:] if args.flags and args.flags.startswith("@") else None
+    # flags without a model are refused before they are read
+    flags = read_flags(args.flags) if args.model is not None else None if args.flags is None else {}
+    report = check_report(model=args.model, flags=flags, flags_file=flags_file, revision=args.revision,
+                          policy_file=args.policy, targets=_targets(args), request=_given(args),
+                          fail_on=args.fail_on)
+    return _finish(report, args)
 
 
 def cmd_lint(args: argparse.Namespace) -> int:
-    from advisor.ci.run import run_lint
+    from advisor.api import lint_report
 
-    return run_lint(args)
+    report = lint_report(list(args.paths), policy_file=args.policy, targets=_targets(args), request=_given(args),
+                         fail_on=args.fail_on)
+    return _finish(report, args)
+
+
+def _finish(report: Any, args: argparse.Namespace) -> int:
+    _emit("report", args.format, report)
+    sys.stderr.write(report.summary() + "\n")
+    return int(report.exit_code(bool(args.exit_zero)))
 
 
 def cmd_facts(args: argparse.Namespace) -> int:
     from advisor.api import gather, hardware_facts, software_facts
-    from advisor.emit.json_out import dumps
 
     target = _target(args)
     if args.model:
         data = gather(args.model, revision=args.revision, target=target, request=_request(args)).to_json()
     else:
         data = {"hardware": hardware_facts(target).to_json(), "software": software_facts(target).to_json()}
-    if args.format == "text":
-        from advisor.emit.facts_text import facts_text
-
-        sys.stdout.write(facts_text(data))
-    else:
-        sys.stdout.write(dumps(data))
-    return EXIT_OK
+    _emit("facts", args.format, data)
+    return ExitCode.OK
 
 
 def cmd_rules(args: argparse.Namespace) -> int:
-    from advisor.emit.text import flag_doc_text, rule_doc_text, rules_list_text
-    from advisor.engine.flags import load_flags
-    from advisor.engine.rules import load_rules
+    from advisor import api
 
-    rules = load_rules()
     if args.id is None:
-        if args.format == "json":
-            from advisor.emit.json_out import dumps
-
-            sys.stdout.write(dumps([{"id": r.id, "severity": r.severity, "title": r.title, "file": r.file}
-                                    for r in rules]))
-        else:
-            sys.stdout.write(rules_list_text(rules))
-        return EXIT_OK
-    wanted = args.id.strip().upper()
-    for rule in rules:
-        if rule.id == wanted:
-            sys.stdout.write(rule_doc_text(rule))
-            return EXIT_OK
-    for spec in load_flags():
-        if spec.name == args.id.strip():
-            sys.stdout.write(flag_doc_text(spec))
-            return EXIT_OK
+        _emit("rules", args.format, api.rules())
+        return ExitCode.OK
+    rule = api.rule(args.id)
+    if rule is not None:
+        _emit("rule", args.format, rule)
+        return ExitCode.OK
+    spec = api.flag(args.id)
+    if spec is not None:
+        _emit("flag", args.format, spec)
+        return ExitCode.OK
     import difflib
 
-    near = difflib.get_close_matches(wanted, [r.id for r in rules], n=3, cutoff=0.5)
-    prefix = [r.id for r in rules if r.id.startswith(wanted)][:5]
-    hint = near or prefix
+    wanted = args.id.strip().upper()
+    ids = [r.id for r in api.rules()]
+    hint = difflib.get_close_matches(wanted, ids, n=3, cutoff=0.5) or [i for i in ids if i.startswith(wanted)][:5]
     raise InputError(f"no rule {args.id!r}" + (f"; did you mean {', '.join(hint)}?" if hint else
                                                " (`advisor rules` lists them)"))
 
 
 def cmd_gpus(args: argparse.Namespace) -> int:
-    from advisor.facts.gpu_catalog import load_catalog
+    from advisor import api
 
-    for g in load_catalog():
-        sys.stdout.write(f"{g.name:<16} cc {g.cc[0]}.{g.cc[1]:<3} {g.memory_gib:>7.1f} GiB  {g.arch:<10} "
-                         f"bf16 {'yes' if g.bf16 else 'no ':<3}  fp8 {'yes' if g.fp8 else 'no'}\n")
-    return EXIT_OK
+    _emit("gpus", args.format, api.gpus())
+    return ExitCode.OK
 
 
 def cmd_tui(args: argparse.Namespace) -> int:
-    try:
-        from advisor.tui.app import run_app
-    except ImportError as exc:
-        raise InputError(f"the TUI is not available: {exc}") from None
-    return int(run_app(args))
+    from advisor.tui.app import run_app  # textual only for the app
 
+    return run_app(args.model, args.revision, _target(args), _request(args))
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    from advisor.verify.command import cmd_verify as run
+    from advisor import api
 
-    return run(args, _target(args), _request(args))
+    api.verify_ready()
+    if args.timeout <= 0 or not 4 <= args.seq_len <= 8192:
+        raise InputError("--timeout must be positive and --seq-len between 4 and 8192")
+    if args.max_params is not None and args.max_params < 1000:
+        raise InputError("--max-params must be at least 1000")
+    options = api.VerifyOptions(seq_len=args.seq_len, max_params=args.max_params, timeout_s=args.timeout,
+                                compile_flex=not args.no_compile, real=args.real)
+    facts = api.gather(args.model, revision=args.revision, target=_target(args), request=_request(args))
+    report = api.verify(facts, args.candidates, options)
+    _emit("verify", args.format, report)
+    if report.skipped:
+        sys.stderr.write(f"advisor: not verified: {report.skipped}\n")
+        return ExitCode.INPUT
+    return ExitCode.FINDINGS if report.contradictions else ExitCode.OK
 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
@@ -276,26 +316,26 @@ def main(argv: Sequence[str] | None = None) -> int:
             from advisor import __version__
 
             sys.stdout.write(f"advisor {__version__}\n")
-            return EXIT_OK
+            return ExitCode.OK
         if args.command is None:
             if sys.stdin.isatty() and sys.stdout.isatty():
                 args = build_parser("tui").parse_args(["tui"])
             else:
                 parser.print_help(sys.stderr)
-                return EXIT_INPUT
-        return COMMANDS[args.command](args)
+                return ExitCode.INPUT
+        return int(COMMANDS[args.command](args))
     except AdvisorError as exc:
         sys.stderr.write(f"advisor: {exc}\n")
-        return exc.exit_code
+        return int(exc.exit_code)
     except KeyboardInterrupt:
         sys.stderr.write("advisor: interrupted\n")
-        return 130
+        return ExitCode.INTERRUPTED
     except BrokenPipeError:
-        return EXIT_OK
+        return ExitCode.OK
     except Exception as exc:  # a bug: one line, not a traceback (ADVISOR_DEBUG=1 shows it)
         import os
 
         if os.environ.get("ADVISOR_DEBUG"):
             raise
         sys.stderr.write(f"advisor: internal error, please report it: {type(exc).__name__}: {exc}\n")
-        return EXIT_INTERNAL
+        return ExitCode.INTERNAL

@@ -15,7 +15,7 @@ from advisor import api
 from advisor.facts.bundle import Request
 from advisor.facts.gpu_catalog import load_catalog
 from advisor.facts.locate import load_model
-from advisor.memory import plan_memory
+from advisor.memory.plan import plan_memory
 
 ROOT = Path(__file__).resolve().parents[1]
 

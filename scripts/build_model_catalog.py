@@ -21,7 +21,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from advisor.errors import InputError  # noqa: E402
+from advisor.core.errors import InputError  # noqa: E402
 from advisor.facts.model_source import parse_config  # noqa: E402
 
 ROW = re.compile(r"^\|\s*`(?P<file>[^`]+\.json)`\s*\|(?P<id>[^|]+)\|(?P<source>[^|]+)\|"

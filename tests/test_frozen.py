@@ -8,7 +8,7 @@ import pickle
 
 import pytest
 
-from advisor.frozen import frozen
+from advisor.core.frozen import frozen
 
 
 @frozen

@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import replace
 
 from advisor import api
-from advisor.facts.fact import Fact
+from advisor.core.fact import Fact
 from advisor.facts.software import TorchBuild
+from advisor.facts.target import _as_gpu_target
 
 
 def test_gpu_target_assumes_the_cuda_build_of_the_installed_torch() -> None:
@@ -14,10 +15,10 @@ def test_gpu_target_assumes_the_cuda_build_of_the_installed_torch() -> None:
     source = "installed (test: a CPU build)"
     cpu_build = replace(here, torch=TorchBuild(Fact(None, source), Fact(None, source), Fact.of((), source)))
     assert cpu_build.package("torch").version.value is not None
-    target = api._as_gpu_target(cpu_build)
+    target = _as_gpu_target(cpu_build)
     assert target.torch.cuda.value is not None and "assumed" in target.torch.cuda.source
     assert target.package("torch").version == cpu_build.package("torch").version
-    assert api._as_gpu_target(target) is target  # a CUDA build is left as it is
+    assert _as_gpu_target(target) is target  # a CUDA build is left as it is
 
 
 def test_profile_software_is_taken_as_written() -> None:

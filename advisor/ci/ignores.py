@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
-from advisor.ci.meta_rules import IGNORE_UNUSED
 from advisor.ci.policy import Ignore
-from advisor.ci.report import Case
-from advisor.recommendation import Finding
+from advisor.ci.run_rules import IGNORE_UNUSED
+from advisor.core.report import Case
+from advisor.core.results import Finding
 
 
 def _matches(ignore: Ignore, rule: str, model: str) -> bool:

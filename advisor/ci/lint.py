@@ -16,9 +16,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from advisor.engine.logic import Unknown
-from advisor.errors import InputError
-from advisor.frozen import frozen
+from advisor.core.errors import InputError
+from advisor.core.frozen import frozen
+from advisor.core.logic import Unknown
 
 SKIP_DIRS = frozenset({"__pycache__", "node_modules", "site-packages", "venv", "build", "dist"})
 """Directory names never walked (besides hidden ones): environments and build output."""

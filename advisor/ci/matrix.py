@@ -6,14 +6,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from advisor.ci.meta_rules import CHECK_FACTS, LINT_UNRESOLVED
 from advisor.ci.policy import TargetSpec
-from advisor.ci.report import Case
-from advisor.errors import AdvisorError, FactsUnavailable
+from advisor.ci.run_rules import CHECK_FACTS, LINT_UNRESOLVED
+from advisor.core.errors import AdvisorError, FactsUnavailable
+from advisor.core.frozen import frozen
+from advisor.core.report import Case
+from advisor.core.results import Evaluation
+from advisor.engine.advise import check
 from advisor.facts.bundle import Request
+from advisor.facts.gather import facts_for
 from advisor.facts.model_source import ModelSource
-from advisor.frozen import frozen
-from advisor.recommendation import Evaluation
 
 
 @frozen
@@ -62,8 +64,6 @@ class _Models:
 def run_matrix(jobs: Sequence[Job], targets: Sequence[TargetSpec], request: Request, *,
                strict: bool = True) -> list[Case]:
     """One Case per job and target. STRICT: a model that is bad input (not merely unreachable) raises."""
-    from advisor.api import check, facts_for
-
     models = _Models(request.offline, strict)
     facts_cache: dict[tuple[int, int], Any] = {}
     cases: list[Case] = []

@@ -34,12 +34,15 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from advisor.errors import InputError
+from advisor.core.errors import InputError
+from advisor.core.frozen import frozen
+from advisor.core.results import Severity
+from advisor.engine.rules import load_rules
 from advisor.facts.bundle import DTYPES, TASKS, Request
+from advisor.facts.gather import validate_request
 from advisor.facts.hardware import Hardware
 from advisor.facts.software import Software
-from advisor.frozen import frozen
-from advisor.recommendation import Severity
+from advisor.facts.target import Target, hardware_of, software_of
 
 TOP_KEYS = ("fail-on", "task", "dtype", "context", "batch", "offline", "gpus", "hardware", "model",
             "software", "ignore")
@@ -241,8 +244,6 @@ def _tables(r: _Reader, data: Mapping[str, Any], key: str) -> list[dict[str, Any
 
 
 def _request(r: _Reader, data: Mapping[str, Any]) -> Request:
-    from advisor.api import validate_request
-
     task = _typed(r, data, "task", str, "a string") or "inference"
     dtype = _typed(r, data, "dtype", str, "a string") or "auto"
     context = _typed(r, data, "context", int, "an integer")
@@ -299,7 +300,6 @@ def _check_flags(r: _Reader, flags: Mapping[str, Any], i: int) -> None:
 
 
 def _targets(r: _Reader, data: Mapping[str, Any]) -> tuple[TargetSpec, ...]:
-    from advisor.api import Target, hardware_facts
     from advisor.facts.gpu_catalog import parse_gpu_spec
 
     hardware: list[tuple[str, Target]] = []
@@ -318,7 +318,7 @@ def _targets(r: _Reader, data: Mapping[str, Any]) -> tuple[TargetSpec, ...]:
     loaded_hw: list[tuple[str, Target, Hardware]] = []
     for label, target in hardware or [("this machine", Target())]:
         try:
-            loaded_hw.append((label, target, hardware_facts(target)))
+            loaded_hw.append((label, target, hardware_of(target)))
         except InputError as exc:
             raise r.fail(f"hardware: {exc}", key="hardware" if target.hardware_file else "gpus") from None
     out: list[TargetSpec] = []
@@ -335,10 +335,8 @@ def _targets(r: _Reader, data: Mapping[str, Any]) -> tuple[TargetSpec, ...]:
     return tuple(out)
 
 
-def _detected(target: Any) -> Software:
-    from advisor.api import software_facts
-
-    return software_facts(target)
+def _detected(target: Target) -> Software:
+    return software_of(target)
 
 
 def _software(r: _Reader, entry: dict[str, Any], i: int) -> tuple[str, Software]:
@@ -381,13 +379,11 @@ def _software(r: _Reader, entry: dict[str, Any], i: int) -> tuple[str, Software]
 
 
 def _ignore(r: _Reader, entry: dict[str, Any], i: int) -> Ignore:
-    from advisor.ci.meta_rules import all_rules
-
     _keys(r, entry, IGNORE_KEYS, "ignore", i)
     rule = _typed(r, entry, "rule", str, "a rule id", "ignore", i)
     if not rule:
         raise r.fail(f"{_where('ignore', i)}: needs a `rule` id", "ignore", i)
-    known = all_rules()
+    known = {r.id for r in load_rules()}
     if rule.upper() not in known:
         near = difflib.get_close_matches(rule.upper(), list(known), n=3, cutoff=0.5)
         hint = f"; did you mean {', '.join(near)}?" if near else " (`advisor rules` lists them)"

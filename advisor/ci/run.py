@@ -1,64 +1,42 @@
-"""`advisor check` and `advisor lint`: gather the jobs and targets, run the matrix, emit, exit.
+"""`advisor check` and `advisor lint`: gather the jobs and targets, run the matrix, and report.
 
-Exit codes: 0 compatible · 1 a finding at or above --fail-on (default error) · 2 usage or input error ·
-3 the facts needed could not be obtained (an error-severity rule evaluated unknown) · --exit-zero: 0.
+The verdict and exit code are the report's (`advisor.core.report`): 0 compatible · 1 a finding at or above
+fail-on (default error) · 3 the facts needed could not be obtained (an error-severity rule evaluated unknown).
 """
 
 from __future__ import annotations
 
-import argparse
-import sys
-from collections.abc import Callable
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from advisor.ci.lint import display_path, lint_paths
 from advisor.ci.matrix import Job, run_matrix
 from advisor.ci.policy import Policy, TargetSpec, find_policy, load_policy
-from advisor.ci.report import Case, Report
-from advisor.errors import InputError
+from advisor.ci.run_rules import LINT_UNRESOLVED
+from advisor.core.errors import InputError
+from advisor.core.report import Case, Report
+from advisor.core.results import Evaluation, Severity
 from advisor.facts.bundle import Request
-from advisor.recommendation import Evaluation, Severity
-
-FORMATS = ("text", "json", "sarif", "github", "junit", "markdown")
-
-
-def _cli_targets(args: argparse.Namespace) -> list[TargetSpec] | None:
-    """The target named by --gpu/--hardware/--software/--with, or None when none was given."""
-    if not (args.gpu or args.hardware or args.software or args.with_):
-        return None
-    from advisor.api import Target, hardware_facts, software_facts
-
-    target = Target(gpu=args.gpu, hardware_file=args.hardware, software_file=args.software,
-                    with_packages=tuple(args.with_))
-    return [TargetSpec(target.label, hardware_facts(target), software_facts(target))]
+from advisor.facts.gather import validate_request
+from advisor.facts.target import Target, hardware_of, software_of
 
 
-def _this_machine() -> list[TargetSpec]:
-    from advisor.api import Target, hardware_facts, software_facts
+def resolve_targets(targets: Sequence[Target]) -> list[TargetSpec]:
+    """Each target's hardware and software, read once."""
+    return [TargetSpec(t.label, hardware_of(t), software_of(t)) for t in targets]
 
-    return [TargetSpec("this machine", hardware_facts(Target()), software_facts(Target()))]
 
-
-def _request(args: argparse.Namespace, policy: Policy | None) -> Request:
-    from advisor.api import validate_request
-
+def merged_request(policy: Policy | None, given: Mapping[str, Any]) -> Request:
+    """The policy's request (or the defaults) with the fields given on the command line replacing its own."""
     base = policy.request if policy is not None else Request()
-    given = Request(dtype=args.dtype, task=args.task, context=args.context, batch=args.batch)
-    defaults = Request()
-    merged = replace(
-        base,
-        dtype=given.dtype if given.dtype != defaults.dtype else base.dtype,
-        task=given.task if given.task != defaults.task else base.task,
-        context=given.context if given.context is not None else base.context,
-        batch=given.batch if given.batch != defaults.batch else base.batch,
-        offline=base.offline or bool(args.offline),
-    )
-    return validate_request(merged)
+    offline = bool(given.get("offline")) or base.offline
+    return validate_request(replace(base, **{**given, "offline": offline}))
 
 
-def _fail_on(args: argparse.Namespace, policy: Policy | None) -> Severity:
-    value = args.fail_on or (policy.fail_on if policy is not None else None) or "error"
+def fail_on_of(given: str | None, policy: Policy | None) -> Severity:
+    value = given or (policy.fail_on if policy is not None else None) or "error"
     if value not in ("error", "warning", "info"):
         raise InputError(f"--fail-on {value!r}: choose error, warning or info")
     return "error" if value == "error" else ("warning" if value == "warning" else "info")
@@ -74,21 +52,26 @@ def _policy_jobs(policy: Policy) -> list[Job]:
     return jobs
 
 
-def run_check(args: argparse.Namespace) -> int:
-    """`advisor check MODEL --flags …` or `advisor check --policy FILE`: emit, return the exit code."""
-    policy = load_policy(args.policy) if args.policy is not None else None
+def check_report(*, model: str | None = None, flags: Mapping[str, Any] | None = None, flags_file: str | None = None,
+                 revision: str | None = None, policy_file: Path | None = None,
+                 targets: Sequence[Target] | None = None, request: Mapping[str, Any] | None = None,
+                 fail_on: str | None = None) -> Report:
+    """Check MODEL with FLAGS (read from FLAGS_FILE when named), or every model of a policy, on each target.
+
+    TARGETS replace the policy's (none given: the policy's, else this machine); REQUEST holds the request
+    fields given explicitly, which replace the policy's.
+    """
+    policy = load_policy(policy_file) if policy_file is not None else None
     jobs: list[Job] = []
-    if args.model is not None:
-        from advisor.cli import read_flags
-
-        flags = read_flags(args.flags)
-        if args.revision is not None:
-            flags.setdefault("revision", args.revision)
-        from advisor.ci.lint import display_path
-
-        where = display_path(Path(args.flags[1:])) if args.flags and args.flags.startswith("@") else None
-        jobs.append(Job(args.model, args.revision, flags, where, 1 if where else None))
-    elif args.flags is not None:
+    if model is not None:
+        if flags is None:
+            raise InputError("check needs --flags JSON (or --policy FILE)")
+        given = dict(flags)
+        if revision is not None:
+            given.setdefault("revision", revision)
+        where = display_path(Path(flags_file)) if flags_file else None
+        jobs.append(Job(model, revision, given, where, 1 if where else None))
+    elif flags is not None:
         raise InputError("--flags needs a MODEL")
     elif policy is not None:
         jobs = _policy_jobs(policy)
@@ -96,75 +79,44 @@ def run_check(args: argparse.Namespace) -> int:
             raise InputError(f"{policy.path}:{policy.line}: the policy names no models ([[model]] tables)")
     else:
         raise InputError("check needs a MODEL with --flags, or --policy FILE")
-    targets = _cli_targets(args) or (list(policy.targets) if policy is not None else []) or _this_machine()
-    request = _request(args, policy)
-    cases = run_matrix(jobs, targets, request, strict=True)
-    return _finish("check", cases, policy, _fail_on(args, policy), args)
+    specs = _targets(targets, policy)
+    cases = run_matrix(jobs, specs, merged_request(policy, request or {}), strict=True)
+    return _report("check", cases, policy, fail_on_of(fail_on, policy))
 
 
-def run_lint(args: argparse.Namespace) -> int:
-    """`advisor lint PATHS`: check the flags of every from_pretrained call against the targets."""
-    from advisor.ci.lint import lint_paths
-
-    cli_targets = _cli_targets(args)
-    path = args.policy if args.policy is not None else (None if cli_targets else find_policy(Path.cwd()))
-    policy = load_policy(path) if path is not None else None
-    paths = list(args.paths) or [Path(".")]
-    calls, unreadable = lint_paths(paths)
+def lint_report(paths: Sequence[Path], *, policy_file: Path | None = None, targets: Sequence[Target] | None = None,
+                request: Mapping[str, Any] | None = None, fail_on: str | None = None) -> Report:
+    """Check the flags of every from_pretrained call in PATHS against the targets."""
+    found = policy_file if policy_file is not None else (None if targets else find_policy(Path.cwd()))
+    policy = load_policy(found) if found is not None else None
+    calls, unreadable = lint_paths(list(paths) or [Path(".")])
     pins = {m.id.lower(): m.revision for m in policy.models} if policy is not None else {}
     jobs = [Job(c.model, c.revision, c.flags, c.file, c.line, c.unresolved, label=c.loader,
                 fetch_revision=None if c.revision or c.model is None else pins.get(c.model.lower()))
             for c in calls]
-    targets = cli_targets or (list(policy.targets) if policy is not None else []) or _this_machine()
-    cases = run_matrix(jobs, targets, _request(args, policy), strict=False)
-    from advisor.ci.meta_rules import LINT_UNRESOLVED
-
+    specs = _targets(targets, policy)
+    cases = run_matrix(jobs, specs, merged_request(policy, request or {}), strict=False)
     for bad in unreadable:
-        for t in targets:
+        for t in specs:
             cases.append(Case(bad.file, None, t.label, {}, bad.file, bad.line, (),
                               (Evaluation(LINT_UNRESOLVED, "error", "unknown",
                                           f"{bad.file}:{bad.line}: {bad.why}"),)))
-    return _finish("lint", cases, policy, _fail_on(args, policy), args)
+    return _report("lint", cases, policy, fail_on_of(fail_on, policy))
 
 
-def _finish(command: str, cases: list[Case], policy: Policy | None, fail_on: Severity,
-            args: argparse.Namespace) -> int:
+def _targets(targets: Sequence[Target] | None, policy: Policy | None) -> list[TargetSpec]:
+    if targets:
+        return resolve_targets(targets)
+    if policy is not None and policy.targets:
+        return list(policy.targets)
+    return resolve_targets([Target()])
+
+
+def _report(command: str, cases: list[Case], policy: Policy | None, fail_on: Severity) -> Report:
     notes: list[Any] = []
     if policy is not None and policy.ignores:
         from advisor.ci.ignores import apply_ignores
 
         cases, notes = apply_ignores(cases, policy.ignores, policy.path)
-    report = Report("lint" if command == "lint" else "check", tuple(sorted(cases, key=Case.sort_key)),
-                    tuple(notes), fail_on, policy.path if policy is not None else None)
-    fmt = args.format if args.format in FORMATS else "text"
-    sys.stdout.write(emitter(fmt)(report))
-    sys.stderr.write(report.summary() + "\n")
-    return report.exit_code(bool(args.exit_zero))
-
-
-def emitter(fmt: str) -> Callable[[Report], str]:
-    """The renderer for a --format name."""
-    if fmt == "json":
-        from advisor.emit.check_json import report_json
-
-        return report_json
-    if fmt == "sarif":
-        from advisor.emit.sarif import report_sarif
-
-        return report_sarif
-    if fmt == "github":
-        from advisor.emit.github import report_github
-
-        return report_github
-    if fmt == "junit":
-        from advisor.emit.junit import report_junit
-
-        return report_junit
-    if fmt == "markdown":
-        from advisor.emit.markdown import report_markdown
-
-        return report_markdown
-    from advisor.emit.check_text import report_text
-
-    return report_text
-
+    return Report("lint" if command == "lint" else "check", tuple(sorted(cases, key=Case.sort_key)),
+                  tuple(notes), fail_on, policy.path if policy is not None else None)

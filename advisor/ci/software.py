@@ -13,8 +13,8 @@ from pathlib import Path
 
 from packaging.version import InvalidVersion, Version
 
-from advisor.errors import InputError
-from advisor.facts.fact import Fact
+from advisor.core.errors import InputError
+from advisor.core.fact import Fact
 from advisor.facts.profiles import torch_build_for
 from advisor.facts.software import (
     EXTENSION_MODULES,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from advisor.ci.report import Case, Report
+from advisor.core.report import Case, Report
 from advisor.emit.json_out import dumps
 
 SCHEMA_VERSION = 1

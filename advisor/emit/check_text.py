@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from advisor.ci.report import Item, Report
+from advisor.core.report import Item, Report
 
 
 def where(item: Item) -> str:

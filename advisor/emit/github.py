@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from advisor.ci.report import Item, Report
+from advisor.core.report import Item, Report
 
 LIMIT = 10
 COMMANDS = {"error": "error", "warning": "warning", "info": "notice"}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from advisor.recommendation import Recommendation
+from advisor.core.results import Recommendation
 
 
 def dumps(data: Any) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from itertools import groupby
 
-from advisor.ci.report import Case, Report, iter_evaluations
+from advisor.core.report import Case, Report, iter_evaluations
 
 
 def _suite_name(case: Case) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from advisor.ci.report import Item, Report
+from advisor.core.report import Item, Report
 
 ICONS = {"pass": "✅", "fail": "❌", "unknown": "❔"}
 MAX_ROWS = 500

@@ -11,9 +11,9 @@ import re
 from typing import Any
 
 from advisor import __version__
-from advisor.ci.meta_rules import RuleInfo, all_rules
-from advisor.ci.report import Item, Report
+from advisor.core.report import Item, Report
 from advisor.emit.json_out import dumps
+from advisor.engine.rules import Rule, load_rules
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 LEVELS = {"error": "error", "warning": "warning", "info": "note"}
@@ -36,13 +36,14 @@ def reference_url(ref: str) -> str | None:
     return None
 
 
-def rule_descriptor(rule: RuleInfo) -> dict[str, Any]:
+def rule_descriptor(rule: Rule) -> dict[str, Any]:
     """A reportingDescriptor: id, texts, help (plain and markdown), helpUri, default level."""
-    links = [(r, reference_url(r)) for r in rule.references]
-    parts = [rule.explanation]
-    md = [rule.explanation]
-    for label, text in (("Analogy", rule.analogy), ("Use case", rule.use_case),
-                        ("Compatibility", rule.compatibility), ("Fix", rule.fix)):
+    d = rule.docs
+    links = [(r, reference_url(r)) for r in d.references]
+    parts = [d.explanation]
+    md = [d.explanation]
+    for label, text in (("Analogy", d.analogy), ("Use case", d.use_case),
+                        ("Compatibility", d.compatibility), ("Fix", rule.fix)):
         if text:
             parts.append(f"{label}: {text}")
             md.append(f"**{label}:** {text}")
@@ -53,7 +54,7 @@ def rule_descriptor(rule: RuleInfo) -> dict[str, Any]:
         "id": rule.id,
         "name": "".join(w.capitalize() for w in re.split(r"[^A-Za-z0-9]+", rule.id) if w),
         "shortDescription": {"text": rule.title},
-        "fullDescription": {"text": rule.explanation},
+        "fullDescription": {"text": d.explanation},
         "help": {"text": "\n\n".join(parts), "markdown": "\n\n".join(md)},
         "defaultConfiguration": {"level": LEVELS[rule.severity]},
         "properties": {"tags": [rule.id.split("-", 1)[0].lower(), "advisor"]},
@@ -100,7 +101,7 @@ def _result(item: Item, index: dict[str, int]) -> dict[str, Any]:
 def report_sarif(report: Report) -> str:
     """The report as one SARIF 2.1.0 log with one run."""
     items = report.findings() + report.unknowns()
-    known = all_rules()
+    known = {r.id: r for r in load_rules()}
     used = sorted({i.finding.rule for i in items})
     rules = [known[r] for r in sorted(known)]
     index = {r.id: n for n, r in enumerate(rules)}

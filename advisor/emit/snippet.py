@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from advisor.core.results import Recommendation
 from advisor.engine.flags import load_flags, repr_json
 from advisor.facts.bundle import Facts
-from advisor.recommendation import Recommendation
 
 _REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?$")
 AUTO_PREFERENCE = ("AutoModelForCausalLM", "AutoModelForSeq2SeqLM", "AutoModelForSpeechSeq2Seq",
@@ -77,3 +77,8 @@ def python_snippet(facts: Facts, rec: Recommendation) -> str:
     head = ["import torch"] if any("torch." in a for a in args) else []
     head += [f"from transformers import {', '.join(dict.fromkeys(imports))}", ""]
     return "\n".join(head + lines) + "\n"
+
+
+def recommendation_python(rec: Recommendation) -> str:
+    """`--format python`: the snippet alone."""
+    return rec.python

@@ -10,9 +10,9 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from advisor.core.results import Recommendation
 from advisor.engine.flags import FlagSpec
 from advisor.engine.rules import Rule
-from advisor.recommendation import Recommendation
 
 SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 
@@ -91,7 +91,7 @@ def rule_doc_text(rule: Rule) -> str:
         f"severity: {rule.severity}    file: rules/{rule.file}    flags: {', '.join(rule.flags) or '(any)'}",
         "",
         f"When:     {rule.when.text if rule.when else '(always)'}",
-        f"Requires: {rule.require.text}",
+        f"Requires: {rule.require.text}" if rule.require else f"Reported by: advisor {rule.emitted_by}",
         "",
         "Explanation", f"  {d.explanation}", "",
         "In plain words", f"  {d.analogy}", "",

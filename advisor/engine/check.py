@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from advisor.core.errors import InputError
+from advisor.core.logic import Tri, Unknown
+from advisor.core.results import Evaluation, Finding
 from advisor.engine.flags import FlagSpec
-from advisor.engine.logic import Tri, Unknown
 from advisor.engine.resolver import Dynamic, Scope, target_version
 from advisor.engine.rules import Rule
-from advisor.errors import InputError
 from advisor.facts.model import FLOAT_DTYPES
-from advisor.recommendation import Evaluation, Finding
 
 DTYPE_NAMES = {**FLOAT_DTYPES, "auto": "auto"}
 """Dtype spellings users pass (`torch.bfloat16`, `bf16`, `half`) and the name each stands for."""

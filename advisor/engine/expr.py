@@ -14,7 +14,7 @@ from typing import Any
 
 from packaging.version import InvalidVersion, Version
 
-from advisor.engine.logic import Tri, Unknown
+from advisor.core.logic import Tri, Unknown
 
 Namespace = Mapping[str, Any]
 Kinds = Callable[[str], str | None]

@@ -9,15 +9,19 @@ from typing import Any
 
 from packaging.version import InvalidVersion, Version
 
+from advisor.core.data import data_dir, read_toml
+from advisor.core.errors import InputError
+from advisor.core.frozen import frozen
+from advisor.core.logic import Unknown
 from advisor.engine.expr import Expr, ExprError, compile_expr
-from advisor.engine.logic import Unknown
 from advisor.engine.namespace import fact_kind
-from advisor.engine.rules import read_toml, rules_dir
-from advisor.errors import InputError
-from advisor.frozen import frozen
 
 FLAG_KEYS = {"name", "title", "kwargs", "values", "first", "omit", "omit_first", "relevant", "code", "suggest",
              "docs", "aliases", "check_only"}
+
+
+FLAG_DOCS = ("explanation", "analogy", "use_case", "compatibility")
+"""A flag's documentation, in this order (the parsed-TOML cache does not keep key order)."""
 
 
 @frozen
@@ -113,7 +117,7 @@ def repr_json(value: Any) -> str:
 @cache
 def load_flags(directory: Path | None = None) -> tuple[FlagSpec, ...]:
     """The flag specs in decision order (dtype before attention before the rest)."""
-    path = (directory or rules_dir()) / "flags.toml"
+    path = (directory or data_dir()) / "flags.toml"
     data = read_toml(path)
     entries = data.get("flag")
     if set(data) - {"flag"} or not isinstance(entries, list):
@@ -144,7 +148,7 @@ def _parse(entry: Any, file: str, index: int) -> FlagSpec:
     except ExprError as exc:
         raise InputError(f"{where}: relevant: {exc}") from None
     docs = entry.get("docs", {})
-    for key in ("explanation", "analogy", "use_case", "compatibility"):
+    for key in FLAG_DOCS:
         if not isinstance(docs.get(key), str):
             raise InputError(f"{where}: docs.{key} is missing")
     return FlagSpec(
@@ -153,5 +157,5 @@ def _parse(entry: Any, file: str, index: int) -> FlagSpec:
         omit=bool(entry.get("omit", False)), omit_first=bool(entry.get("omit_first", False)),
         check_only=bool(entry.get("check_only", False)), relevant=relevant, code=entry.get("code"),
         suggest=frozenset(entry.get("suggest", [])), aliases=tuple(entry.get("aliases", [])),
-        docs={k: " ".join(str(v).split()) for k, v in docs.items()},
+        docs={k: " ".join(str(docs[k]).split()) for k in FLAG_DOCS if k in docs},
     )

@@ -6,9 +6,9 @@ from typing import Any
 
 from packaging.version import InvalidVersion, Version
 
-from advisor.engine.logic import Unknown
+from advisor.core.fact import Fact
+from advisor.core.logic import Unknown
 from advisor.facts.bundle import Facts
-from advisor.facts.fact import Fact
 from advisor.facts.software import EXTENSION_MODULES, RELEVANT_DISTS
 
 FACT_KINDS: dict[str, tuple[str, str]] = {

@@ -14,10 +14,10 @@ from typing import Any, Protocol
 
 from packaging.version import Version
 
+from advisor.core.logic import Tri, Unknown
+from advisor.core.results import Decision, Finding, Reason, Rejected
 from advisor.engine.flags import FlagSpec
-from advisor.engine.logic import Tri, Unknown
 from advisor.engine.rules import Rule
-from advisor.recommendation import Decision, Finding, Reason, Rejected
 
 _NOTHING = object()
 

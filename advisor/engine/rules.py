@@ -2,34 +2,31 @@
 
 from __future__ import annotations
 
-import contextlib
 import re
 from collections.abc import Iterable, Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+from advisor.core.cache import cache_read, cache_write
+from advisor.core.data import data_dir, file_stamp, read_toml
+from advisor.core.errors import InputError
+from advisor.core.frozen import frozen
+from advisor.core.logic import Tri, Unknown
+from advisor.core.results import Severity
 from advisor.engine.expr import Expr, ExprError, compile_expr, deferred_expr
-from advisor.engine.logic import Tri, Unknown
 from advisor.engine.namespace import fact_kind
-from advisor.errors import InputError
-from advisor.frozen import frozen
-from advisor.recommendation import Severity
 
 RULE_ID = re.compile(r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$")
 PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_.]*)\}")
-RULE_KEYS = {"id", "title", "severity", "flags", "when", "require", "message", "fix", "rejects", "fixable", "docs"}
+RULE_KEYS = {"id", "title", "severity", "flags", "when", "require", "message", "fix", "rejects", "fixable", "docs",
+             "emitted_by"}
+RUN_PARTS = ("lint", "check", "policy")
+"""What reports a rule about the run itself (`emitted_by`): such a rule has no requirement over facts."""
 DOC_KEYS = {"explanation", "analogy", "use_case", "compatibility", "references"}
 DATA_FILES = {"flags.toml", "gpus.toml", "native.toml", "transformers_removed.toml"}
 """TOML files in rules/ that hold data, not rules."""
 REQUIRED_DOCS = ("explanation", "analogy", "use_case", "compatibility", "references")
-
-
-def rules_dir() -> Path:
-    """The rule files: inside the installed package, or beside it in a source checkout."""
-    here = Path(__file__).resolve().parent.parent
-    inside = here / "rules"
-    return inside if inside.is_dir() else here.parent / "rules"
 
 
 @frozen
@@ -45,14 +42,18 @@ class RuleDocs:
 
 @frozen
 class Rule:
-    """One requirement over facts: when `when` holds, `require` must hold, else a finding."""
+    """One requirement over facts: when `when` holds, `require` must hold, else a finding.
+
+    A rule about the run itself (`emitted_by`: lint, check or policy) has no requirement: the part of
+    advisor it names reports it (an unreadable call, missing facts, a stale ignore), with the same docs.
+    """
 
     id: str
     title: str
     severity: Severity
     flags: tuple[str, ...]
     when: Expr | None
-    require: Expr
+    require: Expr | None
     message: str
     fix: str
     rejects: bool
@@ -61,6 +62,7 @@ class Rule:
     """Whether the failure can be fixed by changing the installed packages."""
     docs: RuleDocs
     file: str
+    emitted_by: str | None = None
 
     @property
     def family(self) -> str:
@@ -71,6 +73,8 @@ class Rule:
 
     def evaluate(self, ns: Mapping[str, Any]) -> Tri:
         """`when → require` in three-valued logic: not applicable counts as pass."""
+        if self.require is None:
+            return Tri.TRUE
         return ~self.applies(ns) | self.require.truth(ns)
 
     def render(self, template: str, ns: Mapping[str, Any]) -> str:
@@ -107,7 +111,7 @@ def display(value: object) -> str:
 @cache
 def load_rules(directory: Path | None = None) -> tuple[Rule, ...]:
     """All rules of all rule files, validated; a broken file raises InputError naming file and rule."""
-    directory = directory or rules_dir()
+    directory = directory or data_dir()
     rules: list[Rule] = []
     seen: dict[str, str] = {}
     files = sorted(p for p in directory.glob("*.toml") if p.name not in DATA_FILES)
@@ -116,7 +120,7 @@ def load_rules(directory: Path | None = None) -> tuple[Rule, ...]:
     checked = _checked()
     fresh: dict[str, str] = {}
     for path in files:
-        stamp = _stamp(path)
+        stamp = file_stamp(path)
         deferred = checked.get(stamp) == _engine_stamp()
         for rule in _load_file(path, deferred):
             if rule.id in seen:
@@ -126,19 +130,18 @@ def load_rules(directory: Path | None = None) -> tuple[Rule, ...]:
         if not deferred:
             fresh[stamp] = _engine_stamp()
     if fresh:
-        from advisor.facts.cache import cache_write
-
         cache_write(CHECKED_CACHE, fresh, keep=64)
     return tuple(rules)
 
 
+@cache
+def fact_rules() -> tuple[Rule, ...]:
+    """The rules evaluated over facts (every rule but those about the run itself)."""
+    return tuple(r for r in load_rules() if r.require is not None)
+
+
 CHECKED_CACHE = "checked-rules.json"
 """Rule files (by stamp) whose every expression compiled under this engine: they load deferred."""
-
-
-def _stamp(path: Path) -> str:
-    st = path.stat()
-    return f"{path.resolve()}:{st.st_size}:{st.st_mtime_ns}"
 
 
 @cache
@@ -156,47 +159,7 @@ def _engine_stamp() -> str:
 
 @cache
 def _checked() -> dict[str, Any]:
-    from advisor.facts.cache import cache_read
-
     return cache_read(CHECKED_CACHE)
-
-
-def read_toml(path: Path) -> dict[str, Any]:
-    """A TOML file as a dict. Parsed files are cached as JSON keyed by path, size and mtime:
-    tomllib is pure Python and parsing the rule files would dominate `advisor recommend`."""
-    from advisor.facts.cache import cache_write
-
-    try:
-        st = path.stat()
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read it ({exc.strerror})") from None
-    key = f"{path.resolve()}:{st.st_size}:{st.st_mtime_ns}"
-    cached = _parsed().get(key)
-    if isinstance(cached, dict):
-        return cached
-    import tomllib
-
-    try:
-        with path.open("rb") as fh:
-            data = tomllib.load(fh)
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"{path}: invalid TOML: {exc}") from None
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read it ({exc.strerror})") from None
-    _parsed()[key] = data
-    with contextlib.suppress(TypeError, ValueError):
-        cache_write(TOML_CACHE, {key: data}, keep=64)
-    return data
-
-
-TOML_CACHE = "parsed-toml.json"
-
-
-@cache
-def _parsed() -> dict[str, Any]:
-    from advisor.facts.cache import cache_read
-
-    return cache_read(TOML_CACHE)
 
 
 def _load_file(path: Path, deferred: bool = False) -> Iterable[Rule]:
@@ -230,7 +193,12 @@ def _parse_rule(entry: Any, file: str, index: int, deferred: bool = False) -> Ru
     extra = set(entry) - RULE_KEYS
     if extra:
         raise fail(f"unknown keys {sorted(extra)}")
-    for key in ("title", "message", "fix", "require"):
+    emitted_by = entry.get("emitted_by")
+    if emitted_by is not None and emitted_by not in RUN_PARTS:
+        raise fail(f"`emitted_by` must be one of {', '.join(RUN_PARTS)}")
+    if emitted_by is not None and ("when" in entry or "require" in entry or entry.get("flags")):
+        raise fail("a rule `emitted_by` the run has no `when`, `require` or `flags`")
+    for key in ("title", "message", "fix") + (() if emitted_by else ("require",)):
         if not isinstance(entry.get(key), str) or not entry[key].strip():
             raise fail(f"`{key}` must be a non-empty string")
     severity = entry.get("severity")
@@ -242,7 +210,7 @@ def _parse_rule(entry: Any, file: str, index: int, deferred: bool = False) -> Ru
     make = deferred_expr if deferred else compile_expr
     try:
         when = make(entry["when"], fact_kind) if entry.get("when") else None
-        require = make(entry["require"], fact_kind)
+        require = make(entry["require"], fact_kind) if emitted_by is None else None
     except ExprError as exc:
         raise fail(str(exc)) from None
     for key in ("message", "fix"):
@@ -270,5 +238,5 @@ def _parse_rule(entry: Any, file: str, index: int, deferred: bool = False) -> Ru
         docs=RuleDocs(explanation=_prose(docs["explanation"]), analogy=_prose(docs["analogy"]),
                       use_case=_prose(docs["use_case"]), compatibility=_prose(docs["compatibility"]),
                       references=tuple(refs)),
-        file=file,
+        file=file, emitted_by=emitted_by,
     )

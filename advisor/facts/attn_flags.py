@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from advisor.frozen import frozen
+from advisor.core.frozen import frozen
 
 COMPATIBLE = "_compatible_flash_implementations"
 

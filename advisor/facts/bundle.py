@@ -7,11 +7,11 @@ from typing import Any
 
 from packaging.version import Version
 
-from advisor.facts.fact import Fact
+from advisor.core.fact import Fact
+from advisor.core.frozen import frozen
 from advisor.facts.hardware import Hardware
 from advisor.facts.model import ModelFacts
 from advisor.facts.software import Software
-from advisor.frozen import frozen
 
 DTYPES = ("auto", "bfloat16", "float16", "float32")
 TASKS = ("inference", "training")
@@ -46,8 +46,6 @@ class Facts:
     """`ArchSupport` of the target transformers for this model (see transformers_support)."""
     remote: Any | None = None
     """`RemoteCode` read from the model's remote code files, when it has any."""
-    memory: Any | None = None
-    """The memory plan, when one was computed."""
     extra: dict[str, Fact[Any]] = field(default_factory=dict)
     """Further named facts (rules read them as written, e.g. `torch.runs_on_gpu`)."""
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from advisor.facts.fact import Fact
+from advisor.core.fact import Fact
 
 ARCHS: tuple[tuple[tuple[int, int], str], ...] = (
     ((10, 0), "Blackwell"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from advisor.facts.fact import Fact
+from advisor.core.fact import Fact
 from advisor.facts.hardware import Cpu
 
 BF16_FLAGS = ("avx512_bf16", "amx_bf16")

@@ -8,8 +8,11 @@ from typing import Any
 
 from packaging.version import Version
 
+from advisor.core.data import data_path, read_toml
+from advisor.core.fact import Fact
 from advisor.facts.bundle import Facts
-from advisor.facts.fact import Fact
+from advisor.facts.torch_build import torch_runs_on
+from advisor.facts.transformers_support import arch_support, installed_transformers
 
 
 def derived_facts(facts: Facts) -> Facts:
@@ -21,18 +24,13 @@ def derived_facts(facts: Facts) -> Facts:
     extra.update(_remote_needs(facts, remote))
     extra.update(_torch_runs(facts))
     extra["flash_attn.install_hint"] = _flash_attn_hint(facts)
-    out = replace(facts, arch=arch, remote=remote, extra=extra)
-    return replace(out, memory=_memory(out))
+    return replace(facts, arch=arch, remote=remote, extra=extra)
 
 
 def _arch_support(facts: Facts) -> Fact[Any]:
     target = facts.transformers
     if target.value is None:
         return Fact.unknown(target.reason or "the target transformers version is unknown", target.source)
-    try:
-        from advisor.facts.transformers_support import installed_transformers
-    except ImportError:
-        return Fact.unknown("architecture support tables are not available", "none")
     m = facts.model
     archs = (m.architecture.value,) if m.architecture.value else ()
     return _support(m.model_type.value, archs, target.value, installed_transformers())
@@ -44,8 +42,6 @@ def _support(model_type: str | None, archs: tuple[str, ...], target: Version, in
     key = (model_type, archs, target, installed)
     found = _SUPPORT.get(key)
     if found is None:
-        from advisor.facts.transformers_support import arch_support
-
         found = _SUPPORT[key] = arch_support(model_type, archs, target, installed)
     return found
 
@@ -64,9 +60,7 @@ def _remote_code(facts: Facts) -> Any | None:
 
 @cache
 def _native_table() -> dict[str, dict[str, str]]:
-    from advisor.engine.rules import read_toml, rules_dir
-
-    table = read_toml(rules_dir() / "native.toml").get("native", {})
+    table = read_toml(data_path("native.toml")).get("native", {})
     return {str(k): {kk: str(vv) for kk, vv in v.items()} for k, v in table.items()}
 
 
@@ -110,10 +104,6 @@ def _remote_needs(facts: Facts, remote: Any | None) -> dict[str, Fact[Any]]:
 
 
 def _torch_runs(facts: Facts) -> dict[str, Fact[Any]]:
-    try:
-        from advisor.facts.torch_build import torch_runs_on
-    except ImportError:
-        return {}
     return {"torch.runs_on_gpu": torch_runs_on(facts.software, facts.hardware)}
 
 
@@ -127,11 +117,3 @@ def _flash_attn_hint(facts: Facts) -> Fact[Any]:
     cuda = sw.torch.cuda.value if sw.torch.cuda.known else None
     hint = install_hint(torch.value, cuda, sw.version("flash-attn"))
     return Fact.of(hint, "flash-attn release wheels (knowledge: kernels.md §1.4)")
-
-
-def _memory(facts: Facts) -> Any | None:
-    try:
-        from advisor.memory import plan_memory
-    except ImportError:
-        return None
-    return plan_memory(facts)

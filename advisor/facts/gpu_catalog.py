@@ -7,10 +7,11 @@ import re
 from functools import cache
 from pathlib import Path
 
-from advisor.errors import InputError
-from advisor.facts.fact import Fact
+from advisor.core.data import data_path, read_toml
+from advisor.core.errors import InputError
+from advisor.core.fact import Fact
+from advisor.core.frozen import frozen
 from advisor.facts.hardware import Gpu, Hardware, unknown_cpu
-from advisor.frozen import frozen
 
 _NOISE = re.compile(r"\b(nvidia|geforce|tesla)\b")
 _COUNT_SUFFIX = re.compile(r"^(?P<name>.+?)\s*[x×*:]\s*(?P<count>\d+)$", re.IGNORECASE)
@@ -44,9 +45,7 @@ def normalize(name: str) -> str:
 
 @cache
 def load_catalog(path: Path | None = None) -> tuple[CatalogGpu, ...]:
-    from advisor.engine.rules import read_toml, rules_dir
-
-    path = path or rules_dir() / "gpus.toml"
+    path = path or data_path("gpus.toml")
     entries = read_toml(path).get("gpu")
     if not isinstance(entries, list):
         raise InputError(f"{path}: expected [[gpu]] tables")

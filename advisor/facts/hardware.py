@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import field
 from typing import Any
 
-from advisor.facts.fact import Fact, jsonable
-from advisor.frozen import frozen
+from advisor.core.fact import Fact, jsonable
+from advisor.core.frozen import frozen
 
 
 @frozen

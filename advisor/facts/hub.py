@@ -27,10 +27,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
-from advisor.errors import FactsUnavailable, InputError
+from advisor.core.errors import FactsUnavailable, InputError
+from advisor.core.frozen import frozen
 from advisor.facts.model_source import MAX_CONFIG_BYTES, ModelSource, parse_config
 from advisor.facts.remote_code import CodeRef, remote_code_refs
-from advisor.frozen import frozen
 
 if TYPE_CHECKING:
     from huggingface_hub import HfApi

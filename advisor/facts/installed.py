@@ -3,50 +3,21 @@
 from __future__ import annotations
 
 import importlib.util
-import os
-import re
 import sys
-from collections.abc import Iterator, Sequence
-from pathlib import Path
 
 from packaging.version import InvalidVersion, Version
 
-from advisor.facts.fact import Fact
+from advisor.core.fact import Fact
+from advisor.facts.dists import installed_versions
 from advisor.facts.software import (
     EXTENSION_MODULES,
     RELEVANT_DISTS,
     Package,
     Software,
     TorchBuild,
-    normalize,
-    unknown_torch_build,
 )
 
 SOURCE = "installed (package metadata)"
-_DIST_INFO = re.compile(r"^(?P<name>[^-]+)-(?P<version>[^-]+?)\.(dist|egg)-info$")
-
-
-def dist_infos(paths: Sequence[str] | None = None) -> Iterator[tuple[Path, str, str]]:
-    """(folder, normalised name, version) of every `*.dist-info` / `*.egg-info` folder on `paths`
-    (default sys.path), in path order. Folder names give this without importlib.metadata, whose
-    import alone costs tens of milliseconds."""
-    for entry in paths if paths is not None else sys.path:
-        try:
-            names = os.listdir(entry or ".")
-        except OSError:
-            continue
-        for name in names:
-            m = _DIST_INFO.match(name)
-            if m:
-                yield Path(entry or "."), normalize(m.group("name")), m.group("version")
-
-
-def installed_versions(paths: list[str] | None = None) -> dict[str, str]:
-    """Normalised distribution name → version on sys.path (first wins)."""
-    found: dict[str, str] = {}
-    for _, name, version in dist_infos(paths):
-        found.setdefault(name, version)
-    return found
 
 
 def detect_software(probe: bool = True) -> Software:
@@ -78,10 +49,8 @@ def _module_present(name: str) -> Fact[bool]:
 
 
 def _torch_build() -> TorchBuild:
-    try:
-        from advisor.facts.torch_build import read_torch_build
-    except ImportError:
-        return unknown_torch_build("torch build facts are not read by this version", SOURCE)
+    from advisor.facts.torch_build import read_torch_build  # only when torch's build is read
+
     return read_torch_build()[1]
 
 
@@ -96,14 +65,6 @@ def _with_probe(software: Software) -> Software:
     if not any(software.package(d).installed for d in PROBED_DISTS) and not any(
             f.value for f in software.modules.values()):
         return software
-    try:
-        from advisor.facts.probe import apply_probe
-    except ImportError:
-        return software
+    from advisor.facts.probe import apply_probe  # kept off the path when nothing needs probing
+
     return apply_probe(software)
-
-
-def find_distribution(dist: str, paths: Sequence[str] | None = None) -> tuple[Path, str] | None:
-    """(the folder holding it, its version) for a distribution on `paths` (default sys.path)."""
-    want = normalize(dist)
-    return next(((folder, version) for folder, name, version in dist_infos(paths) if name == want), None)

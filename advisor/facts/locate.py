@@ -8,7 +8,7 @@ only). A repo the Hub says is gated, private or missing is reported, never repla
 
 from __future__ import annotations
 
-from advisor.errors import FactsUnavailable
+from advisor.core.errors import FactsUnavailable
 from advisor.facts.model_source import ModelSource, is_local, load_local
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from advisor.errors import InputError
-from advisor.facts.fact import Fact
+from advisor.core.errors import InputError
+from advisor.core.fact import Fact
+from advisor.core.frozen import frozen
 from advisor.facts.model_source import ModelSource, finite_number
-from advisor.frozen import frozen
 
 NESTED_TEXT_KEYS = ("text_config", "llm_config", "language_config", "thinker_config")
 LEGACY_FLASH_KEYS = ("flash_attn", "flash_rotary", "fused_dense", "use_flash_attn", "attn_config.attn_impl")

@@ -8,22 +8,13 @@ from __future__ import annotations
 
 import json
 from functools import cache
-from pathlib import Path
 from typing import Any
 
+from advisor.core.data import data_path
+from advisor.core.frozen import frozen
 from advisor.facts.model_source import ModelSource
-from advisor.frozen import frozen
 
 CATALOG_FILE = "catalog/models.json"
-
-
-def bundled_path(name: str) -> Path:
-    """A data file shipped under `rules/`: in the installed package, or at the root of a source checkout."""
-    package = Path(__file__).resolve().parent.parent
-    for base in (package / "rules", package.parent / "rules"):
-        if (base / name).exists():
-            return base / name
-    return package.parent / "rules" / name
 
 
 @frozen
@@ -52,7 +43,7 @@ class Catalog:
 @cache
 def catalog() -> Catalog:
     """The bundled catalog; an empty one when the file is missing (a broken install is not fatal here)."""
-    path = bundled_path(CATALOG_FILE)
+    path = data_path(CATALOG_FILE)
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):

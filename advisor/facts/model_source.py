@@ -8,8 +8,8 @@ from dataclasses import field
 from pathlib import Path
 from typing import Any
 
-from advisor.errors import InputError
-from advisor.frozen import frozen
+from advisor.core.errors import InputError
+from advisor.core.frozen import frozen
 
 MAX_CONFIG_BYTES = 4 * 1024 * 1024
 """A config.json larger than this is refused: real ones are a few KiB."""

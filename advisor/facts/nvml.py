@@ -12,9 +12,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from advisor.core.fact import Fact
 from advisor.facts.capability import capability_traits
 from advisor.facts.cpu import probe_cpu
-from advisor.facts.fact import Fact
 from advisor.facts.hardware import Cpu, Gpu, Hardware
 from advisor.facts.visible_devices import PhysicalDevice, map_visible
 

@@ -20,10 +20,10 @@ import time
 from collections.abc import Sequence
 from dataclasses import replace
 
-from advisor.facts.cache import cache_read, cache_write
-from advisor.facts.fact import Fact
+from advisor.core.cache import cache_read, cache_write
+from advisor.core.fact import Fact
+from advisor.core.frozen import frozen
 from advisor.facts.software import Package, Software
-from advisor.frozen import frozen
 
 PROBE_MODULES: dict[str, tuple[str, ...]] = {
     "flash-attn": ("flash_attn", "flash_attn_2_cuda"),

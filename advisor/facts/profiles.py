@@ -11,8 +11,8 @@ from typing import Any
 
 from packaging.version import InvalidVersion, Version
 
-from advisor.errors import InputError
-from advisor.facts.fact import Fact
+from advisor.core.errors import InputError
+from advisor.core.fact import Fact
 from advisor.facts.gpu_catalog import CatalogGpu, catalog_gpu, find_gpu, parse_gpu_spec
 from advisor.facts.hardware import Cpu, Gpu, Hardware, unknown_cpu
 from advisor.facts.software import (

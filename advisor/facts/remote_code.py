@@ -13,8 +13,8 @@ from typing import Any
 
 from packaging.version import InvalidVersion, Version
 
-from advisor.facts.model_catalog import bundled_path
-from advisor.frozen import frozen
+from advisor.core.data import data_path
+from advisor.core.frozen import frozen
 
 
 @frozen
@@ -294,7 +294,7 @@ class RemovedHelper:
 @cache
 def removed_helper_table() -> dict[str, RemovedHelper]:
     """`rules/transformers_removed.toml`: helper names transformers removed, by version."""
-    with bundled_path("transformers_removed.toml").open("rb") as f:
+    with data_path("transformers_removed.toml").open("rb") as f:
         data = tomllib.load(f)
     out: dict[str, RemovedHelper] = {}
     for entry in data.get("removed", []):

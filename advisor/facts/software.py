@@ -7,8 +7,8 @@ from typing import Any
 
 from packaging.version import Version
 
-from advisor.facts.fact import Fact
-from advisor.frozen import frozen
+from advisor.core.fact import Fact
+from advisor.core.frozen import frozen
 
 RELEVANT_DISTS = (
     "torch", "transformers", "accelerate", "flash-attn", "flash-attn-3", "flash-attn-4", "bitsandbytes",

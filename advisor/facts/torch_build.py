@@ -14,8 +14,9 @@ from pathlib import Path
 
 from packaging.version import InvalidVersion, Version
 
-from advisor.facts.cache import cache_read, cache_write
-from advisor.facts.fact import Fact
+from advisor.core.cache import cache_read, cache_write
+from advisor.core.fact import Fact
+from advisor.facts.dists import find_distribution
 from advisor.facts.hardware import Hardware
 from advisor.facts.software import Software, TorchBuild, unknown_torch_build
 
@@ -43,8 +44,6 @@ def read_torch_build(path: Sequence[str] | None = None) -> tuple[Fact[Version], 
     The dist-info folder name gives the version without importlib.metadata, whose import alone costs
     more than the rest of `advisor recommend`.
     """
-    from advisor.facts.installed import find_distribution
-
     source = "installed (package metadata)"
     found = find_distribution("torch", path)
     if found is None:

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from advisor.frozen import frozen
+from advisor.core.frozen import frozen
 
 FLAG_NAMES = (
     "_supports_sdpa",

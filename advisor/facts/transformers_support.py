@@ -17,9 +17,11 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from packaging.version import InvalidVersion, Version
 
-from advisor.facts.cache import cache_dir
-from advisor.facts.fact import Fact
-from advisor.frozen import frozen
+from advisor.core.cache import cache_dir
+from advisor.core.data import data_path
+from advisor.core.fact import Fact
+from advisor.core.frozen import frozen
+from advisor.facts.dists import find_distribution
 
 if TYPE_CHECKING:
     from importlib.machinery import ModuleSpec
@@ -105,8 +107,6 @@ def _dist_version(root: Path) -> str | None:
     Reading folder names avoids `importlib.metadata`, whose import alone costs tens of milliseconds;
     it is still the fallback (an editable install keeps its metadata elsewhere).
     """
-    from advisor.facts.installed import find_distribution
-
     found = find_distribution("transformers", [str(root), *sys.path])
     if found is not None:
         return found[1]
@@ -345,12 +345,8 @@ def _cache_store(installed: InstalledTransformers, data: dict[str, Any]) -> None
 
 
 def table_path() -> Path:
-    """`rules/transformers_support.json`: inside the wheel (`advisor/rules`) or in the source checkout."""
-    here = Path(__file__).resolve().parent.parent
-    for candidate in (here / "rules" / TABLE_NAME, here.parent / "rules" / TABLE_NAME):
-        if candidate.is_file():
-            return candidate
-    return here.parent / "rules" / TABLE_NAME
+    """`rules/transformers_support.json` (see `advisor.core.data`)."""
+    return data_path(TABLE_NAME)
 
 
 @cache

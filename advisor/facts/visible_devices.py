@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from advisor.frozen import frozen
+from advisor.core.frozen import frozen
 
 
 @frozen

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from advisor.frozen import frozen
+from advisor.core.frozen import frozen
 from advisor.memory.config import Cfg
 from advisor.memory.units import Acc, Unit, attn_gqa, cfg_bool, mlp, norm, stack
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from advisor.frozen import frozen
+from advisor.core.frozen import frozen
 from advisor.memory.arch_sparse import jamba_attention_layers
 from advisor.memory.config import Cfg, MissingSize
 

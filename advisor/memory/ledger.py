@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from advisor.frozen import frozen
+from advisor.core.frozen import frozen
 from advisor.memory.kvcache import CacheSpec, LayerCache
 from advisor.memory.overhead import Shape, inference_activations, training_activations, training_state
 from advisor.memory.placement import Device, Load, Piece, Placement, on_cpu, on_one, single_gpu_index, spread

@@ -20,7 +20,7 @@ The constants, and why:
 
 from __future__ import annotations
 
-from advisor.frozen import frozen
+from advisor.core.frozen import frozen
 
 GIB = 1 << 30
 CUDA_CONTEXT_BYTES = GIB // 2

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from advisor.frozen import frozen
+from advisor.core.frozen import frozen
 from advisor.memory.overhead import CUDA_CONTEXT_BYTES, MARGIN
 
 

@@ -7,7 +7,8 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from advisor.engine.logic import Unknown
+from advisor.core.ledger import MemoryLedger, TensorParallel
+from advisor.core.logic import Unknown
 from advisor.facts.bundle import Facts
 from advisor.memory.config import Cfg, MissingSize
 from advisor.memory.kvcache import CacheSpec, cache_spec
@@ -23,6 +24,7 @@ from advisor.memory.quant import (
     safetensors_bytes,
     weight_bytes,
 )
+from advisor.memory.report import ledger_report
 from advisor.memory.units import Count, Unit
 
 DEFAULT_CONTEXT = 4096
@@ -268,21 +270,21 @@ class MemoryPlan:
 
     def _f_single_machine(self, scope: Mapping[str, Any]) -> Any:
         tp = self.tensor_parallel(scope)
-        return tp if isinstance(tp, Unknown) else tp["single_machine"]
+        return tp if isinstance(tp, Unknown) else tp.single_machine
 
     def _f_tp_sizes(self, scope: Mapping[str, Any]) -> Any:
         tp = self.tensor_parallel(scope)
         if isinstance(tp, Unknown):
             return tp
-        fit = tp["smallest_fitting"]
-        sizes = ", ".join(str(s) for s in tp["sizes"])
+        fit = tp.smallest_fitting
+        sizes = ", ".join(str(s) for s in tp.sizes)
         where = (f"; the smallest that holds it is {fit} ({math.ceil(fit / MACHINE_GPUS)} machines of "
                  f"{MACHINE_GPUS})" if fit else "; none of them holds it")
         return f"{sizes}{where}"
 
     # --- tensor parallelism -----------------------------------------------------------------------
 
-    def tensor_parallel(self, scope: Mapping[str, Any]) -> dict[str, Any] | Unknown:
+    def tensor_parallel(self, scope: Mapping[str, Any]) -> TensorParallel | Unknown:
         """Sizes that divide the attention and key/value heads, and whether 8 GPUs of this kind hold it."""
         led = self._led(scope)
         if isinstance(led, Unknown):
@@ -298,17 +300,15 @@ class MemoryPlan:
 
         sizes = [n for n in (2 ** i for i in range(11)) if heads % n == 0 and (kv % n == 0 or n % kv == 0)]
         fitting = [n for n in sizes if per_gpu(n) <= cap]
-        return {"single_machine": per_gpu(MACHINE_GPUS) <= cap or bool(fitting and fitting[0] <= MACHINE_GPUS),
-                "sizes": sizes, "smallest_fitting": fitting[0] if fitting else None,
-                "per_gpu_bytes": {str(n): per_gpu(n) for n in sizes}, "gpu_capacity_bytes": cap,
-                "attention_heads": heads, "kv_heads": kv}
+        return TensorParallel(per_gpu(MACHINE_GPUS) <= cap or bool(fitting and fitting[0] <= MACHINE_GPUS),
+                              tuple(sizes), fitting[0] if fitting else None, {str(n): per_gpu(n) for n in sizes},
+                              cap, heads, kv)
 
     # --- the JSON ledger --------------------------------------------------------------------------
 
-    def to_json(self, scope: Mapping[str, Any]) -> dict[str, Any]:
-        from advisor.memory.report import ledger_json
-
-        return ledger_json(self, scope)
+    def report(self, scope: Mapping[str, Any]) -> MemoryLedger:
+        """The typed ledger for the flags in SCOPE."""
+        return ledger_report(self, scope)
 
 
 def max_memory(led: Ledger, devices: list[Device]) -> dict[str, str]:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from advisor.frozen import frozen
+from advisor.core.frozen import frozen
 from advisor.memory.units import Count
 
 DTYPE_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2}

@@ -1,11 +1,12 @@
-"""The `memory` object of the JSON output: the whole ledger for the flags that were chosen."""
+"""The typed memory ledger (`advisor.core.ledger`) for the flags that were chosen."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from advisor.engine.logic import Unknown
+from advisor.core.ledger import GpuLoad, KvCache, MemoryLedger, ParameterCount, Placement, TensorParallel
+from advisor.core.logic import Unknown
 from advisor.memory.ledger import Ledger
 from advisor.memory.overhead import CATALOG_RESERVE, CUDA_CONTEXT_BYTES, MARGIN
 from advisor.memory.quant import DTYPE_BYTES, safetensors_bytes
@@ -27,64 +28,43 @@ ASSUMPTIONS = {
 }
 
 
-def ledger_json(plan: MemoryPlan, scope: Mapping[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {"parameters": None, "weights_bytes": None, "kv_cache_bytes_per_token": None,
-                           "total_bytes": None, "per_gpu": [], "fits": None, "max_context": None}
-    out.update(_parameters(plan))
+def ledger_report(plan: MemoryPlan, scope: Mapping[str, Any]) -> MemoryLedger:
+    """The typed ledger for the flags in SCOPE (the `memory` object of the answer)."""
+    unknown: list[tuple[str, str]] = []
+    count = plan.count
+    parameters = None
+    if count is not None:
+        parameters = ParameterCount(count.total, count.method, count.verified, _parts(count), tuple(count.missing),
+                                    tuple(count.notes))
+    else:
+        unknown.append(("parameters", plan.reason or "unknown"))
     setting = plan.setting(scope)
     led = plan.ledger(setting)
-    out["context"], out["batch"], out["task"] = plan.context, plan.request.batch, plan.request.task
     spec = plan.spec
+    per_token: int | None = None
+    kv: KvCache | None = None
     if spec is not None and not isinstance(setting, Unknown):
-        per = spec.per_token(plan.context) * setting.dtype_bytes
-        out["kv_cache_bytes_per_token"] = spec.per_token() * setting.dtype_bytes
-        out["kv_cache"] = {
-            "bytes_per_token_at_context": per,
-            "figure_for": "transformers' DynamicCache in the compute dtype",
-            "layers": _layer_summary(spec),
-            **({"serving_latent_bytes_per_token": spec.latent_per_token * setting.dtype_bytes}
-               if spec.latent_per_token else {}),
-            "notes": list(spec.notes),
-        }
+        per_token = spec.per_token() * setting.dtype_bytes
+        latent = spec.latent_per_token * setting.dtype_bytes if spec.latent_per_token else None
+        kv = KvCache(spec.per_token(plan.context) * setting.dtype_bytes, FIGURE_FOR, _layer_summary(spec), latent,
+                     tuple(spec.notes))
     elif plan.spec_reason:
-        out["unknown"] = {**out.get("unknown", {}), "kv_cache_bytes_per_token": plan.spec_reason}
+        unknown.append(("kv_cache_bytes_per_token", plan.spec_reason))
+    placement = None
     if isinstance(led, Unknown):
-        out["unknown"] = {**out.get("unknown", {}), "ledger": led.reason}
-        out["assumptions"] = ASSUMPTIONS
-        return out
-    out.update(_ledger(plan, led))
-    mc = plan.max_context(scope)
-    out["max_context"] = None if isinstance(mc, Unknown) else mc
-    if isinstance(mc, Unknown):
-        out["unknown"] = {**out.get("unknown", {}), "max_context": mc.reason}
-    if led.placement.loads and len(plan.devices) and scope.get("flag.device_map") == "auto":
-        mm = scope.get("flag.max_memory")
-        out["max_memory"] = mm if isinstance(mm, dict) else None
-    tp = plan.tensor_parallel(scope)
-    if isinstance(tp, dict) and not tp["single_machine"]:
-        out["tensor_parallel"] = {**tp, "advice": "vLLM --tensor-parallel-size (with --pipeline-parallel-size "
-                                                  "across machines); advisor does not run it"}
-    out["assumptions"] = ASSUMPTIONS
-    return out
-
-
-def _parameters(plan: MemoryPlan) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    count = plan.count
-    if count is not None:
-        out["parameters"] = count.total
-        out["parameters_source"] = count.method
-        out["parameters_verified"] = count.verified
-        if count.missing:
-            out["uncounted"] = list(count.missing)
-        if count.notes:
-            out["notes"] = list(count.notes)
-        out["parameters_by_part"] = _parts(count)
+        unknown.append(("ledger", led.reason))
     else:
-        out["unknown"] = {"parameters": plan.reason}
-    if plan.exact:
-        out["safetensors_parameters"] = dict(plan.exact)
-    return out
+        mc = plan.max_context(scope)
+        if isinstance(mc, Unknown):
+            unknown.append(("max_context", mc.reason))
+        placement = _placement(plan, led, scope, None if isinstance(mc, Unknown) else mc)
+    return MemoryLedger(plan.context, plan.request.batch, plan.request.task, parameters,
+                        dict(plan.exact) if plan.exact else None, per_token, kv, placement, tuple(unknown),
+                        ASSUMPTIONS, TP_ADVICE)
+
+
+FIGURE_FOR = "transformers' DynamicCache in the compute dtype"
+TP_ADVICE = "vLLM --tensor-parallel-size (with --pipeline-parallel-size across machines); advisor does not run it"
 
 
 _MEMO: dict[int, tuple[Any, dict[str, int]]] = {}
@@ -129,35 +109,25 @@ def _layers_of(spec: Any) -> dict[str, int]:
     return out
 
 
-def _ledger(plan: MemoryPlan, led: Ledger) -> dict[str, Any]:
+def _placement(plan: MemoryPlan, led: Ledger, scope: Mapping[str, Any], max_context: int | None) -> Placement:
     s, p = led.setting, led.placement
     per_gpu = []
     for i, ld in sorted(p.loads.items()):
         dev = plan.devices[i]
-        per_gpu.append({
-            "index": dev.index, "name": dev.name, "has_bytes": dev.capacity, "has_source": dev.capacity_source,
-            "weights_bytes": ld.weights, "kv_cache_bytes": ld.cache, "training_bytes": ld.extra,
-            "activations_bytes": ld.activations, "cuda_context_bytes": ld.context, "margin_bytes": ld.margin,
-            "total_bytes": ld.total,
-            "fits": None if dev.capacity is None else ld.total <= dev.capacity,
-        })
+        per_gpu.append(GpuLoad(dev.index, dev.name, dev.capacity, dev.capacity_source, ld.weights, ld.cache, ld.extra,
+                               ld.activations, ld.context, ld.margin, ld.total))
     exact = None
     if plan.exact and plan.quant_method is None:
         exact = safetensors_bytes(plan.exact, DTYPE_BYTES[s.dtype], False)
-    return {
-        "dtype": s.dtype,
-        "quantization": s.scheme.name if s.scheme else None,
-        "quantization_note": s.scheme.note if s.scheme else None,
-        "weights_bytes": led.weights,
-        "weights_source": "safetensors metadata" if exact is not None else "computed from config.json",
-        "kv_cache_bytes": led.cache,
-        "activations_bytes": led.activations,
-        "training_bytes": led.training if s.training else None,
-        "total_bytes": led.total,
-        "device_map": s.device_map,
-        "per_gpu": per_gpu,
-        "cpu_bytes": p.cpu,
-        "disk_bytes": p.disk,
-        "fits": p.fits,
-        "fits_reason": p.why,
-    }
+    applies = bool(p.loads) and bool(len(plan.devices)) and scope.get("flag.device_map") == "auto"
+    mm = scope.get("flag.max_memory") if applies else None
+    tp = plan.tensor_parallel(scope)
+    return Placement(
+        dtype=s.dtype, quantization=s.scheme.name if s.scheme else None,
+        quantization_note=s.scheme.note if s.scheme else None, weights_bytes=led.weights,
+        weights_source="safetensors metadata" if exact is not None else "computed from config.json",
+        kv_cache_bytes=led.cache, activations_bytes=led.activations,
+        training_bytes=led.training if s.training else None, total_bytes=led.total, device_map=s.device_map,
+        per_gpu=tuple(per_gpu), cpu_bytes=p.cpu, disk_bytes=p.disk, fits=p.fits, fits_reason=p.why,
+        max_context=max_context, max_memory=mm if isinstance(mm, dict) else None, max_memory_applies=applies,
+        tensor_parallel=tp if isinstance(tp, TensorParallel) and not tp.single_machine else None)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from advisor.frozen import frozen
+from advisor.core.frozen import frozen
 from advisor.memory.config import Cfg
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
-from dataclasses import replace
 from pathlib import Path
 
 from textual import on, work
@@ -14,6 +12,9 @@ from textual.widget import Widget
 from textual.widgets import Footer, Static, TabbedContent, TabPane
 from textual.worker import get_current_worker
 
+from advisor import api
+from advisor.core.errors import AdvisorError
+from advisor.emit.json_out import recommendation_json
 from advisor.tui import bindings
 from advisor.tui.code_view import CodeView
 from advisor.tui.commands import AdvisorCommands
@@ -22,7 +23,7 @@ from advisor.tui.findings_view import FindingsList
 from advisor.tui.flags_view import FlagDetail, FlagsTable
 from advisor.tui.memory_view import MemoryView
 from advisor.tui.packages_view import PackagesTable
-from advisor.tui.session import Advice, Inputs, Session, split_gpu_spec
+from advisor.tui.session import Advice, Inputs, Session
 from advisor.tui.sidebar import InputsPanel
 
 DARK, LIGHT = "textual-dark", "textual-light"
@@ -56,12 +57,10 @@ class AdvisorApp(App[int]):
     # -- layout ------------------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        from advisor.facts.gpu_catalog import load_catalog
-
         yield Static("advisor", id="status")
         yield Static("", id="error")
         with Horizontal(id="body"):
-            yield InputsPanel(self.inputs, [g.name for g in load_catalog()], id="sidebar")
+            yield InputsPanel(self.inputs, [g.name for g in api.gpus()], id="sidebar")
             with TabbedContent(id="tabs", initial="flags"):
                 with TabPane("Flags", id="flags"), Container(id="flags-pane"):
                     yield FlagsTable(id="flags-table")
@@ -101,8 +100,6 @@ class AdvisorApp(App[int]):
 
     @work(thread=True, exclusive=True, group="advise", exit_on_error=False)
     def _advise(self, inputs: Inputs, generation: int) -> None:
-        from advisor.errors import AdvisorError
-
         worker = get_current_worker()
         result: Advice | str
         try:
@@ -134,8 +131,6 @@ class AdvisorApp(App[int]):
         self._status(busy=False)
 
     def _fill(self, advice: Advice) -> None:
-        from advisor.emit.json_out import recommendation_json
-
         rec = advice.recommendation
         self.query_one(FlagsTable).show(rec)
         self.query_one(FindingsList).show(rec.findings if rec else None)
@@ -168,7 +163,7 @@ class AdvisorApp(App[int]):
 
     @on(InputsPanel.Changed)
     def _inputs_changed(self, event: InputsPanel.Changed) -> None:
-        new = replace(self.inputs, **event.changes)
+        new = self.inputs.changed(**event.changes)
         if new == self.inputs and "model" in event.changes:
             self.recompute()  # ⏎ on the same path reads the config again (it may have been fixed)
         self.set_inputs(new)
@@ -182,9 +177,6 @@ class AdvisorApp(App[int]):
         self._show_detail(event.flag)
 
     def _show_detail(self, flag: str | None) -> None:
-        from advisor.engine.flags import load_flags
-        from advisor.engine.rules import load_rules
-
         detail = self.query_one(FlagDetail)
         advice = self.advice
         rec = advice.recommendation if advice else None
@@ -192,8 +184,7 @@ class AdvisorApp(App[int]):
         if advice is None or decision is None:
             detail.show(None, None, {}, {}) if rec is None else None
             return
-        spec = next((s for s in load_flags() if s.name == decision.flag), None)
-        detail.show(decision, spec, {r.id: r for r in load_rules()}, advice.fixes)
+        detail.show(decision, api.flag(decision.flag), {r.id: r for r in api.rules()}, advice.fixes)
 
     @on(FlagsTable.RulesWanted)
     def _flag_rules(self, event: FlagsTable.RulesWanted) -> None:
@@ -214,14 +205,13 @@ class AdvisorApp(App[int]):
     # -- actions -----------------------------------------------------------------------------------
 
     def action_find_model(self) -> None:
-        from advisor.facts.model_catalog import catalog
         from advisor.tui.finder import FinderScreen, Item
 
-        items = [Item(e.id, str(e.config.get("model_type", ""))) for e in catalog().entries.values()]
+        items = [Item(e.id, str(e.config.get("model_type", ""))) for e in api.models()]
 
         def picked(model: str | None) -> None:
             if model:
-                self.set_inputs(replace(self.inputs, model=model))
+                self.set_inputs(self.inputs.changed(model=model))
 
         self.push_screen(FinderScreen(
             "Find a model", items,
@@ -229,16 +219,16 @@ class AdvisorApp(App[int]):
             free_text=True), picked)
 
     def action_set_model(self, model: str) -> None:
-        self.set_inputs(replace(self.inputs, model=model or None))
+        self.set_inputs(self.inputs.changed(model=model or None))
 
     def action_set_gpu(self, gpu: str) -> None:
-        self.set_inputs(replace(self.inputs, gpu=gpu or None))
+        self.set_inputs(self.inputs.changed(gpu=gpu or None, gpu_count=1))
 
     def action_set_dtype(self, dtype: str) -> None:
-        self.set_inputs(replace(self.inputs, dtype=dtype))
+        self.set_inputs(self.inputs.changed(dtype=dtype))
 
     def action_set_task(self, task: str) -> None:
-        self.set_inputs(replace(self.inputs, task=task))
+        self.set_inputs(self.inputs.changed(task=task))
 
     def action_focus_gpu(self) -> None:
         self.query_one("#sidebar").remove_class("-hidden")
@@ -273,10 +263,9 @@ class AdvisorApp(App[int]):
         self._rule_finder(None)
 
     def _rule_finder(self, only: list[str] | None) -> None:
-        from advisor.engine.rules import load_rules
         from advisor.tui.finder import FinderScreen, Item
 
-        rules = [r for r in load_rules() if only is None or r.id in only]
+        rules = [r for r in api.rules() if only is None or r.id in only]
         if len(rules) == 1:
             self.action_show_rule(rules[0].id)
             return
@@ -290,10 +279,9 @@ class AdvisorApp(App[int]):
         self.push_screen(FinderScreen("Rule documentation", items, hint), picked)
 
     def action_show_rule(self, rule_id: str) -> None:
-        from advisor.engine.rules import load_rules
         from advisor.tui.docs_screens import rule_screen
 
-        rule = next((r for r in load_rules() if r.id == rule_id.strip().upper()), None)
+        rule = api.rule(rule_id)
         if rule is None:
             self.notify(f"no rule {rule_id!r} (^r lists them)", severity="error")
             return
@@ -304,8 +292,6 @@ class AdvisorApp(App[int]):
         if rec is None:
             self.notify("No advice yet: choose a model first.", severity="warning")
             return None
-        from advisor.emit.json_out import recommendation_json
-
         return rec.python, recommendation_json(rec)
 
     def action_copy_python(self) -> None:
@@ -349,19 +335,9 @@ class AdvisorApp(App[int]):
         return True
 
 
-def inputs_from_args(args: argparse.Namespace) -> Inputs:
-    """The app's first inputs from `advisor tui`'s options (the same fact options as `recommend`)."""
-    gpu, count = split_gpu_spec(getattr(args, "gpu", None))
-    return Inputs(model=getattr(args, "model", None), revision=getattr(args, "revision", None), gpu=gpu,
-                  gpu_count=count, hardware_file=getattr(args, "hardware", None),
-                  software_file=getattr(args, "software", None),
-                  with_packages=tuple(getattr(args, "with_", ()) or ()), dtype=getattr(args, "dtype", "auto"),
-                  task=getattr(args, "task", "inference"), context=getattr(args, "context", None),
-                  batch=getattr(args, "batch", 1), offline=bool(getattr(args, "offline", False)))
-
-
-def run_app(args: argparse.Namespace) -> int:
-    """Open the app for `advisor tui [MODEL]`; the exit code when it closes."""
-    result = AdvisorApp(inputs_from_args(args)).run()
+def run_app(model: str | None = None, revision: str | None = None, target: api.Target | None = None,
+            request: api.Request | None = None) -> int:
+    """Open the app (`advisor tui [MODEL]`); the exit code when it closes."""
+    inputs = Inputs(model, revision, target or api.Target(), request or api.Request())
+    result = AdvisorApp(inputs).run()
     return int(result or 0)
-

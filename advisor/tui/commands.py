@@ -7,6 +7,7 @@ from functools import partial
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
+from advisor import api
 from advisor.tui import bindings
 
 Command = tuple[str, str, str]
@@ -27,22 +28,18 @@ def main_commands() -> Iterator[Command]:
 
 
 def choice_commands() -> Iterator[Command]:
-    from advisor.engine.rules import load_rules
-    from advisor.facts.gpu_catalog import load_catalog
-    from advisor.facts.model_catalog import catalog
-
     yield "Target: this machine", "the GPUs and packages found here", "set_gpu('')"
     yield "Target: no GPU", "a CPU-only machine", "set_gpu('none')"
-    for gpu in load_catalog():
+    for gpu in api.gpus():
         yield (f"Target GPU: {gpu.name}", f"compute capability {gpu.cc[0]}.{gpu.cc[1]}, "
                f"{gpu.memory_gib:g} GiB, {gpu.arch}", f"set_gpu({gpu.name!r})")
     for dtype in ("auto", "bfloat16", "float16", "float32"):
         yield f"dtype: {dtype}", "the requested dtype", f"set_dtype({dtype!r})"
     for task in ("inference", "training"):
         yield f"Task: {task}", "what the model is loaded for", f"set_task({task!r})"
-    for entry in catalog().entries.values():
+    for entry in api.models():
         yield f"Model: {entry.id}", "from the bundled catalog", f"set_model({entry.id!r})"
-    for rule in load_rules():
+    for rule in api.rules():
         yield f"Rule docs: {rule.id}", rule.title, f"show_rule({rule.id!r})"
 
 

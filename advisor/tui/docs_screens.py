@@ -14,7 +14,7 @@ from advisor.tui import bindings
 from advisor.tui.explain import rule_doc
 
 if TYPE_CHECKING:
-    from advisor.engine.rules import Rule
+    from advisor.api import Rule
 
 
 class TextScreen(ModalScreen[None]):

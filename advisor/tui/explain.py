@@ -15,9 +15,8 @@ from textual.markup import escape
 from advisor.emit.text import display_value as value_text
 
 if TYPE_CHECKING:
-    from advisor.engine.flags import FlagSpec
-    from advisor.engine.rules import Rule
-    from advisor.recommendation import Decision, Finding
+    from advisor.api import FlagSpec, Rule
+    from advisor.core.results import Decision, Finding
 
 DOC_PARTS = (("explanation", "Explanation"), ("analogy", "In plain words"), ("use_case", "Use case"),
              ("compatibility", "Compatibility"))
@@ -70,7 +69,8 @@ def rule_doc(rule: Rule) -> str:
         f"{escape(', '.join(rule.flags) or '(any)')}[/]",
         "",
         f"[b]When[/]      {escape(rule.when.text if rule.when else '(always)')}",
-        f"[b]Requires[/]  {escape(rule.require.text)}",
+        f"[b]Requires[/]  {escape(rule.require.text)}" if rule.require else
+        f"[b]Reported by[/]  advisor {escape(rule.emitted_by or '')}",
     ]
     for key, title in DOC_PARTS:
         lines += ["", f"[b]{title}[/]", f"  {escape(getattr(d, key))}"]

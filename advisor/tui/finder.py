@@ -11,7 +11,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from advisor.frozen import frozen
+from advisor.core.frozen import frozen
 from advisor.tui import bindings
 
 LIMIT = 60

@@ -12,7 +12,7 @@ from advisor.tui import bindings
 from advisor.tui.explain import SEVERITY_STYLE, SEVERITY_TITLE, finding_text
 
 if TYPE_CHECKING:
-    from advisor.recommendation import Finding
+    from advisor.core.results import Finding
 
 
 class FindingsList(OptionList):

@@ -16,9 +16,8 @@ from advisor.tui.explain import flag_detail
 if TYPE_CHECKING:
     from textual.app import ComposeResult
 
-    from advisor.engine.flags import FlagSpec
-    from advisor.engine.rules import Rule
-    from advisor.recommendation import Decision, Recommendation
+    from advisor.api import FlagSpec, Rule
+    from advisor.core.results import Decision, Recommendation
 
 EMPTY = ("[b]No model yet.[/]\n\nType a Hub id or a path in the Model field and press ⏎, or press [b]^o[/] "
          "to find one in the bundled catalog.")

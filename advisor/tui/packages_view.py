@@ -8,22 +8,21 @@ from rich.text import Text
 from textual.message import Message
 from textual.widgets import DataTable
 
+from advisor import api
+from advisor.core.errors import InputError
 from advisor.tui import bindings
 from advisor.tui.prompt import PromptScreen
 
 if TYPE_CHECKING:
-    from advisor.facts.software import Software
+    from advisor.api import Software
 
 MODULE = "module:"
 
 
 def check_spec(value: str) -> str | None:
     """Why VALUE is not a `NAME==VERSION` overlay, or None when it is one."""
-    from advisor.errors import InputError
-    from advisor.facts.profiles import parse_with
-
     try:
-        parse_with(value)
+        api.parse_package(value)
     except InputError as exc:
         return str(exc).replace("--with ", "")
     return None

@@ -12,17 +12,27 @@ import threading
 import time
 from dataclasses import field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from advisor.frozen import frozen
-
-if TYPE_CHECKING:
-    from advisor.api import Target
-    from advisor.facts.bundle import Facts, Request
-    from advisor.facts.hardware import Hardware
-    from advisor.facts.model_source import ModelSource
-    from advisor.facts.software import Software
-    from advisor.recommendation import Recommendation
+from advisor.api import (
+    Facts,
+    Hardware,
+    ModelSource,
+    Recommendation,
+    Request,
+    Software,
+    Target,
+    facts_for,
+    hardware_facts,
+    is_local_model,
+    load_source,
+    recommend,
+    software_facts,
+    split_gpu_spec,
+    validate_request,
+    what_would_change,
+)
+from advisor.core.frozen import frozen
 
 _NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*==")
 
@@ -36,71 +46,93 @@ def package_key(spec: str) -> str:
 
 @frozen
 class Inputs:
-    """Everything the person can change: model, target machine, package overlays and request."""
+    """What the person asks about: a model and revision, and the API's own `Target` and `Request`."""
 
     model: str | None = None
     revision: str | None = None
-    gpu: str | None = None
-    """A catalog GPU name (or any `--gpu` spec, `none` included); None means this machine."""
-    gpu_count: int = 1
-    hardware_file: Path | None = None
-    software_file: Path | None = None
-    with_packages: tuple[str, ...] = ()
-    dtype: str = "auto"
-    task: str = "inference"
-    context: int | None = None
-    batch: int = 1
-    offline: bool = False
+    target: Target = field(default_factory=Target)
+    """As opened or chosen; a catalog GPU chosen in the app wins over a hardware profile it was opened with."""
+    request: Request = field(default_factory=Request)
+
+    @classmethod
+    def of(cls, model: str | None = None, revision: str | None = None, gpu: str | None = None, gpu_count: int = 1,
+           hardware_file: Path | None = None, software_file: Path | None = None,
+           with_packages: tuple[str, ...] = (), **request: Any) -> Inputs:
+        """Inputs from the sidebar's fields (request fields by their `Request` names)."""
+        target = Target(gpu=_gpu_spec(gpu, gpu_count), hardware_file=hardware_file, software_file=software_file,
+                        with_packages=tuple(with_packages))
+        return cls(model, revision, target, Request(**request))
 
     @property
-    def gpu_spec(self) -> str | None:
-        """The `--gpu` spec: the name with its count (`H100x8`)."""
-        if self.gpu is None or self.gpu_count == 1 or self.gpu.lower() == "none":
-            return self.gpu
-        return f"{self.gpu}x{self.gpu_count}"
+    def gpu(self) -> str | None:
+        """The catalog GPU name (or `none`, or a name as written); None means this machine or the profile."""
+        return split_gpu_spec(self.target.gpu)[0]
 
-    def target(self) -> Target:
-        from advisor.api import Target
+    @property
+    def gpu_count(self) -> int:
+        return split_gpu_spec(self.target.gpu)[1]
 
-        return Target(gpu=self.gpu_spec, hardware_file=None if self.gpu else self.hardware_file,
-                      software_file=self.software_file, with_packages=self.with_packages)
+    @property
+    def hardware_file(self) -> Path | None:
+        return self.target.hardware_file
 
-    def request(self) -> Request:
-        from advisor.facts.bundle import Request
+    @property
+    def software_file(self) -> Path | None:
+        return self.target.software_file
 
-        return Request(dtype=self.dtype, task=self.task, context=self.context, batch=self.batch,
-                       offline=self.offline)
+    @property
+    def with_packages(self) -> tuple[str, ...]:
+        return self.target.with_packages
+
+    @property
+    def dtype(self) -> str:
+        return self.request.dtype
+
+    @property
+    def task(self) -> str:
+        return self.request.task
+
+    @property
+    def context(self) -> int | None:
+        return self.request.context
+
+    @property
+    def batch(self) -> int:
+        return self.request.batch
+
+    def changed(self, **changes: Any) -> Inputs:
+        """These inputs with the sidebar's fields CHANGES (`model`, `gpu`, `gpu_count`, request fields)."""
+        model = changes.pop("model", self.model)
+        gpu, count = changes.pop("gpu", self.gpu), changes.pop("gpu_count", self.gpu_count)
+        target = replace(self.target, gpu=_gpu_spec(gpu, count))
+        return Inputs(model, self.revision, target, replace(self.request, **changes))
+
+    def api_target(self) -> Target:
+        """The target to compute for: a chosen GPU replaces the hardware profile."""
+        return replace(self.target, hardware_file=None) if self.target.gpu else self.target
 
     def with_package(self, spec: str) -> Inputs:
         """These inputs with the overlay SPEC (`NAME==VERSION` or `NAME==none`) replacing any for NAME."""
         key = package_key(spec)
         kept = tuple(s for s in self.with_packages if package_key(s) != key)
-        return replace(self, with_packages=(*kept, spec.strip()))
+        return replace(self, target=replace(self.target, with_packages=(*kept, spec.strip())))
 
     def without_package(self, name: str) -> Inputs:
         """These inputs without an overlay for NAME (back to the detected or profiled version)."""
         key = package_key(name)
-        return replace(self, with_packages=tuple(s for s in self.with_packages if package_key(s) != key))
+        kept = tuple(s for s in self.with_packages if package_key(s) != key)
+        return replace(self, target=replace(self.target, with_packages=kept))
 
     def overlay_for(self, name: str) -> str | None:
         key = package_key(name)
         return next((s for s in self.with_packages if package_key(s) == key), None)
 
 
-def split_gpu_spec(spec: str | None) -> tuple[str | None, int]:
-    """`H100x8` → ("H100", 8); an unknown name is kept as written (the advice then reports it)."""
-    if spec is None:
-        return None, 1
-    from advisor.errors import InputError
-    from advisor.facts.gpu_catalog import parse_gpu_spec
-
-    try:
-        entry, count = parse_gpu_spec(spec)
-    except InputError:
-        return spec, 1
-    if entry is None:
-        return "none", 1
-    return entry.name, max(count, 1)
+def _gpu_spec(gpu: str | None, count: int) -> str | None:
+    """The `--gpu` spec for a name and a count (`H100`, 8 → `H100x8`)."""
+    if gpu is None or count == 1 or gpu.lower() == "none":
+        return gpu
+    return f"{gpu}x{count}"
 
 
 @frozen
@@ -133,11 +165,9 @@ class Session:
 
     def advise(self, inputs: Inputs) -> Advice:
         """The advice for INPUTS; raises `AdvisorError` for input the API refuses."""
-        from advisor.api import facts_for, hardware_facts, recommend, software_facts, validate_request
-
         start = time.perf_counter()
-        request = validate_request(inputs.request())
-        target = inputs.target()
+        request = validate_request(inputs.request)
+        target = inputs.api_target()
         hw_key = (target.gpu, target.hardware_file)
         with self._lock:
             hardware = self._hardware.get(hw_key)
@@ -145,8 +175,7 @@ class Session:
             hardware = hardware_facts(target)
             with self._lock:
                 self._hardware[hw_key] = hardware
-        sw_key = replace(target, gpu="target" if target.gpu or target.hardware_file else None,
-                         hardware_file=None)
+        sw_key = replace(target, gpu="target" if not target.is_this_machine else None, hardware_file=None)
         with self._lock:
             software = self._software.get(sw_key)
         if software is None:
@@ -158,33 +187,19 @@ class Session:
         source = self._model(inputs)
         facts = facts_for(source, hardware, software, request)
         rec = recommend(facts)
-        return Advice(inputs, hardware, software, facts, rec, _fixes(facts, rec),
+        return Advice(inputs, hardware, software, facts, rec, what_would_change(facts, rec),
                       time.perf_counter() - start)
 
     def _model(self, inputs: Inputs) -> ModelSource:
         """The model source; a local config is read each time (it may have been edited), a Hub one once."""
-        from advisor.facts.locate import load_model
-        from advisor.facts.model_source import is_local
-
         assert inputs.model is not None
-        key = (inputs.model.strip(), inputs.revision, inputs.offline)
-        if is_local(key[0]):
-            return load_model(key[0], revision=inputs.revision, offline=inputs.offline)
+        key = (inputs.model.strip(), inputs.revision, inputs.request.offline)
+        if is_local_model(key[0]):
+            return load_source(key[0], revision=inputs.revision, offline=inputs.request.offline)
         with self._lock:
             found = self._models.get(key)
         if found is None:
-            found = load_model(key[0], revision=inputs.revision, offline=inputs.offline)
+            found = load_source(key[0], revision=inputs.revision, offline=inputs.request.offline)
             with self._lock:
                 self._models[key] = found
         return found
-
-
-def _fixes(facts: Facts, rec: Recommendation) -> dict[str, str]:
-    from advisor.engine.namespace import build_namespace
-    from advisor.engine.rules import load_rules
-
-    wanted = {r.rule for d in rec.decisions for rej in d.rejected for r in rej.reasons}
-    if not wanted:
-        return {}
-    ns = build_namespace(facts)
-    return {rule.id: rule.render(rule.fix, ns) for rule in load_rules() if rule.id in wanted}

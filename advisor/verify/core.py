@@ -9,13 +9,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from advisor.api import recommend
-from advisor.errors import AdvisorError, InputError
+from advisor.core.errors import AdvisorError, ExitCode, InputError
+from advisor.engine.advise import recommend
 from advisor.facts.bundle import Facts
-from advisor.frozen import frozen
 from advisor.verify.predict import candidates_for, predict, with_observed_gpu_count
 from advisor.verify.runner import JobResult, WorkerPool
-from advisor.verify.types import Candidate, CandidateResult, Outcome, VerifyReport
+from advisor.verify.types import Candidate, CandidateResult, Outcome, VerifyOptions, VerifyReport
 
 INSTALL_HINT = "pip install 'hf-advisor[verify]' (torch, transformers and accelerate)"
 
@@ -23,25 +22,7 @@ INSTALL_HINT = "pip install 'hf-advisor[verify]' (torch, transformers and accele
 class MissingRuntime(AdvisorError):
     """torch or transformers is not importable here (exit 2)."""
 
-    exit_code = 2
-
-
-@frozen
-class VerifyOptions:
-    """How verify builds and measures; the defaults suit `advisor verify` on a workstation."""
-
-    seq_len: int = 32
-    new_tokens: int = 8
-    layers: int = 2
-    repeats: int = 3
-    max_params: int | None = None
-    """Parameter budget of the small model; None: from this machine's memory (at most 600M)."""
-    timeout_s: float = 300.0
-    compile_flex: bool = True
-    """Whether flex_attention runs compiled (as users run it) or through its eager fallback."""
-    real: bool = False
-    device: str = "auto"
-    seed: int = 0
+    exit_code = ExitCode.INPUT
 
 
 def require_runtime() -> None:

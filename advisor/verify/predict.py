@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Literal
 
-from advisor.api import check, recommend
+from advisor.core.errors import InputError
+from advisor.core.fact import Fact
+from advisor.core.results import Recommendation
+from advisor.engine.advise import check, recommend
 from advisor.engine.flags import load_flags
-from advisor.errors import InputError
 from advisor.facts.bundle import Facts
-from advisor.facts.fact import Fact
-from advisor.recommendation import Recommendation
 from advisor.verify.types import Candidate, Prediction
 
 CandidateSet = Literal["recommended", "attn", "dtype", "all"]

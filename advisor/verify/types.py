@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import field
 from typing import Any, Literal
 
-from advisor.frozen import frozen
+from advisor.core.frozen import frozen
 
 Verdict = Literal["works", "fails", "unknown"]
 
@@ -181,3 +181,21 @@ def _observed_story(o: Outcome) -> str:
     if o.verdict == "works":
         return "loaded and ran" + (f" as {o.effective_attn}" if o.effective_attn else "")
     return f"failed at {o.stage}: {o.error}"
+
+
+@frozen
+class VerifyOptions:
+    """How verify builds and measures; the defaults suit `advisor verify` on a workstation."""
+
+    seq_len: int = 32
+    new_tokens: int = 8
+    layers: int = 2
+    repeats: int = 3
+    max_params: int | None = None
+    """Parameter budget of the small model; None: from this machine's memory (at most 600M)."""
+    timeout_s: float = 300.0
+    compile_flex: bool = True
+    """Whether flex_attention runs compiled (as users run it) or through its eager fallback."""
+    real: bool = False
+    device: str = "auto"
+    seed: int = 0

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from advisor.ci.lint import Call, lint_paths, lint_source
-from advisor.engine.logic import Unknown
+from advisor.core.logic import Unknown
 from tests.ci.conftest import DATA, SW4_FA, SW5, Run, write_policy
 
 TREE = DATA / "lint_tree"

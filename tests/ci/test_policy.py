@@ -10,7 +10,7 @@ import pytest
 
 from advisor.ci.policy import load_policy
 from advisor.ci.software import read_pins, software_from_pins
-from advisor.errors import InputError
+from advisor.core.errors import InputError
 from tests.ci.conftest import MATRIX_POLICY, ROOT, Run, write_policy
 
 

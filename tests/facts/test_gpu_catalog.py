@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from advisor.errors import InputError
+from advisor.core.errors import InputError
 from advisor.facts.gpu_catalog import catalog_hardware, load_catalog, parse_gpu_spec
 
 KERNELS_MD_SECTION_10 = ["V100", "T4", "RTX2080Ti", "QuadroRTX8000", "A100-40GB", "A100-80GB", "A30", "A10", "A10G",

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from advisor.errors import AdvisorError, FactsUnavailable, InputError
+from advisor.core.errors import AdvisorError, FactsUnavailable, InputError
 from advisor.facts.hub import HubAccessDenied, load_from_hub, validate_repo_id, validate_revision
 from advisor.facts.locate import load_model
 from tests.hub_server import TOKEN, HubServer, cache_files, commit_of, hub_repos, point_env_at
@@ -237,7 +237,7 @@ def test_bad_repo_id_is_input_error(repo: str) -> None:
 
 PROBE = ("import json, sys\n"
          "from advisor.facts.locate import load_model\n"
-         "from advisor.errors import AdvisorError\n"
+         "from advisor.core.errors import AdvisorError\n"
          "try:\n"
          "    m = load_model(sys.argv[1])\n"
          "    hub = 'huggingface_hub' in sys.modules\n"

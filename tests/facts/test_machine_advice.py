@@ -26,7 +26,7 @@ from dataclasses import replace
 from packaging.version import Version
 from advisor.api import facts_for, recommend
 from advisor.facts.bundle import Request
-from advisor.facts.fact import Fact
+from advisor.core.fact import Fact
 from advisor.facts.installed import detect_software
 from advisor.facts.local_hardware import local_hardware
 from advisor.facts.model_source import load_local

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from advisor.errors import InputError
+from advisor.core.errors import InputError
 from advisor.facts.model import ModelFacts, model_facts
 from advisor.facts.model_source import ModelSource, load_local
 

@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from advisor.errors import FactsUnavailable
+from advisor.core.data import data_path
+from advisor.core.errors import FactsUnavailable
 from advisor.facts.locate import load_model
-from advisor.facts.model_catalog import bundled_path, catalog
+from advisor.facts.model_catalog import catalog
 from tests.hub_server import HubServer, hub_repos, point_env_at
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -27,7 +28,7 @@ def offline_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def test_catalog_file_is_shipped_and_dated() -> None:
-    path = bundled_path("catalog/models.json")
+    path = data_path("catalog/models.json")
     data = json.loads(path.read_text(encoding="utf-8"))
     assert data["taken"] == catalog().taken and len(data["taken"]) == 10
     assert all(e["provenance"] and isinstance(e["config"], dict) for e in data["models"].values())
@@ -101,5 +102,5 @@ def test_build_script_rebuilds_the_same_catalog(tmp_path: Path) -> None:
     assert run.returncode == 0, run.stderr
     data = json.loads(out.read_text())
     assert data["taken"] == "2025-01-02" and list(data["models"]) == ["qwen/qwen2.5-7b"]
-    shipped = json.loads(bundled_path("catalog/models.json").read_text())
+    shipped = json.loads(data_path("catalog/models.json").read_text())
     assert data["models"]["qwen/qwen2.5-7b"]["config"] == shipped["models"]["qwen/qwen2.5-7b"]["config"]

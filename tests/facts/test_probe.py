@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from packaging.version import Version
 
+from advisor.core.fact import Fact
 from advisor.facts import probe
-from advisor.facts.fact import Fact
 from advisor.facts.probe import apply_probe, probe_imports
 from advisor.facts.software import Package, Software, unknown_torch_build
 from advisor.facts.wheels import install_hint, wheel_hint, wheel_tag_cuda

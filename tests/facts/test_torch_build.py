@@ -8,7 +8,7 @@ from pathlib import Path
 
 from packaging.version import Version
 
-from advisor.facts.fact import Fact
+from advisor.core.fact import Fact
 from advisor.facts.hardware import Gpu, Hardware, unknown_cpu
 from advisor.facts.software import Software, TorchBuild
 from advisor.facts.torch_build import build_runs_on, read_torch_build, runs_on, table_archs, torch_runs_on

@@ -5,14 +5,14 @@ from __future__ import annotations
 from dataclasses import replace
 
 from advisor import api
-from advisor.engine.logic import Unknown
-from advisor.facts.fact import Fact
+from advisor.core.fact import Fact
+from advisor.core.logic import Unknown
+from advisor.core.results import Recommendation
 from advisor.facts.hardware import Gpu, Hardware, unknown_cpu
 from advisor.facts.locate import load_model
 from advisor.facts.model_source import ModelSource
-from advisor.memory import plan_memory
 from advisor.memory.ledger import Ledger
-from advisor.recommendation import Recommendation
+from advisor.memory.plan import plan_memory
 from tests.memory.conftest import CONFIGS, facts
 
 GIB = 1 << 30
@@ -30,7 +30,7 @@ def rules(r: Recommendation) -> dict[str, str]:
 
 def test_l4_llama8b_long_context_batch4_offloads_without_bitsandbytes() -> None:
     r = rec(LLAMA8, "L4", context=8192, batch=4)
-    m = r.memory
+    m = r.memory.to_json() if r.memory else None
     assert m is not None
     assert m["parameters"] == 8_030_261_248
     assert m["kv_cache_bytes_per_token"] == 32 * 2 * 8 * 128 * 2
@@ -50,11 +50,12 @@ def test_l4_llama8b_with_bitsandbytes_quantizes_to_8bit_on_one_gpu() -> None:
     r = rec(LLAMA8, "L4", "bitsandbytes==0.50.2", context=8192, batch=4)
     assert r.flags["quantization_config"] == {"load_in_8bit": True}
     assert r.flags["device_map"] == {"": 0} and "max_memory" not in r.flags
-    assert r.memory is not None and r.memory["fits"] is True and r.memory["quantization"] == "bitsandbytes 8-bit"
+    assert r.memory is not None and r.memory.placement is not None
+    assert r.memory.fits is True and r.memory.placement.quantization == "bitsandbytes 8-bit"
     assert "MEM-QUANT-TRADE" in rules(r)
     assert "BitsAndBytesConfig(load_in_8bit=True)" in r.python
     assert "from transformers import AutoModelForCausalLM, BitsAndBytesConfig" in r.python
-    assert r.memory["max_context"] >= 8192
+    assert r.memory.to_json()["max_context"] >= 8192
 
 
 def test_four_bit_compute_dtype_follows_the_dtype() -> None:
@@ -62,7 +63,7 @@ def test_four_bit_compute_dtype_follows_the_dtype() -> None:
     assert r.flags["quantization_config"] == {"load_in_4bit": True, "bnb_4bit_quant_type": "nf4",
                                               "bnb_4bit_compute_dtype": "float16"}
     assert "bnb_4bit_compute_dtype=torch.float16" in r.python
-    m = r.memory
+    m = r.memory.to_json() if r.memory else None
     assert m is not None and m["fits"] is True
     assert m["weights_bytes"] < 40 * GIB
 
@@ -71,12 +72,12 @@ def test_fits_on_one_gpu_without_any_quantization() -> None:
     r = rec(LLAMA8, "A100-80GB", "bitsandbytes==0.50.2")
     assert r.flags["device_map"] == {"": 0}
     assert "quantization_config" not in r.flags and "max_memory" not in r.flags
-    assert r.memory is not None and r.memory["fits"] is True and len(r.memory["per_gpu"]) == 1
+    assert r.memory is not None and r.memory.to_json()["fits"] is True and len(r.memory.to_json()["per_gpu"]) == 1
 
 
 def test_70b_on_h100x8_spreads_with_max_memory_per_gpu() -> None:
     r = rec(LLAMA70, "H100x8", context=8192, batch=4)
-    m = r.memory
+    m = r.memory.to_json() if r.memory else None
     assert m is not None and m["fits"] is True
     assert r.flags["device_map"] == "auto"
     mm = r.flags["max_memory"]
@@ -92,14 +93,14 @@ def test_70b_on_one_l4_offloads_even_when_4bit_would_not_fit() -> None:
     r = rec(LLAMA70, "L4", "bitsandbytes==0.50.2")
     assert "quantization_config" not in r.flags
     assert r.flags["device_map"] == "auto" and "cpu" in r.flags["max_memory"]
-    m = r.memory
+    m = r.memory.to_json() if r.memory else None
     assert m is not None and m["cpu_bytes"] > 100 * GIB
     assert "MEM-OFFLOAD" in rules(r) and "MEM-QUANT-WOULD-HELP" not in rules(r)
 
 
 def test_deepseek_v3_fits_no_single_machine_and_gets_tensor_parallel_sizes() -> None:
     r = rec(DSV3, "H100")
-    m = r.memory
+    m = r.memory.to_json() if r.memory else None
     assert m is not None
     assert m["parameters"] == 671_026_404_352
     tp = m["tensor_parallel"]
@@ -122,8 +123,8 @@ def test_fp8_checkpoint_is_dequantized_below_compute_capability_8_9() -> None:
 
 def test_training_adds_gradients_and_adamw_state() -> None:
     scope = {"flag.dtype": "bfloat16", "flag.device_map": {"": 0}}
-    inference = plan_memory(facts(LLAMA8, "H100", context=2048)).to_json(scope)
-    training = plan_memory(facts(LLAMA8, "H100", task="training", context=2048)).to_json(scope)
+    inference = plan_memory(facts(LLAMA8, "H100", context=2048)).report(scope).to_json()
+    training = plan_memory(facts(LLAMA8, "H100", task="training", context=2048)).report(scope).to_json()
     assert inference["training_bytes"] is None
     assert training["training_bytes"] >= 8_030_261_248 * 14
     assert training["kv_cache_bytes"] == 0
@@ -156,8 +157,8 @@ def test_device_map_uses_the_cuda_index_of_the_gpu_with_room() -> None:
     f = api.facts_for(base.model.source, hw, base.software, base.request)
     r = api.recommend(f)
     assert r.flags["device_map"] == {"": 1}
-    assert r.memory is not None and r.memory["per_gpu"][0]["index"] == 1
-    assert r.memory["per_gpu"][0]["has_source"] == "free memory (NVML)"
+    assert r.memory is not None and r.memory.to_json()["per_gpu"][0]["index"] == 1
+    assert r.memory.to_json()["per_gpu"][0]["has_source"] == "free memory (NVML)"
 
 
 def test_sizes_that_cannot_be_known_are_unknown_with_the_reason() -> None:
@@ -167,7 +168,7 @@ def test_sizes_that_cannot_be_known_are_unknown_with_the_reason() -> None:
     f = facts(LLAMA8, "L4")
     f2 = api.facts_for(replace(src, config=cfg), f.hardware, f.software, f.request)
     r = api.recommend(f2)
-    m = r.memory
+    m = r.memory.to_json() if r.memory else None
     assert m is not None and m["parameters"] is None and m["fits"] is None
     assert "mystery" in m["unknown"]["parameters"]
     assert r.flags.get("device_map") != {"": 0}
@@ -179,8 +180,10 @@ def test_exact_safetensors_counts_replace_the_config_estimate() -> None:
     src = load_model(str(CONFIGS / f"{LLAMA8}.json"))
     exact = ModelSource(src.id, src.config, "hub", parameters={"BF16": 8_030_261_000})
     f = facts(LLAMA8, "H100")
-    m = api.recommend(api.facts_for(exact, f.hardware, f.software, f.request)).memory
-    assert m is not None
+    ledger = api.recommend(api.facts_for(exact, f.hardware, f.software, f.request)).memory
+    assert ledger is not None and ledger.parameters is not None and ledger.placement is not None
+    assert ledger.parameters.total == 8_030_261_000 and ledger.placement.weights_bytes == 8_030_261_000 * 2
+    m = ledger.to_json()
     assert m["parameters"] == 8_030_261_000 and m["weights_bytes"] == 8_030_261_000 * 2
     assert m["weights_source"] == "safetensors metadata"
 

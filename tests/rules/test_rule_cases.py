@@ -11,10 +11,11 @@ from typing import Any
 import pytest
 
 from advisor import api
-from advisor.engine.rules import load_rules
+from advisor.ci.run_rules import RUN_RULES
+from advisor.core.results import CheckResult
+from advisor.engine.rules import fact_rules, load_rules
 from advisor.facts.bundle import Request
 from advisor.facts.locate import load_model
-from advisor.recommendation import CheckResult
 
 ROOT = Path(__file__).resolve().parents[2]
 CASES: dict[str, dict[str, Any]] = tomllib.loads((Path(__file__).parent / "cases.toml").read_text())
@@ -51,7 +52,7 @@ def statuses(result: CheckResult, rule_id: str) -> list[tuple[str, bool]]:
 
 
 def test_every_rule_has_both_cases() -> None:
-    ids = {r.id for r in load_rules()}
+    ids = {r.id for r in fact_rules()}
     missing = sorted(i for i in ids if not {"fire", "pass"} <= set(CASES.get(i, {})))
     assert not missing, f"rules without a firing and a non-firing case: {missing}"
     assert not set(CASES) - ids, f"cases for rules that do not exist: {sorted(set(CASES) - ids)}"
@@ -75,3 +76,12 @@ def test_rule_holds(rule_id: str, tmp_path: Path) -> None:
     applicable = any(a for _, a in seen)
     assert applicable == case.get("applicable", True), f"{rule_id} applicable={applicable}: {seen}"
     assert not any(f.rule == rule_id for f in result.findings)
+
+
+def test_the_rules_about_the_run_are_rule_data() -> None:
+    by_id = {r.id: r for r in load_rules()}
+    assert set(RUN_RULES) == {r.id for r in load_rules() if r.emitted_by}
+    for rule_id in RUN_RULES:
+        rule = by_id[rule_id]
+        assert rule.require is None and rule.file == "run.toml" and rule.docs.references
+        assert rule not in fact_rules()

@@ -32,7 +32,7 @@ def at_root(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 def llama_on(gpu: str, *overlays: str, **more: object) -> Inputs:
     """Llama 3.1 8B on a catalog GPU with the `tui.json` software profile and OVERLAYS."""
-    return Inputs(model=LLAMA, gpu=gpu, software_file=PROFILE, with_packages=overlays, **more)  # type: ignore[arg-type]
+    return Inputs.of(model=LLAMA, gpu=gpu, software_file=PROFILE, with_packages=overlays, **more)  # type: ignore[arg-type]
 
 
 async def settle(pilot: Pilot[object]) -> None:

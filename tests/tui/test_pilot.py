@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -123,7 +122,7 @@ async def test_a_malformed_config_shows_an_error_in_the_app(tmp_path: Path) -> N
 
 
 async def test_a_missing_config_path_shows_an_error(tmp_path: Path) -> None:
-    app = AdvisorApp(Inputs(model=str(tmp_path / "nowhere" / "config.json"), gpu="T4", software_file=PROFILE))
+    app = AdvisorApp(Inputs.of(model=str(tmp_path / "nowhere" / "config.json"), gpu="T4", software_file=PROFILE))
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         assert app.error is not None and "nowhere" in app.error
@@ -159,7 +158,7 @@ async def test_the_newest_inputs_win_when_changes_come_quickly() -> None:
     app = AdvisorApp(llama_on("H100", FLASH))
     async with app.run_test(size=(100, 30)) as pilot:
         for gpu in ("A100-80GB", "V100", "T4", "L4", "T4"):
-            app.set_inputs(replace(app.inputs, gpu=gpu))
+            app.set_inputs(app.inputs.changed(gpu=gpu))
         await settle(pilot)
         assert app.advice is not None and app.advice.inputs.gpu == "T4"
         assert app.advice.hardware.gpus[0].name.value == "T4"
@@ -239,7 +238,7 @@ async def test_the_command_palette_sets_the_gpu() -> None:
 
 
 async def test_the_model_finder_picks_a_bundled_model() -> None:
-    app = AdvisorApp(Inputs(gpu="H100", software_file=PROFILE, offline=True))
+    app = AdvisorApp(Inputs.of(gpu="H100", software_file=PROFILE, offline=True))
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
         assert app.advice is not None and app.advice.recommendation is None
@@ -263,7 +262,7 @@ async def test_memory_tab_draws_one_bar_per_gpu_or_says_there_is_no_plan() -> No
         memory = app.advice.recommendation.memory
         assert memory is not None
         bars = list(app.query(MemoryBar))
-        assert len(bars) == len(memory["per_gpu"]) >= 1
+        assert len(bars) == len(memory.per_gpu) >= 1
         assert bars[0].render().plain.startswith("GPU 0 H100")
         view = app.query_one(MemoryView)
         view.show(None)

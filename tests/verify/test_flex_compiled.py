@@ -10,7 +10,8 @@ from pathlib import Path
 
 from advisor.api import gather
 from advisor.facts.bundle import Request
-from advisor.verify import Candidate, VerifyOptions, verify_candidates
+from advisor.verify.core import VerifyOptions, verify_candidates
+from advisor.verify.types import Candidate
 
 ROOT = Path(__file__).resolve().parents[2]
 

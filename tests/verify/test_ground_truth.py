@@ -16,7 +16,9 @@ import pytest
 
 from advisor.api import gather
 from advisor.facts.bundle import Request
-from advisor.verify import Candidate, VerifyOptions, VerifyReport, WorkerPool, verify_candidates
+from advisor.verify.core import VerifyOptions, verify_candidates
+from advisor.verify.runner import WorkerPool
+from advisor.verify.types import Candidate, VerifyReport
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIGS = sorted((ROOT / "fixtures" / "configs").glob("*.json"))

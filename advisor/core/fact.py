@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Generic, TypeVar
 
-from advisor.frozen import frozen
+from advisor.core.frozen import frozen
 
 T = TypeVar("T")
 

@@ -5,11 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any, Literal
 
-from advisor.frozen import frozen
-from advisor.recommendation import SEVERITY_RANK, Evaluation, Finding, Severity
-
-EXIT_OK, EXIT_FINDINGS, EXIT_INPUT, EXIT_FACTS = 0, 1, 2, 3
-"""0 compatible · 1 a finding at or above fail-on · 2 usage or input error · 3 facts needed are unknown."""
+from advisor.core.errors import ExitCode
+from advisor.core.frozen import frozen
+from advisor.core.results import SEVERITY_RANK, Evaluation, Finding, Severity
 
 Verdict = Literal["pass", "fail", "unknown"]
 
@@ -97,10 +95,11 @@ class Report:
             return "fail"
         return "unknown" if self.unknowns() else "pass"
 
-    def exit_code(self, exit_zero: bool = False) -> int:
+    def exit_code(self, exit_zero: bool = False) -> ExitCode:
+        """0 compatible · 1 a finding at or above fail-on · 3 an error rule could not be evaluated."""
         if exit_zero:
-            return EXIT_OK
-        return {"pass": EXIT_OK, "fail": EXIT_FINDINGS, "unknown": EXIT_FACTS}[self.verdict()]
+            return ExitCode.OK
+        return {"pass": ExitCode.OK, "fail": ExitCode.FINDINGS, "unknown": ExitCode.FACTS}[self.verdict()]
 
     def targets(self) -> list[str]:
         return sorted({c.target for c in self.cases})

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from advisor.frozen import frozen
+from advisor.core.frozen import frozen
+from advisor.core.ledger import MemoryLedger
 
 Severity = Literal["error", "warning", "info"]
 SEVERITY_RANK: dict[str, int] = {"info": 0, "warning": 1, "error": 2}
@@ -107,7 +108,7 @@ class Recommendation:
     flags: dict[str, Any]
     decisions: tuple[Decision, ...]
     findings: tuple[Finding, ...]
-    memory: dict[str, Any] | None
+    memory: MemoryLedger | None
     python: str
 
     def to_json(self) -> dict[str, Any]:
@@ -118,7 +119,7 @@ class Recommendation:
             "flags": self.flags,
             "decisions": [d.to_json() for d in self.decisions],
             "findings": [f.to_json() for f in self.findings],
-            "memory": self.memory,
+            "memory": self.memory.to_json() if self.memory is not None else None,
             "python": self.python,
         }
 

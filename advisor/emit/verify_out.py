@@ -1,4 +1,4 @@
-"""The verify report as a text table (stdout) and JSON."""
+"""`advisor verify`: the report as a text table and as JSON."""
 
 from __future__ import annotations
 

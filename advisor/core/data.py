@@ -1,0 +1,76 @@
+"""Bundled data (rule files, generated tables, the model catalog): where it lives and how it is parsed.
+
+The data lives in `rules/` at the top of a source checkout and is shipped inside the wheel as
+`advisor/rules`; `data_dir` finds it through `importlib.resources` either way. Parsed TOML is cached as
+JSON keyed by path, size and modification time (tomllib is pure Python and parsing the rule files would
+dominate `advisor recommend`); JSON files are parsed once per process.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from functools import cache
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+from advisor.core.cache import cache_read, cache_write
+from advisor.core.errors import InputError
+
+TOML_CACHE = "parsed-toml.json"
+
+
+@cache
+def data_dir() -> Path:
+    """The bundled data folder: `advisor/rules` in an installed wheel, else `rules/` beside the package."""
+    package = Path(str(files("advisor")))
+    inside = package / "rules"
+    return inside if inside.is_dir() else package.parent / "rules"
+
+
+def data_path(name: str) -> Path:
+    """A bundled data file by its name relative to the data folder (`gpus.toml`, `catalog/models.json`)."""
+    return data_dir() / name
+
+
+def file_stamp(path: Path) -> str:
+    """What identifies a file's content for a cache: its resolved path, size and modification time."""
+    st = path.stat()
+    return f"{path.resolve()}:{st.st_size}:{st.st_mtime_ns}"
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """A TOML file as a dict (cached on disk by stamp); an unreadable or invalid file is an InputError."""
+    try:
+        key = file_stamp(path)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read it ({exc.strerror})") from None
+    cached = _parsed().get(key)
+    if isinstance(cached, dict):
+        return cached
+    import tomllib
+
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"{path}: invalid TOML: {exc}") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read it ({exc.strerror})") from None
+    _parsed()[key] = data
+    with contextlib.suppress(TypeError, ValueError):
+        cache_write(TOML_CACHE, {key: data}, keep=64)
+    return data
+
+
+@cache
+def _parsed() -> dict[str, Any]:
+    return cache_read(TOML_CACHE)
+
+
+@cache
+def read_json(name: str) -> Any:
+    """A bundled JSON file by name, parsed once per process."""
+    with data_path(name).open(encoding="utf-8") as fh:
+        return json.load(fh)

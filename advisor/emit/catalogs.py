@@ -1,0 +1,54 @@
+"""The catalogs as text and JSON: the rule list, one rule or flag, the GPU catalog, the model catalog."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from advisor.emit.json_out import dumps
+from advisor.engine.flags import FlagSpec
+from advisor.engine.rules import Rule
+from advisor.facts.gpu_catalog import CatalogGpu
+from advisor.facts.model_catalog import CatalogEntry
+
+
+def rules_json(rules: Sequence[Rule]) -> str:
+    return dumps([{"id": r.id, "severity": r.severity, "title": r.title, "file": r.file} for r in rules])
+
+
+def rule_data(rule: Rule) -> dict[str, Any]:
+    """A rule as JSON data: what it requires, what it says, and its documentation."""
+    d = rule.docs
+    return {"id": rule.id, "title": rule.title, "severity": rule.severity, "file": f"rules/{rule.file}",
+            "flags": list(rule.flags), "when": rule.when.text if rule.when else None,
+            "require": rule.require.text if rule.require else None, "message": rule.message, "fix": rule.fix,
+            "docs": {"explanation": d.explanation, "analogy": d.analogy, "use_case": d.use_case,
+                     "compatibility": d.compatibility, "references": list(d.references)}}
+
+
+def rule_json(rule: Rule) -> str:
+    return dumps(rule_data(rule))
+
+
+def flag_json(spec: FlagSpec) -> str:
+    return dumps({"name": spec.name, "title": spec.title, "values": list(spec.values), "docs": dict(spec.docs)})
+
+
+def gpus_text(gpus: Sequence[CatalogGpu]) -> str:
+    return "".join(f"{g.name:<16} cc {g.cc[0]}.{g.cc[1]:<3} {g.memory_gib:>7.1f} GiB  {g.arch:<10} "
+                   f"bf16 {'yes' if g.bf16 else 'no ':<3}  fp8 {'yes' if g.fp8 else 'no'}\n" for g in gpus)
+
+
+def gpus_json(gpus: Sequence[CatalogGpu]) -> str:
+    return dumps([{"name": g.name, "compute_capability": f"{g.cc[0]}.{g.cc[1]}", "memory_gib": g.memory_gib,
+                   "arch": g.arch, "bf16": g.bf16, "fp8": g.fp8, "aliases": list(g.aliases)} for g in gpus])
+
+
+def models_text(models: Sequence[CatalogEntry]) -> str:
+    width = max((len(m.id) for m in models), default=0)
+    return "".join(f"{m.id:<{width}}  {m.config.get('model_type', '?')}\n" for m in models)
+
+
+def models_json(models: Sequence[CatalogEntry]) -> str:
+    return dumps([{"id": m.id, "model_type": m.config.get("model_type"), "provenance": m.provenance}
+                  for m in models])

@@ -1,0 +1,52 @@
+"""The engine's two answers over a Facts bundle: the safe flag set (recommend) and a check of given flags."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from advisor.core.results import CheckResult, Recommendation
+from advisor.engine.check import check_flags
+from advisor.engine.flags import load_flags
+from advisor.engine.namespace import build_namespace
+from advisor.engine.resolver import resolve
+from advisor.engine.rules import fact_rules
+from advisor.facts.bundle import Facts
+from advisor.memory.plan import MemoryPlan, plan_memory
+
+_PLANS: dict[int, tuple[Facts, MemoryPlan]] = {}
+
+
+def memory_plan(facts: Facts) -> MemoryPlan:
+    """The memory plan of a Facts bundle, once per bundle (a matrix checks many flag sets on one)."""
+    hit = _PLANS.get(id(facts))
+    if hit is None or hit[0] is not facts:
+        if len(_PLANS) > 256:
+            _PLANS.clear()
+        hit = (facts, plan_memory(facts))
+        _PLANS[id(facts)] = hit
+    return hit[1]
+
+
+def _target(facts: Facts) -> dict[str, Any]:
+    return {"hardware": facts.hardware.to_json(), "software": facts.software.to_json(),
+            "transformers": facts.transformers.to_json(), "request": facts.request.to_json()}
+
+
+def recommend(facts: Facts) -> Recommendation:
+    """The safe flag set, each flag with its reasons, rejected candidates and findings (no snippet yet)."""
+    plan = memory_plan(facts)
+    res = resolve(build_namespace(facts), fact_rules(), load_flags(), plan)
+    findings = tuple(sorted(dict.fromkeys(res.findings), key=lambda f: f.sort_key()))
+    return Recommendation(model=facts.model.summary(), target=_target(facts), flags=res.flags,
+                          decisions=tuple(res.decisions), findings=findings, memory=plan.report(res.scope),
+                          python="")
+
+
+def check(facts: Facts, flags: Mapping[str, Any], target_name: str = "") -> CheckResult:
+    """Validate a proposed flag set against the facts: every problem with its rule, severity and fix."""
+    found, evaluations, normalized = check_flags(build_namespace(facts), fact_rules(), load_flags(), flags,
+                                                 memory_plan(facts))
+    return CheckResult(model=facts.model.summary(), target=_target(facts), target_name=target_name,
+                       flags=normalized, findings=tuple(sorted(dict.fromkeys(found), key=lambda f: f.sort_key())),
+                       evaluations=tuple(evaluations))

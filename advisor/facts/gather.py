@@ -1,0 +1,76 @@
+"""Every fact for a model on a target: the input of recommend and check."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from pathlib import Path
+
+from packaging.version import Version
+
+from advisor.core.errors import InputError
+from advisor.core.fact import Fact
+from advisor.facts.bundle import DTYPES, TASKS, Facts, Request
+from advisor.facts.derived import derived_facts
+from advisor.facts.hardware import Hardware
+from advisor.facts.locate import load_model
+from advisor.facts.model import model_facts
+from advisor.facts.model_source import ModelSource
+from advisor.facts.software import Software
+from advisor.facts.target import Target, hardware_of, software_of
+
+MAX_CONTEXT = 1 << 24
+MAX_BATCH = 1 << 16
+
+
+def validate_request(request: Request) -> Request:
+    """Refuse a request that cannot mean anything (exit 2)."""
+    if request.dtype not in DTYPES:
+        raise InputError(f"--dtype {request.dtype!r}: choose one of {', '.join(DTYPES)}")
+    if request.task not in TASKS:
+        raise InputError(f"--task {request.task!r}: choose one of {', '.join(TASKS)}")
+    if request.context is not None and not 1 <= request.context <= MAX_CONTEXT:
+        raise InputError(f"--context {request.context}: must be between 1 and {MAX_CONTEXT}")
+    if not 1 <= request.batch <= MAX_BATCH:
+        raise InputError(f"--batch {request.batch}: must be between 1 and {MAX_BATCH}")
+    return request
+
+
+def gather(model: str | ModelSource, *, revision: str | None = None, target: Target | None = None,
+           request: Request | None = None) -> Facts:
+    """Collect every fact for MODEL on the target."""
+    target = target or Target()
+    request = validate_request(request or Request())
+    source = model if isinstance(model, ModelSource) else load_model(model, revision=revision,
+                                                                     offline=request.offline)
+    return facts_for(source, hardware_of(target), software_of(target), request)
+
+
+def facts_for(source: ModelSource, hardware: Hardware, software: Software, request: Request) -> Facts:
+    """Assemble a Facts bundle from its parts (the TUI and the matrix recompute with one part changed)."""
+    tf = software.package("transformers").version
+    transformers: Fact[Version] = tf if tf.value is not None or not tf.known else Fact.unknown(
+        "transformers is not installed on the target (add --with transformers==VERSION)", tf.source)
+    mfacts = model_facts(_infer_model_type(source, transformers.value))
+    base = Facts(hardware=hardware, software=software, model=mfacts, request=request,
+                 transformers=transformers, arch=Fact.unknown("not computed", "none"))
+    return derived_facts(base)
+
+
+def _infer_model_type(source: ModelSource, target: Version | None) -> ModelSource:
+    """Old configs name no model_type; transformers then matches known types against the model's name."""
+    cfg = source.config
+    if cfg.get("model_type") or cfg.get("architectures") or target is None:
+        return source
+    if not any(k in cfg for k in ("hidden_size", "num_hidden_layers", "num_attention_heads", "d_model")):
+        return source
+    from advisor.facts.transformers_support import installed_transformers, native_model_types
+
+    known = native_model_types(target, installed_transformers()).value or frozenset()
+    name = source.id if source.source != "local" else Path(source.id).stem + "/" + Path(source.id).parent.name
+    for pattern in sorted(known, key=len, reverse=True):
+        if re.search(rf"(?<![a-z0-9]){re.escape(pattern)}(?![a-z0-9])", name.lower()):
+            note = (f"config.json names no model_type; `{pattern}` is taken from the model's name, "
+                    "as transformers' AutoConfig does")
+            return replace(source, config={**cfg, "model_type": pattern}, notes=(*source.notes, note))
+    return source
