@@ -10,6 +10,7 @@ from advisor.core.fact import Fact
 from advisor.core.logic import Unknown
 from advisor.facts.bundle import Facts
 from advisor.facts.software import EXTENSION_MODULES, RELEVANT_DISTS
+from advisor.memory.figures import figure_kind
 
 FACT_KINDS: dict[str, tuple[str, str]] = {
     "gpu.present": ("bool", "the target has at least one GPU"),
@@ -81,7 +82,6 @@ PREFIX_KINDS: dict[str, tuple[str, str]] = {
     "module.": ("bool", "the compiled extension module is importable"),
     "flag.": ("any", "the value of a from_pretrained flag (canonical name)"),
     "kwarg.": ("any", "a keyword exactly as passed (e.g. kwarg.torch_dtype)"),
-    "memory.": ("any", "memory plan figures"),
     "import_error.": ("str", "first line of the error when the distribution failed to import"),
 }
 
@@ -90,6 +90,8 @@ def fact_kind(name: str) -> str | None:
     """The kind of a fact name, or None when rules may not use it."""
     if name in FACT_KINDS:
         return FACT_KINDS[name][0]
+    if name.startswith("memory."):
+        return figure_kind(name)
     for prefix, (kind, _) in PREFIX_KINDS.items():
         if name.startswith(prefix) and len(name) > len(prefix):
             rest = name[len(prefix):]

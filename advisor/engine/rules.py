@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -15,7 +15,9 @@ from advisor.core.frozen import frozen
 from advisor.core.logic import Tri, Unknown
 from advisor.core.results import Severity
 from advisor.engine.expr import Expr, ExprError, compile_expr, deferred_expr
+from advisor.engine.flags import FlagSpec, load_flags
 from advisor.engine.namespace import fact_kind
+from advisor.memory.figures import FIGURES
 
 RULE_ID = re.compile(r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$")
 PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_.]*)\}")
@@ -118,20 +120,69 @@ def load_rules(directory: Path | None = None) -> tuple[Rule, ...]:
     if not files:
         raise InputError(f"{directory}: no rule files found")
     checked = _checked()
+    engine = _engine_stamp(directory)
     fresh: dict[str, str] = {}
+    compiled: list[Rule] = []
     for path in files:
         stamp = file_stamp(path)
-        deferred = checked.get(stamp) == _engine_stamp()
+        deferred = checked.get(stamp) == engine
         for rule in _load_file(path, deferred):
             if rule.id in seen:
                 raise InputError(f"{path.name}: rule {rule.id}: the id is already used in {seen[rule.id]}")
             seen[rule.id] = path.name
             rules.append(rule)
+            if not deferred:
+                compiled.append(rule)
         if not deferred:
-            fresh[stamp] = _engine_stamp()
+            fresh[stamp] = engine
     if fresh:
+        check_decision_order(compiled, load_flags(directory))
         cache_write(CHECKED_CACHE, fresh, keep=64)
     return tuple(rules)
+
+
+def check_decision_order(rules: Sequence[Rule], specs: Sequence[FlagSpec]) -> None:
+    """Refuse a rule about a flag that reads a flag decided after it (rules/flags.toml gives the order).
+
+    The resolver decides flags in that order, so such a rule would read a flag that is not set yet. The
+    same holds for a flag's `relevant` and `first` facts. `memory.*` figures read the flags in their
+    registry entry.
+    """
+    order = {s.name: i for i, s in enumerate(specs) if not s.check_only}
+    known = {s.name for s in specs}
+    keyword = {kw: s.name for s in specs for _, kw in s.kwargs if kw} | {a: s.name for s in specs for a in s.aliases}
+
+    def read(names: Iterable[str]) -> set[str]:
+        out: set[str] = set()
+        for name in names:
+            if name.startswith("flag."):
+                out.add(name[5:])
+            elif name.startswith("kwarg.") and name[6:] in keyword:
+                out.add(keyword[name[6:]])
+            elif name.startswith("memory.") and name[7:] in FIGURES:
+                out.update(FIGURES[name[7:]].reads)
+        return {f for f in out if f in order}
+
+    for rule in rules:
+        where = f"{rule.file}: rule {rule.id}"
+        for flag in rule.flags:
+            if flag not in known:
+                raise InputError(f"{where}: `flags` names {flag!r}, which rules/flags.toml does not define")
+        exprs = [e for e in (rule.when, rule.require) if e is not None]
+        names = {n for e in exprs for n in e.names} | set(PLACEHOLDER.findall(rule.message + " " + rule.fix))
+        for flag in (f for f in rule.flags if f in order):
+            later = sorted(f for f in read(names) if order[f] > order[flag])
+            if later:
+                raise InputError(f"{where}: a rule about {flag} reads {', '.join(later)}, decided after it "
+                                 "(rules/flags.toml decides flags in file order)")
+    for spec in specs:
+        if spec.name not in order:
+            continue
+        names = set(spec.relevant.names if spec.relevant else ()) | set(spec.first)
+        later = sorted(f for f in read(names) if order[f] >= order[spec.name])
+        if later:
+            raise InputError(f"flags.toml: flag {spec.name}: `relevant` or `first` reads {', '.join(later)}, "
+                             "which is not decided before it")
 
 
 @cache
@@ -145,14 +196,16 @@ CHECKED_CACHE = "checked-rules.json"
 
 
 @cache
-def _engine_stamp() -> str:
-    """What a rule file was checked against: this version of the expression compiler and fact names."""
+def _engine_stamp(directory: Path) -> str:
+    """What a rule file was checked against: this version of the expression compiler, the fact names, the
+    memory figures and the flags (their order)."""
     from advisor import __version__
 
     here = Path(__file__).resolve().parent
     parts = [__version__]
-    for name in ("expr.py", "namespace.py", "rules.py"):
-        st = (here / name).stat()
+    for path in (here / "expr.py", here / "namespace.py", here / "rules.py", here.parent / "memory" / "figures.py",
+                 directory / "flags.toml"):
+        st = path.stat()
         parts.append(f"{st.st_size}:{st.st_mtime_ns}")
     return "|".join(parts)
 

@@ -11,6 +11,7 @@ from advisor.core.ledger import MemoryLedger, TensorParallel
 from advisor.core.logic import Unknown
 from advisor.facts.bundle import Facts
 from advisor.memory.config import Cfg, MissingSize
+from advisor.memory.figures import FIGURES
 from advisor.memory.kvcache import CacheSpec, cache_spec
 from advisor.memory.ledger import Group, Ledger, Setting, compute, groups
 from advisor.memory.overhead import CATALOG_RESERVE, CUDA_CONTEXT_BYTES, GIB, MARGIN, Shape
@@ -172,7 +173,7 @@ class MemoryPlan:
 
     def lookup(self, name: str, scope: Mapping[str, Any]) -> Any:
         key = name.removeprefix("memory.")
-        fn = getattr(self, f"_f_{key}", None)
+        fn = getattr(self, f"_f_{key}", None) if key in FIGURES else None
         if fn is None:
             return Unknown(name, f"the memory plan has no figure `{key}`")
         value = fn(scope)
@@ -245,6 +246,10 @@ class MemoryPlan:
 
     def _f_need_gib(self, scope: Mapping[str, Any]) -> Any:
         led = self._led(scope)
+        return led if isinstance(led, Unknown) else gib(led.total)
+
+    def _f_need_gpus_gib(self, scope: Mapping[str, Any]) -> Any:
+        led = self._led(scope, device_map="auto")
         return led if isinstance(led, Unknown) else gib(led.total)
 
     def _f_have_gib(self, scope: Mapping[str, Any]) -> Any:

@@ -11,7 +11,7 @@ import pytest
 from advisor.ci.policy import load_policy
 from advisor.ci.software import read_pins, software_from_pins
 from advisor.core.errors import InputError
-from tests.ci.conftest import MATRIX_POLICY, ROOT, Run, write_policy
+from tests.ci.conftest import LLAMA, MATRIX_POLICY, ROOT, SW5, Run, write_policy
 
 
 def test_matrix_runs_every_model_on_every_target(advisor: Callable[..., Run], tmp_path: Path) -> None:
@@ -187,3 +187,30 @@ def test_local_model_paths_are_relative_to_the_policy(advisor: Callable[..., Run
     data = json.loads(r.out)
     assert [c["model"] for c in data["cases"]] == ["models/config.json"]
     assert not any(f["rule"] in ("DTYPE-BF16-GPU", "POLICY-IGNORE-UNUSED") for f in data["findings"])
+
+
+def test_explicit_defaults_on_the_command_line_override_the_policy(advisor: Callable[..., Run],
+                                                                   tmp_path: Path) -> None:
+    text = f'''dtype = "float16"
+batch = 64
+context = 32768
+gpus = ["L4"]
+
+[[software]]
+profile = "{SW5.as_posix()}"
+
+[[model]]
+id = "{LLAMA.as_posix()}"
+flags = {{ dtype = "bfloat16", device_map = {{ "" = 0 }} }}
+'''
+    policy = write_policy(tmp_path, text)
+    as_written = json.loads(advisor("check", "--policy", policy, "--format", "json").out)
+    assert "MEM-SINGLE-GPU" in {f["rule"] for f in as_written["findings"]}  # 64 x 32768 tokens of cache
+    small = advisor("check", "--policy", policy, "--batch", "1", "--context", "4096", "--format", "json")
+    assert "MEM-SINGLE-GPU" not in {f["rule"] for f in json.loads(small.out)["findings"]}
+    from advisor.ci.run import merged_request
+
+    loaded = load_policy(policy)
+    assert merged_request(loaded, {}).dtype == "float16" and merged_request(loaded, {}).batch == 64
+    overridden = merged_request(loaded, {"dtype": "auto", "batch": 1})
+    assert overridden.dtype == "auto" and overridden.batch == 1 and overridden.context == 32768
