@@ -10,11 +10,11 @@ Facts (`gather`, `facts_for`) → answers (`recommend`, `check`, `check_report`,
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from advisor.core.errors import InputError
+from advisor.core.frozen import replace
 from advisor.core.report import Report
 from advisor.core.results import CheckResult, Recommendation
 from advisor.emit.snippet import python_snippet

@@ -1,14 +1,16 @@
-"""`@frozen` behaves as `@dataclass(frozen=True, slots=True)` does, for everything advisor relies on."""
+"""`@frozen` and `@record` behave as frozen and mutable slotted dataclasses do, for everything advisor relies on."""
 
 from __future__ import annotations
 
 import copy
-import dataclasses
 import pickle
+from typing import ClassVar, Generic, TypeVar
 
 import pytest
 
-from advisor.core.frozen import frozen
+from advisor.core.frozen import FrozenError, asdict, field, fields, frozen, is_value, record, replace
+
+T = TypeVar("T")
 
 
 @frozen
@@ -17,7 +19,12 @@ class Point:
 
     x: int
     y: int = 0
-    tags: tuple[str, ...] = dataclasses.field(default_factory=tuple)
+    tags: tuple[str, ...] = field(default_factory=tuple)
+    UNIT: ClassVar[str] = "m"
+
+    @property
+    def norm1(self) -> int:
+        return abs(self.x) + abs(self.y)
 
 
 @frozen
@@ -27,6 +34,23 @@ class Checked:
     def __post_init__(self) -> None:
         if self.value < 0:
             object.__setattr__(self, "value", 0)
+
+
+@frozen
+class Box(Generic[T]):
+    item: T | None
+    label: str = ""
+
+
+@frozen
+class Point3(Point):
+    z: int = 0
+
+
+@record
+class Counter:
+    n: int = 0
+    seen: list[str] = field(default_factory=list)
 
 
 def test_construction_defaults_and_errors() -> None:
@@ -41,13 +65,14 @@ def test_construction_defaults_and_errors() -> None:
     with pytest.raises(TypeError, match="positional arguments"):
         Point(1, 2, (), 4)  # type: ignore[call-arg]
     assert Checked(-5).value == 0
+    assert Point.UNIT == "m" and "UNIT" not in fields(Point) and Point(3, -4).norm1 == 7
 
 
 def test_frozen_slotted_hashable_and_comparable() -> None:
     p = Point(1, 2)
-    with pytest.raises(dataclasses.FrozenInstanceError):
+    with pytest.raises(FrozenError):
         p.x = 3  # type: ignore[misc]
-    with pytest.raises(dataclasses.FrozenInstanceError):
+    with pytest.raises(AttributeError):
         del p.x
     assert not hasattr(p, "__dict__")
     assert hash(p) == hash(Point(1, 2)) and p != Point(2, 1)
@@ -56,10 +81,30 @@ def test_frozen_slotted_hashable_and_comparable() -> None:
     assert repr(p) == "Point(x=1, y=2, tags=())"
 
 
-def test_dataclass_functions_copy_and_pickle() -> None:
+def test_inheritance_and_generics() -> None:
+    q = Point3(1, 2, z=3)
+    assert fields(q) == ("x", "y", "tags", "z") and q.norm1 == 3 and q != Point(1, 2)
+    assert Box[int](5).item == 5 and Box(None, "empty").label == "empty"
+
+
+def test_records_are_mutable_and_unhashable() -> None:
+    c = Counter()
+    c.n += 1
+    c.seen.append("a")
+    assert c == Counter(1, ["a"]) and Counter().seen == [] and Counter().seen is not c.seen
+    with pytest.raises(TypeError):
+        hash(c)
+    assert not hasattr(c, "__dict__")
+
+
+def test_replace_fields_asdict_copy_and_pickle() -> None:
     p = Point(1, 2, ("t",))
-    assert dataclasses.is_dataclass(p) and [f.name for f in dataclasses.fields(p)] == ["x", "y", "tags"]
-    assert dataclasses.replace(p, y=5) == Point(1, 5, ("t",))
-    assert dataclasses.asdict(p) == {"x": 1, "y": 2, "tags": ("t",)}
+    assert is_value(p) and not is_value(Point) and fields(p) == ("x", "y", "tags")
+    assert replace(p, y=5) == Point(1, 5, ("t",))
+    assert replace(Checked(3), value=-1).value == 0  # __post_init__ runs again
+    with pytest.raises(TypeError, match="no field 'w'"):
+        replace(p, w=1)
+    assert asdict(p) == {"x": 1, "y": 2, "tags": ("t",)}
+    assert asdict(Box(Point(1))) == {"item": {"x": 1, "y": 0, "tags": ()}, "label": ""}
     assert copy.copy(p) == p and copy.deepcopy(p) == p
     assert pickle.loads(pickle.dumps(p)) == p

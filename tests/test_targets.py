@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from advisor import api
 from advisor.core.fact import Fact
+from advisor.core.frozen import replace
 from advisor.facts.software import TorchBuild
 from advisor.facts.target import _as_gpu_target
 

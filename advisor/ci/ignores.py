@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 
 from advisor.ci.policy import Ignore
 from advisor.ci.run_rules import IGNORE_UNUSED
+from advisor.core.frozen import replace
 from advisor.core.report import Case
 from advisor.core.results import Finding
 

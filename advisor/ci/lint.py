@@ -11,13 +11,12 @@ import ast
 import os
 import re
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import field
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from advisor.core.errors import InputError
-from advisor.core.frozen import frozen
+from advisor.core.frozen import field, frozen
 from advisor.core.logic import Unknown
 
 SKIP_DIRS = frozenset({"__pycache__", "node_modules", "site-packages", "venv", "build", "dist"})

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
 from typing import Any
 
 from advisor.ci.policy import TargetSpec
 from advisor.ci.run_rules import CHECK_FACTS, LINT_UNRESOLVED
 from advisor.core.errors import AdvisorError, FactsUnavailable
-from advisor.core.frozen import frozen
+from advisor.core.frozen import field, frozen, record, replace
 from advisor.core.report import Case
 from advisor.core.results import Evaluation
 from advisor.engine.advise import check
@@ -37,7 +36,7 @@ class Job:
     """How reports and ignores name the model, when not `model` (a policy id as written)."""
 
 
-@dataclass
+@record
 class _Models:
     """Each (model, revision) loaded once; a failure is remembered, not retried."""
 

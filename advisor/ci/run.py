@@ -7,7 +7,6 @@ fail-on (default error) · 3 the facts needed could not be obtained (an error-se
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +15,7 @@ from advisor.ci.matrix import Job, run_matrix
 from advisor.ci.policy import Policy, TargetSpec, find_policy, load_policy
 from advisor.ci.run_rules import LINT_UNRESOLVED
 from advisor.core.errors import InputError
+from advisor.core.frozen import replace
 from advisor.core.report import Case, Report
 from advisor.core.results import Evaluation, Severity
 from advisor.facts.bundle import Request

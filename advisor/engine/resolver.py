@@ -9,11 +9,11 @@ instead of being chosen.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from packaging.version import Version
 
+from advisor.core.frozen import field, record
 from advisor.core.logic import Tri, Unknown
 from advisor.core.results import Decision, Finding, Reason, Rejected
 from advisor.engine.flags import FlagSpec
@@ -50,7 +50,7 @@ class Scope(dict[str, Any]):
         return out
 
 
-@dataclass
+@record
 class Resolution:
     """The resolver's output: decisions in order, emitted flags, findings, the final scope."""
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import field
 from typing import Any
 
 from packaging.version import Version
 
 from advisor.core.fact import Fact
-from advisor.core.frozen import frozen
+from advisor.core.frozen import asdict, field, frozen, is_value
 from advisor.facts.hardware import Hardware
 from advisor.facts.model import ModelFacts
 from advisor.facts.software import Software
@@ -64,6 +63,4 @@ class Facts:
 
 
 def _plain(obj: Any) -> Any:
-    from dataclasses import asdict, is_dataclass
-
-    return asdict(obj) if is_dataclass(obj) and not isinstance(obj, type) else str(obj)
+    return asdict(obj) if is_value(obj) else str(obj)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from functools import cache
 from typing import Any
 
@@ -10,6 +9,7 @@ from packaging.version import Version
 
 from advisor.core.data import data_path, read_toml
 from advisor.core.fact import Fact
+from advisor.core.frozen import replace
 from advisor.facts.bundle import Facts
 from advisor.facts.torch_build import torch_runs_on
 from advisor.facts.transformers_support import arch_support, installed_transformers

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from pathlib import Path
 
 from packaging.version import Version
 
 from advisor.core.errors import InputError
 from advisor.core.fact import Fact
+from advisor.core.frozen import replace
 from advisor.facts.bundle import DTYPES, TASKS, Facts, Request
 from advisor.facts.derived import derived_facts
 from advisor.facts.hardware import Hardware

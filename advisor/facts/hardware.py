@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import field
 from typing import Any
 
 from advisor.core.fact import Fact, jsonable
-from advisor.core.frozen import frozen
+from advisor.core.frozen import field, frozen
 
 
 @frozen

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import field
 from pathlib import Path
 from typing import Any
 
 from advisor.core.errors import InputError
-from advisor.core.frozen import frozen
+from advisor.core.frozen import field, frozen
 
 MAX_CONFIG_BYTES = 4 * 1024 * 1024
 """A config.json larger than this is refused: real ones are a few KiB."""

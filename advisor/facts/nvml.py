@@ -9,10 +9,10 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from advisor.core.fact import Fact
+from advisor.core.frozen import field, record
 from advisor.facts.capability import capability_traits
 from advisor.facts.cpu import probe_cpu
 from advisor.facts.hardware import Cpu, Gpu, Hardware
@@ -29,14 +29,14 @@ class _Failed(Exception):
     """An NVML call failed; the message is the reason a fact is unknown."""
 
 
-@dataclass(slots=True)
+@record
 class _Memory:
     total: int
     free: int
     used: int
 
 
-@dataclass(slots=True)
+@record
 class _Device:
     """What NVML said about one physical device or MIG instance."""
 

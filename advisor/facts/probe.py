@@ -18,11 +18,10 @@ import subprocess
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import replace
 
 from advisor.core.cache import cache_read, cache_write
 from advisor.core.fact import Fact
-from advisor.core.frozen import frozen
+from advisor.core.frozen import frozen, replace
 from advisor.facts.software import Package, Software
 
 PROBE_MODULES: dict[str, tuple[str, ...]] = {

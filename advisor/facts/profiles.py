@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +12,7 @@ from packaging.version import InvalidVersion, Version
 
 from advisor.core.errors import InputError
 from advisor.core.fact import Fact
+from advisor.core.frozen import replace
 from advisor.facts.gpu_catalog import CatalogGpu, catalog_gpu, find_gpu, parse_gpu_spec
 from advisor.facts.hardware import Cpu, Gpu, Hardware, unknown_cpu
 from advisor.facts.software import (

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import field
 from typing import Any
 
 from packaging.version import Version
 
 from advisor.core.fact import Fact
-from advisor.core.frozen import frozen
+from advisor.core.frozen import field, frozen
 
 RELEVANT_DISTS = (
     "torch", "transformers", "accelerate", "flash-attn", "flash-attn-3", "flash-attn-4", "bitsandbytes",

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
 from packaging.version import Version
 
 from advisor.core.errors import InputError
-from advisor.core.frozen import frozen
+from advisor.core.frozen import frozen, replace
 from advisor.facts.hardware import Hardware
 from advisor.facts.software import Software
 

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import ast
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 
-from advisor.core.frozen import frozen
+from advisor.core.frozen import field, frozen, record
 
 FLAG_NAMES = (
     "_supports_sdpa",
@@ -115,7 +114,7 @@ class AutoMappings:
         return out
 
 
-@dataclass(slots=True)
+@record
 class _ClassNode:
     key: tuple[str, str]
     bases: list[_ClassNode | str] = field(default_factory=list)

@@ -7,10 +7,9 @@ layers have to be spread over several devices.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
-from advisor.core.frozen import frozen
+from advisor.core.frozen import field, frozen, record
 from advisor.memory.kvcache import CacheSpec, LayerCache
 from advisor.memory.overhead import Shape, inference_activations, training_activations, training_state
 from advisor.memory.placement import Device, Load, Piece, Placement, on_cpu, on_one, single_gpu_index, spread
@@ -75,7 +74,7 @@ def _same(a: Group, b: Group) -> bool:
         b.params, b.linear, b.experts, b.layer, b.cache, False, False)
 
 
-@dataclass
+@record
 class Ledger:
     """Every figure of the memory plan for one setting."""
 

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
-from advisor.core.frozen import frozen
+from advisor.core.frozen import field, frozen, record
 from advisor.memory.overhead import CUDA_CONTEXT_BYTES, MARGIN
 
 
@@ -33,7 +32,7 @@ class Piece:
         return self.weights + self.cache + self.extra
 
 
-@dataclass
+@record
 class Load:
     """What lands on one GPU."""
 
@@ -57,7 +56,7 @@ class Load:
         self.extra += piece.extra
 
 
-@dataclass
+@record
 class Placement:
     """The outcome: per-GPU loads (by position in the device list), CPU and disk bytes, and the verdict."""
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import replace
 from typing import Any
 
+from advisor.core.frozen import replace
 from advisor.core.ledger import MemoryLedger, TensorParallel
 from advisor.core.logic import Unknown
 from advisor.facts.bundle import Facts

@@ -9,9 +9,8 @@ GPTQ, AWQ, bitsandbytes and FP8 quantize (embeddings, norms, biases and the LM h
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
-from advisor.core.frozen import frozen
+from advisor.core.frozen import field, frozen, record
 from advisor.memory.config import Cfg
 
 
@@ -53,7 +52,7 @@ class Count:
         return sum(u.experts for u in self.units)
 
 
-@dataclass
+@record
 class Acc:
     """Accumulates one unit's parameters."""
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 import threading
 import time
-from dataclasses import field, replace
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +31,7 @@ from advisor.api import (
     validate_request,
     what_would_change,
 )
-from advisor.core.frozen import frozen
+from advisor.core.frozen import field, frozen, replace
 
 _NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*==")
 

@@ -9,10 +9,9 @@ class takes head_dim on its own), then heads (keeping their ratio). Every change
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
-from advisor.core.frozen import frozen
+from advisor.core.frozen import field, frozen, record
 
 VOCAB = 1024
 FFN_KEYS = ("intermediate_size", "moe_intermediate_size", "shared_expert_intermediate_size", "ffn_dim",
@@ -31,7 +30,7 @@ class Unbuildable(Exception):
     """The config cannot be turned into a small native model (the message says why)."""
 
 
-@dataclass
+@record
 class Plan:
     """The small config, its notes, and the attention shape it keeps."""
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import importlib.util
 import os
 from collections.abc import Sequence
@@ -10,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from advisor.core.errors import AdvisorError, ExitCode, InputError
+from advisor.core.frozen import fields as frozen_fields
 from advisor.engine.advise import recommend
 from advisor.facts.bundle import Facts
 from advisor.verify.predict import candidates_for, predict, with_observed_gpu_count
@@ -161,7 +161,7 @@ def _report(facts: Facts, rec: Any, chosen: Sequence[Candidate], runnable: Seque
 
 
 def _outcome(raw: dict[str, Any]) -> Outcome:
-    fields = {f.name for f in dataclasses.fields(Outcome)}
+    fields = set(frozen_fields(Outcome))
     return Outcome(**{k: v for k, v in raw.items() if k in fields})
 
 

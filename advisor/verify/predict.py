@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Literal
 
 from advisor.core.errors import InputError
 from advisor.core.fact import Fact
+from advisor.core.frozen import replace
 from advisor.core.results import Recommendation
 from advisor.engine.advise import check, recommend
 from advisor.engine.flags import load_flags

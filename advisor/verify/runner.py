@@ -11,14 +11,15 @@ import subprocess
 import sys
 import tempfile
 import threading
-from dataclasses import dataclass, field
 from types import TracebackType
 from typing import IO, Any
+
+from advisor.core.frozen import field, record
 
 PREFIX = "@@verify "
 
 
-@dataclass
+@record
 class JobResult:
     """What the worker reported for one job."""
 

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import field
 from typing import Any, Literal
 
-from advisor.core.frozen import frozen
+from advisor.core.frozen import field, frozen
 
 Verdict = Literal["works", "fails", "unknown"]
 

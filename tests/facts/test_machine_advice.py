@@ -22,7 +22,7 @@ CONFIG = ROOT / "fixtures" / "configs" / "Qwen__Qwen2.5-7B.json"
 
 ADVISE = """
 import json, sys
-from dataclasses import replace
+from advisor.core.frozen import replace
 from packaging.version import Version
 from advisor.api import facts_for, recommend
 from advisor.facts.bundle import Request

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from advisor import api
 from advisor.core.fact import Fact
+from advisor.core.frozen import replace
 from advisor.core.logic import Unknown
 from advisor.core.results import Recommendation
 from advisor.facts.hardware import Gpu, Hardware, unknown_cpu

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import tomllib
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +11,7 @@ import pytest
 
 from advisor import api
 from advisor.ci.run_rules import RUN_RULES
+from advisor.core.frozen import replace
 from advisor.core.results import CheckResult
 from advisor.engine.rules import fact_rules, load_rules
 from advisor.facts.bundle import Request
