@@ -10,28 +10,42 @@ Facts (`gather`, `facts_for`) → answers (`recommend`, `check`, `check_report`,
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from importlib import import_module
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from advisor.core.errors import InputError
 from advisor.core.frozen import replace
-from advisor.core.report import Report
 from advisor.core.results import CheckResult, Recommendation
 from advisor.emit.snippet import python_snippet
 from advisor.engine import advise
-from advisor.engine.flags import FlagSpec, load_flags
+from advisor.engine.flags import FlagSpec
 from advisor.engine.namespace import build_namespace
-from advisor.engine.rules import Rule, load_rules
+from advisor.engine.pack import load_flags, load_rules
+from advisor.engine.rules import Rule
 from advisor.facts.bundle import Facts, Request
 from advisor.facts.gather import facts_for, gather, validate_request
 from advisor.facts.gpu_catalog import CatalogGpu, load_catalog, parse_gpu_spec
 from advisor.facts.hardware import Hardware
-from advisor.facts.model_catalog import CatalogEntry, catalog
 from advisor.facts.model_source import ModelSource, is_local
-from advisor.facts.profiles import parse_with
 from advisor.facts.software import Software
 from advisor.facts.target import Target, hardware_of, software_of
-from advisor.verify.types import VerifyOptions, VerifyReport
+
+if TYPE_CHECKING:
+    from advisor.core.report import Report
+    from advisor.facts.model_catalog import CatalogEntry
+    from advisor.verify.types import VerifyOptions, VerifyReport
+
+_LAZY = {"Report": "advisor.core.report", "CatalogEntry": "advisor.facts.model_catalog",
+         "VerifyOptions": "advisor.verify.types", "VerifyReport": "advisor.verify.types"}
+"""Names the API exports that `advisor recommend` does not need: imported on first use."""
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'advisor.api' has no attribute {name!r}")
+
 
 __all__ = [
     "CheckResult",
@@ -142,6 +156,8 @@ def gpus() -> tuple[CatalogGpu, ...]:
 
 def models() -> tuple[CatalogEntry, ...]:
     """The bundled model catalog, in its order."""
+    from advisor.facts.model_catalog import catalog
+
     return tuple(catalog().entries.values())
 
 
@@ -160,6 +176,8 @@ def split_gpu_spec(spec: str | None) -> tuple[str | None, int]:
 
 def parse_package(spec: str) -> tuple[str, str | None]:
     """A `NAME==VERSION` (or `NAME==none`) overlay as (normalised name, version or None); InputError if bad."""
+    from advisor.facts.profiles import parse_with
+
     name, version = parse_with(spec)
     return name, None if version is None else str(version)
 

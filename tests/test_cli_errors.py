@@ -121,7 +121,7 @@ def test_broken_rule_file_names_file_and_rule(tmp_path: Path) -> None:
     text = (rules / "attention.toml").read_text().replace('require = \'gpu.cc >= "8.0"\'',
                                                             'require = \'gpu.cc >= "eight"\'', 1)
     (rules / "attention.toml").write_text(text)
-    code = ("import sys; from pathlib import Path; from advisor.engine.rules import load_rules;"
+    code = ("import sys; from pathlib import Path; from advisor.engine.pack import load_rules;"
             "from advisor.core.errors import InputError\n"
             f"try:\n    load_rules(Path({str(rules)!r}))\nexcept InputError as e:\n    print(e); sys.exit(2)")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)

@@ -36,3 +36,9 @@ def test_wheel_carries_the_rules_and_runs_from_them(tmp_path: Path) -> None:
     data = json.loads(proc.stdout)
     assert data["flags"]["attn_implementation"] == "sdpa"
     assert data["decisions"][0]["rules"] or data["decisions"][0]["rejected"]
+
+    same = subprocess.run([sys.executable, "-c", "import importlib.resources, pathlib; "
+                           "from advisor.core.data import data_dir; "
+                           "print(data_dir() == pathlib.Path(str(importlib.resources.files('advisor'))) / 'rules')"],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+    assert same.stdout.strip() == "True", same.stderr  # the data folder is the one importlib.resources names

@@ -65,7 +65,7 @@ class Unreadable:
 @cache
 def _relevant() -> frozenset[str]:
     from advisor.engine.check import canonical_names
-    from advisor.engine.flags import load_flags
+    from advisor.engine.pack import load_flags
 
     return frozenset(canonical_names(load_flags())) | EXTRA_KWARGS
 

@@ -37,7 +37,7 @@ from typing import Any
 from advisor.core.errors import InputError
 from advisor.core.frozen import frozen
 from advisor.core.results import Severity
-from advisor.engine.rules import load_rules
+from advisor.engine.pack import load_rules
 from advisor.facts.bundle import DTYPES, TASKS, Request
 from advisor.facts.gather import validate_request
 from advisor.facts.hardware import Hardware
@@ -276,7 +276,7 @@ def _model(r: _Reader, entry: dict[str, Any], i: int) -> ModelEntry:
 
 def _check_flags(r: _Reader, flags: Mapping[str, Any], i: int) -> None:
     from advisor.engine.check import canonical_names, normalize_value
-    from advisor.engine.flags import load_flags
+    from advisor.engine.pack import load_flags
 
     names = canonical_names(load_flags())
 

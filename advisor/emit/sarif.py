@@ -13,7 +13,8 @@ from typing import Any
 from advisor import __version__
 from advisor.core.report import Item, Report
 from advisor.emit.json_out import dumps
-from advisor.engine.rules import Rule, load_rules
+from advisor.engine.pack import load_rules
+from advisor.engine.rules import Rule
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 LEVELS = {"error": "error", "warning": "warning", "info": "note"}

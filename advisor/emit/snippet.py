@@ -6,7 +6,8 @@ import re
 from pathlib import Path
 
 from advisor.core.results import Recommendation
-from advisor.engine.flags import load_flags, repr_json
+from advisor.engine.flags import repr_json
+from advisor.engine.pack import load_flags
 from advisor.facts.bundle import Facts
 
 _REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?$")

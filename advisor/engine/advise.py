@@ -7,10 +7,9 @@ from typing import Any
 
 from advisor.core.results import CheckResult, Recommendation
 from advisor.engine.check import check_flags
-from advisor.engine.flags import load_flags
 from advisor.engine.namespace import build_namespace
+from advisor.engine.pack import fact_rules, load_flags
 from advisor.engine.resolver import resolve
-from advisor.engine.rules import fact_rules
 from advisor.facts.bundle import Facts
 from advisor.memory.plan import MemoryPlan, plan_memory
 

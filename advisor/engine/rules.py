@@ -1,21 +1,17 @@
-"""Rule files: load `rules/*.toml`, validate every rule, and compile its requirement."""
+"""Rules: what one is, how a rule file is parsed and checked, and the decision-order check."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from functools import cache
-from pathlib import Path
 from typing import Any
 
-from advisor.core.cache import cache_read, cache_write
-from advisor.core.data import data_dir, file_stamp, read_toml
 from advisor.core.errors import InputError
 from advisor.core.frozen import frozen
 from advisor.core.logic import Tri, Unknown
 from advisor.core.results import Severity
-from advisor.engine.expr import Expr, ExprError, compile_expr, deferred_expr
-from advisor.engine.flags import FlagSpec, load_flags
+from advisor.engine.expr import Expr, ExprError, compile_expr
+from advisor.engine.flags import FlagSpec
 from advisor.engine.namespace import fact_kind
 from advisor.memory.figures import FIGURES
 
@@ -66,6 +62,20 @@ class Rule:
     file: str
     emitted_by: str | None = None
 
+    def packed(self) -> tuple[Any, ...]:
+        """The rule as plain data for the rule pack (requirements as compiled code)."""
+        d = self.docs
+        return (self.id, self.title, self.severity, self.flags, self.when.packed() if self.when else None,
+                self.require.packed() if self.require else None, self.message, self.fix, self.rejects, self.fixable,
+                (d.explanation, d.analogy, d.use_case, d.compatibility, d.references), self.file, self.emitted_by)
+
+    @classmethod
+    def unpack(cls, data: tuple[Any, ...]) -> Rule:
+        (rid, title, severity, flags, when, require, message, fix, rejects, fixable, docs, file, emitted_by) = data
+        return cls(rid, title, severity, flags, Expr.unpack(when) if when else None,
+                   Expr.unpack(require) if require else None, message, fix, rejects, fixable, RuleDocs(*docs), file,
+                   emitted_by)
+
     @property
     def family(self) -> str:
         return self.id.split("-", 1)[0]
@@ -108,37 +118,6 @@ def display(value: object) -> str:
     if isinstance(value, frozenset | set | tuple | list):
         return ", ".join(sorted(str(v) for v in value)) or "none"
     return str(value)
-
-
-@cache
-def load_rules(directory: Path | None = None) -> tuple[Rule, ...]:
-    """All rules of all rule files, validated; a broken file raises InputError naming file and rule."""
-    directory = directory or data_dir()
-    rules: list[Rule] = []
-    seen: dict[str, str] = {}
-    files = sorted(p for p in directory.glob("*.toml") if p.name not in DATA_FILES)
-    if not files:
-        raise InputError(f"{directory}: no rule files found")
-    checked = _checked()
-    engine = _engine_stamp(directory)
-    fresh: dict[str, str] = {}
-    compiled: list[Rule] = []
-    for path in files:
-        stamp = file_stamp(path)
-        deferred = checked.get(stamp) == engine
-        for rule in _load_file(path, deferred):
-            if rule.id in seen:
-                raise InputError(f"{path.name}: rule {rule.id}: the id is already used in {seen[rule.id]}")
-            seen[rule.id] = path.name
-            rules.append(rule)
-            if not deferred:
-                compiled.append(rule)
-        if not deferred:
-            fresh[stamp] = engine
-    if fresh:
-        check_decision_order(compiled, load_flags(directory))
-        cache_write(CHECKED_CACHE, fresh, keep=64)
-    return tuple(rules)
 
 
 def check_decision_order(rules: Sequence[Rule], specs: Sequence[FlagSpec]) -> None:
@@ -185,46 +164,15 @@ def check_decision_order(rules: Sequence[Rule], specs: Sequence[FlagSpec]) -> No
                              "which is not decided before it")
 
 
-@cache
-def fact_rules() -> tuple[Rule, ...]:
-    """The rules evaluated over facts (every rule but those about the run itself)."""
-    return tuple(r for r in load_rules() if r.require is not None)
-
-
-CHECKED_CACHE = "checked-rules.json"
-"""Rule files (by stamp) whose every expression compiled under this engine: they load deferred."""
-
-
-@cache
-def _engine_stamp(directory: Path) -> str:
-    """What a rule file was checked against: this version of the expression compiler, the fact names, the
-    memory figures and the flags (their order)."""
-    from advisor import __version__
-
-    here = Path(__file__).resolve().parent
-    parts = [__version__]
-    for path in (here / "expr.py", here / "namespace.py", here / "rules.py", here.parent / "memory" / "figures.py",
-                 directory / "flags.toml"):
-        st = path.stat()
-        parts.append(f"{st.st_size}:{st.st_mtime_ns}")
-    return "|".join(parts)
-
-
-@cache
-def _checked() -> dict[str, Any]:
-    return cache_read(CHECKED_CACHE)
-
-
-def _load_file(path: Path, deferred: bool = False) -> Iterable[Rule]:
-    data = read_toml(path)
+def parse_rule_file(name: str, data: Mapping[str, Any]) -> list[Rule]:
+    """The rules of one parsed rule file (NAME is the file's name), each checked; InputError otherwise."""
     unknown = set(data) - {"rule"}
     if unknown:
-        raise InputError(f"{path.name}: unknown top-level keys {sorted(unknown)} (rules go in [[rule]] tables)")
+        raise InputError(f"{name}: unknown top-level keys {sorted(unknown)} (rules go in [[rule]] tables)")
     entries = data.get("rule", [])
     if not isinstance(entries, list):
-        raise InputError(f"{path.name}: `rule` must be an array of tables ([[rule]])")
-    for i, entry in enumerate(entries):
-        yield _parse_rule(entry, path.name, i, deferred)
+        raise InputError(f"{name}: `rule` must be an array of tables ([[rule]])")
+    return [_parse_rule(entry, name, i) for i, entry in enumerate(entries)]
 
 
 def _prose(text: object) -> str:
@@ -232,7 +180,7 @@ def _prose(text: object) -> str:
     return " ".join(str(text).split())
 
 
-def _parse_rule(entry: Any, file: str, index: int, deferred: bool = False) -> Rule:
+def _parse_rule(entry: Any, file: str, index: int) -> Rule:
     rid = entry.get("id") if isinstance(entry, dict) else None
     where = f"{file}: rule {rid or f'#{index + 1}'}"
 
@@ -260,10 +208,9 @@ def _parse_rule(entry: Any, file: str, index: int, deferred: bool = False) -> Ru
     flags = entry.get("flags", [])
     if not isinstance(flags, list) or not all(isinstance(f, str) for f in flags):
         raise fail("`flags` must be a list of flag names")
-    make = deferred_expr if deferred else compile_expr
     try:
-        when = make(entry["when"], fact_kind) if entry.get("when") else None
-        require = make(entry["require"], fact_kind) if emitted_by is None else None
+        when = compile_expr(entry["when"], fact_kind) if entry.get("when") else None
+        require = compile_expr(entry["require"], fact_kind) if emitted_by is None else None
     except ExprError as exc:
         raise fail(str(exc)) from None
     for key in ("message", "fix"):

@@ -13,7 +13,7 @@ from advisor import api
 from advisor.ci.run_rules import RUN_RULES
 from advisor.core.frozen import replace
 from advisor.core.results import CheckResult
-from advisor.engine.rules import fact_rules, load_rules
+from advisor.engine.pack import fact_rules, load_rules
 from advisor.facts.bundle import Request
 from advisor.facts.locate import load_model
 
