@@ -161,3 +161,15 @@ def test_no_import_cycle_between_modules() -> None:
 
 def test_the_checker_sees_a_cycle() -> None:
     assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+def test_the_architecture_page_names_every_package_and_real_files() -> None:
+    import re
+
+    page = (PACKAGE.parent / "docs" / "architecture.md").read_text(encoding="utf-8")
+    for package in (p.name for p in PACKAGE.iterdir() if p.is_dir() and (p / "__init__.py").exists()):
+        assert f"**{package}/**" in page or f"{package}/" in page, f"docs/architecture.md does not describe {package}/"
+    for where in ("A rule.", "A flag.", "A GPU.", "An output format.", "An architecture's memory formula."):
+        assert f"**{where}**" in page
+    for package, module in re.findall(r"`(core|facts|memory|engine|ci|verify|emit|tui)/([a-z_]+\.py)`", page):
+        assert (PACKAGE / package / module).is_file(), f"docs/architecture.md names {package}/{module}"
