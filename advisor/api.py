@@ -28,6 +28,7 @@ from advisor.facts.gather import facts_for, gather, validate_request
 from advisor.facts.gpu_catalog import CatalogGpu, load_catalog, parse_gpu_spec
 from advisor.facts.hardware import Hardware
 from advisor.facts.model_source import ModelSource, is_local
+from advisor.facts.profiles import parse_with
 from advisor.facts.software import Software
 from advisor.facts.target import Target, hardware_of, software_of
 
@@ -156,7 +157,7 @@ def gpus() -> tuple[CatalogGpu, ...]:
 
 def models() -> tuple[CatalogEntry, ...]:
     """The bundled model catalog, in its order."""
-    from advisor.facts.model_catalog import catalog
+    from advisor.facts.model_catalog import catalog  # the catalog loads only when it is asked for
 
     return tuple(catalog().entries.values())
 
@@ -176,8 +177,6 @@ def split_gpu_spec(spec: str | None) -> tuple[str | None, int]:
 
 def parse_package(spec: str) -> tuple[str, str | None]:
     """A `NAME==VERSION` (or `NAME==none`) overlay as (normalised name, version or None); InputError if bad."""
-    from advisor.facts.profiles import parse_with
-
     name, version = parse_with(spec)
     return name, None if version is None else str(version)
 
@@ -218,6 +217,6 @@ def verify(facts: Facts, candidates: str, options: VerifyOptions) -> VerifyRepor
 
 def verify_ready() -> None:
     """Raise MissingRuntime (exit 2, with the install command) when verify cannot run here."""
-    from advisor.verify.core import require_runtime
+    from advisor.verify.core import require_runtime  # verify's modules only for verify
 
     require_runtime()

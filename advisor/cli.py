@@ -12,6 +12,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
+import advisor
+from advisor import api
 from advisor.core.errors import AdvisorError, ExitCode, InputError
 from advisor.emit import formats
 
@@ -145,18 +147,14 @@ _BUILDERS: dict[str, Callable[[argparse.ArgumentParser], None]] = {
 
 def _targets(args: argparse.Namespace) -> list[Any]:
     """The target the fact options name, as a one-element list; empty when none was named."""
-    from advisor.api import Target
-
     if not (args.gpu or args.hardware or args.software or args.with_):
         return []
-    return [Target(gpu=args.gpu, hardware_file=args.hardware, software_file=args.software,
+    return [api.Target(gpu=args.gpu, hardware_file=args.hardware, software_file=args.software,
                    with_packages=tuple(args.with_))]
 
 
 def _target(args: argparse.Namespace) -> Any:
-    from advisor.api import Target
-
-    return Target(gpu=args.gpu, hardware_file=args.hardware, software_file=args.software,
+    return api.Target(gpu=args.gpu, hardware_file=args.hardware, software_file=args.software,
                   with_packages=tuple(args.with_))
 
 
@@ -169,9 +167,7 @@ def _given(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _request(args: argparse.Namespace) -> Any:
-    from advisor.api import Request
-
-    return Request(**_given(args))
+    return api.Request(**_given(args))
 
 
 def _emit(renders: str, name: str, answer: Any) -> None:
@@ -201,29 +197,24 @@ def read_flags(raw: str | None) -> dict[str, Any] | None:
 
 
 def cmd_recommend(args: argparse.Namespace) -> int:
-    from advisor.api import gather, recommend
-
-    rec = recommend(gather(args.model, revision=args.revision, target=_target(args), request=_request(args)))
+    facts = api.gather(args.model, revision=args.revision, target=_target(args), request=_request(args))
+    rec = api.recommend(facts)
     _emit("recommendation", args.format, rec)
     return ExitCode.OK
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from advisor.api import check_report
-
     flags_file = args.flags[1:] if args.flags and args.flags.startswith("@") else None
     # flags without a model are refused before they are read
     flags = read_flags(args.flags) if args.model is not None else None if args.flags is None else {}
-    report = check_report(model=args.model, flags=flags, flags_file=flags_file, revision=args.revision,
+    report = api.check_report(model=args.model, flags=flags, flags_file=flags_file, revision=args.revision,
                           policy_file=args.policy, targets=_targets(args), request=_given(args),
                           fail_on=args.fail_on)
     return _finish(report, args)
 
 
 def cmd_lint(args: argparse.Namespace) -> int:
-    from advisor.api import lint_report
-
-    report = lint_report(list(args.paths), policy_file=args.policy, targets=_targets(args), request=_given(args),
+    report = api.lint_report(list(args.paths), policy_file=args.policy, targets=_targets(args), request=_given(args),
                          fail_on=args.fail_on)
     return _finish(report, args)
 
@@ -235,20 +226,16 @@ def _finish(report: Any, args: argparse.Namespace) -> int:
 
 
 def cmd_facts(args: argparse.Namespace) -> int:
-    from advisor.api import gather, hardware_facts, software_facts
-
     target = _target(args)
     if args.model:
-        data = gather(args.model, revision=args.revision, target=target, request=_request(args)).to_json()
+        data = api.gather(args.model, revision=args.revision, target=target, request=_request(args)).to_json()
     else:
-        data = {"hardware": hardware_facts(target).to_json(), "software": software_facts(target).to_json()}
+        data = {"hardware": api.hardware_facts(target).to_json(), "software": api.software_facts(target).to_json()}
     _emit("facts", args.format, data)
     return ExitCode.OK
 
 
 def cmd_rules(args: argparse.Namespace) -> int:
-    from advisor import api
-
     if args.id is None:
         _emit("rules", args.format, api.rules())
         return ExitCode.OK
@@ -260,7 +247,7 @@ def cmd_rules(args: argparse.Namespace) -> int:
     if spec is not None:
         _emit("flag", args.format, spec)
         return ExitCode.OK
-    import difflib
+    import difflib  # only to suggest a rule id
 
     wanted = args.id.strip().upper()
     ids = [r.id for r in api.rules()]
@@ -270,8 +257,6 @@ def cmd_rules(args: argparse.Namespace) -> int:
 
 
 def cmd_gpus(args: argparse.Namespace) -> int:
-    from advisor import api
-
     _emit("gpus", args.format, api.gpus())
     return ExitCode.OK
 
@@ -283,8 +268,6 @@ def cmd_tui(args: argparse.Namespace) -> int:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    from advisor import api
-
     api.verify_ready()
     if args.timeout <= 0 or not 4 <= args.seq_len <= 8192:
         raise InputError("--timeout must be positive and --seq-len between 4 and 8192")
@@ -313,9 +296,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser = build_parser(argv[0] if argv and argv[0] in SUBCOMMANDS else None)
         args = parser.parse_args(argv)
         if args.version:
-            from advisor import __version__
-
-            sys.stdout.write(f"advisor {__version__}\n")
+            sys.stdout.write(f"advisor {advisor.__version__}\n")
             return ExitCode.OK
         if args.command is None:
             if sys.stdin.isatty() and sys.stdout.isatty():
@@ -333,7 +314,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         return ExitCode.OK
     except Exception as exc:  # a bug: one line, not a traceback (ADVISOR_DEBUG=1 shows it)
-        import os
+        import os  # only on this last-resort path
 
         if os.environ.get("ADVISOR_DEBUG"):
             raise

@@ -115,7 +115,9 @@ def run_case(argv: list[str]) -> str:
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         code = main(argv)
-    return f"exit: {code}\n--- stdout\n{out.getvalue()}--- stderr\n{err.getvalue()}"
+    text = f"exit: {code}\n--- stdout\n{out.getvalue()}--- stderr\n{err.getvalue()}"
+    # where this checkout and its environment live is not part of the answer
+    return text.replace(sys.prefix, "<env>").replace(str(ROOT), "<repo>")
 
 
 @contextlib.contextmanager

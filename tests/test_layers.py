@@ -173,3 +173,24 @@ def test_the_architecture_page_names_every_package_and_real_files() -> None:
         assert f"**{where}**" in page
     for package, module in re.findall(r"`(core|facts|memory|engine|ci|verify|emit|tui)/([a-z_]+\.py)`", page):
         assert (PACKAGE / package / module).is_file(), f"docs/architecture.md names {package}/{module}"
+
+
+@pytest.mark.parametrize("path", sorted(PACKAGE.rglob("*.py")), ids=lambda p: module_name(p))
+def test_an_import_inside_a_function_says_why(path: Path) -> None:
+    lines = path.read_text(encoding="utf-8").splitlines()
+    tree = ast.parse("\n".join(lines))
+    skip = _type_checking_nodes(tree)
+    silent = []
+    for fn in ast.walk(tree):
+        if not isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
+        for node in ast.walk(fn):
+            if id(node) in skip or not isinstance(node, ast.Import | ast.ImportFrom):
+                continue
+            mod = node.module if isinstance(node, ast.ImportFrom) else node.names[0].name
+            if not (mod or "").startswith("advisor"):
+                continue
+            here, above = lines[node.lineno - 1], lines[node.lineno - 2] if node.lineno > 1 else ""
+            if "#" not in here and not above.strip().startswith("#"):
+                silent.append(f"{path.relative_to(PACKAGE.parent)}:{node.lineno}")
+    assert not silent, "a first-party import inside a function needs a comment saying why: " + ", ".join(silent)

@@ -18,6 +18,8 @@ from typing import Any
 from advisor.core.errors import InputError
 from advisor.core.frozen import field, frozen
 from advisor.core.logic import Unknown
+from advisor.engine.check import canonical_names
+from advisor.engine.pack import load_flags
 
 SKIP_DIRS = frozenset({"__pycache__", "node_modules", "site-packages", "venv", "build", "dist"})
 """Directory names never walked (besides hidden ones): environments and build output."""
@@ -64,9 +66,6 @@ class Unreadable:
 
 @cache
 def _relevant() -> frozenset[str]:
-    from advisor.engine.check import canonical_names
-    from advisor.engine.pack import load_flags
-
     return frozenset(canonical_names(load_flags())) | EXTRA_KWARGS
 
 

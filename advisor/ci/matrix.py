@@ -14,6 +14,7 @@ from advisor.core.results import Evaluation
 from advisor.engine.advise import check
 from advisor.facts.bundle import Request
 from advisor.facts.gather import facts_for
+from advisor.facts.locate import load_model
 from advisor.facts.model_source import ModelSource
 
 
@@ -47,8 +48,6 @@ class _Models:
     def get(self, model: str, revision: str | None) -> ModelSource | str:
         key = (model, revision)
         if key not in self.loaded:
-            from advisor.facts.locate import load_model
-
             try:
                 self.loaded[key] = load_model(model, revision=revision, offline=self.offline)
             except FactsUnavailable as exc:

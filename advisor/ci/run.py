@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from advisor.ci.ignores import apply_ignores
 from advisor.ci.lint import display_path, lint_paths
 from advisor.ci.matrix import Job, run_matrix
 from advisor.ci.policy import Policy, TargetSpec, find_policy, load_policy
@@ -115,8 +116,6 @@ def _targets(targets: Sequence[Target] | None, policy: Policy | None) -> list[Ta
 def _report(command: str, cases: list[Case], policy: Policy | None, fail_on: Severity) -> Report:
     notes: list[Any] = []
     if policy is not None and policy.ignores:
-        from advisor.ci.ignores import apply_ignores
-
         cases, notes = apply_ignores(cases, policy.ignores, policy.path)
     return Report("lint" if command == "lint" else "check", tuple(sorted(cases, key=Case.sort_key)),
                   tuple(notes), fail_on, policy.path if policy is not None else None)

@@ -27,7 +27,7 @@ TOML_CACHE = "parsed-toml.json"
 @cache
 def data_dir() -> Path:
     """The bundled data folder: `advisor/rules` in an installed wheel, else `rules/` beside the package."""
-    import advisor
+    import advisor  # the root package, which imports nothing: where this installation lives
 
     package = Path(os.path.dirname(os.path.abspath(advisor.__file__)))
     inside = package / "rules"

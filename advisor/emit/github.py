@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 from advisor.core.report import Item, Report
+from advisor.emit.markdown import report_markdown
 
 LIMIT = 10
 COMMANDS = {"error": "error", "warning": "warning", "info": "notice"}
@@ -54,8 +55,6 @@ def report_github(report: Report) -> str:
                          "the step summary lists every one")
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary:
-        from advisor.emit.markdown import report_markdown
-
         try:
             with Path(summary).open("a", encoding="utf-8") as fh:
                 fh.write(report_markdown(report))

@@ -11,6 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from advisor.core.results import Recommendation
+from advisor.emit.memory_text import memory_table
 from advisor.engine.flags import FlagSpec
 from advisor.engine.rules import Rule
 
@@ -64,8 +65,6 @@ def recommendation_text(rec: Recommendation, width: int = 110) -> str:
             ft.add_row(Text(f.severity, style=SEVERITY_STYLE[f.severity]), f.rule, f.message, f.fix)
         con.print(ft)
     if rec.memory:
-        from advisor.emit.memory_text import memory_table
-
         con.print()
         con.print(memory_table(rec.memory))
     con.print()

@@ -13,6 +13,7 @@ from advisor.core.frozen import replace
 from advisor.facts.bundle import Facts
 from advisor.facts.torch_build import torch_runs_on
 from advisor.facts.transformers_support import arch_support, installed_transformers
+from advisor.facts.wheels import install_hint
 
 
 def derived_facts(facts: Facts) -> Facts:
@@ -53,7 +54,7 @@ def _remote_code(facts: Facts) -> Any | None:
     files = facts.model.source.files
     if not facts.model.remote_code or not files:
         return None
-    from advisor.facts.remote_code import analyze_remote_code
+    from advisor.facts.remote_code import analyze_remote_code  # ast only for models with remote code
 
     return analyze_remote_code(files)
 
@@ -78,7 +79,7 @@ def _native_equivalent(facts: Facts) -> dict[str, Fact[Any]]:
 def _remote_needs(facts: Facts, remote: Any | None) -> dict[str, Fact[Any]]:
     if remote is None:
         return {}
-    from advisor.facts.remote_code import removed_helpers, required_distributions
+    from advisor.facts.remote_code import removed_helpers, required_distributions  # as above
 
     src = "remote code (read as text)"
     out: dict[str, Fact[Any]] = {}
@@ -108,8 +109,6 @@ def _torch_runs(facts: Facts) -> dict[str, Fact[Any]]:
 
 
 def _flash_attn_hint(facts: Facts) -> Fact[Any]:
-    from advisor.facts.wheels import install_hint
-
     sw = facts.software
     torch = sw.package("torch").version
     if not torch.known:

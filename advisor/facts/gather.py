@@ -18,6 +18,7 @@ from advisor.facts.model import model_facts
 from advisor.facts.model_source import ModelSource
 from advisor.facts.software import Software
 from advisor.facts.target import Target, hardware_of, software_of
+from advisor.facts.transformers_support import installed_transformers, native_model_types
 
 MAX_CONTEXT = 1 << 24
 MAX_BATCH = 1 << 16
@@ -64,7 +65,6 @@ def _infer_model_type(source: ModelSource, target: Version | None) -> ModelSourc
         return source
     if not any(k in cfg for k in ("hidden_size", "num_hidden_layers", "num_attention_heads", "d_model")):
         return source
-    from advisor.facts.transformers_support import installed_transformers, native_model_types
 
     known = native_model_types(target, installed_transformers()).value or frozenset()
     name = source.id if source.source != "local" else Path(source.id).stem + "/" + Path(source.id).parent.name

@@ -102,7 +102,7 @@ def _remote_code_files(config: dict[str, Any]) -> set[str]:
     """The `.py` files that `auto_map` points at inside the same repo (checked module names only)."""
     if not isinstance(config.get("auto_map"), dict):
         return set()
-    from advisor.facts.remote_code import remote_code_refs
+    from advisor.facts.remote_code import remote_code_refs  # ast only for folders with remote code
 
     return {ref.file for ref in remote_code_refs(config) if ref.repo is None}
 

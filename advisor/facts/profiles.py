@@ -24,6 +24,7 @@ from advisor.facts.software import (
     TorchBuild,
     normalize,
 )
+from advisor.facts.torch_build import table_archs
 
 _SPEC = re.compile(r"^\s*(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)\s*==\s*(?P<version>\S+)\s*$")
 ABSENT = ("none", "absent", "missing")
@@ -102,8 +103,6 @@ def torch_build_for(version: Version | None, source: str) -> TorchBuild:
 
 
 def _archs(version: Version, source: str) -> Fact[tuple[str, ...]]:
-    from advisor.facts.torch_build import table_archs
-
     fact = table_archs(version)
     return Fact(fact.value, f"{source}; {fact.source}", fact.reason)
 

@@ -21,12 +21,12 @@ from advisor.core.cache import cache_dir
 from advisor.core.data import data_path
 from advisor.core.fact import Fact
 from advisor.core.frozen import frozen
+from advisor.facts.attn_flags import AttnFlags, Era
 from advisor.facts.dists import find_distribution
 
 if TYPE_CHECKING:
     from importlib.machinery import ModuleSpec
 
-    from advisor.facts.attn_flags import AttnFlags
     from advisor.facts.transformers_scan import TransformersTree
 
 TABLE_NAME = "transformers_support.json"
@@ -141,8 +141,6 @@ def arch_support(
     elif (default := view.type_default(model_type)) is not None:
         auto_class, model_class = default
     if model_class is None:
-        from advisor.facts.attn_flags import AttnFlags
-
         flags = AttnFlags()
     else:
         found = view.flags(model_class, model_type)
@@ -213,7 +211,7 @@ class _StaticView:
         data = _cache_load(installed)
         if data is not None and data.get("stamps") == stamps:
             return cls(installed, data, fresh=False)
-        from advisor.facts.transformers_scan import TransformersTree
+        from advisor.facts.transformers_scan import TransformersTree  # ast only when the scan is not cached
 
         tree = TransformersTree(installed.root)
         mappings = tree.auto_mappings()
@@ -245,13 +243,11 @@ class _StaticView:
         return (str(found[0]), str(found[1])) if found else None
 
     def flags(self, name: str, model_type: str) -> AttnFlags | None:
-        from advisor.facts.attn_flags import AttnFlags, Era
-
         entry = self._data["classes"].get(name)
         if entry is not None and entry["files"] == _stamps(self.installed.root, list(entry["files"])):
             return AttnFlags.from_code(entry["code"], tuple(entry["compatible"]))
         if self._tree is None:
-            from advisor.facts.transformers_scan import TransformersTree
+            from advisor.facts.transformers_scan import TransformersTree  # as above
 
             self._tree = TransformersTree(self.installed.root)
         scanned = self._tree.class_flags(name, model_type)
@@ -410,8 +406,6 @@ class _TableView:
         return auto, model_class
 
     def flags(self, name: str, model_type: str) -> AttnFlags | None:
-        from advisor.facts.attn_flags import AttnFlags
-
         cell = self._at_version(self._table["classes"].get(name))
         if not isinstance(cell, str):
             return None

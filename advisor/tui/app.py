@@ -205,7 +205,7 @@ class AdvisorApp(App[int]):
     # -- actions -----------------------------------------------------------------------------------
 
     def action_find_model(self) -> None:
-        from advisor.tui.finder import FinderScreen, Item
+        from advisor.tui.finder import FinderScreen, Item  # screens load when first opened: a quicker first frame
 
         items = [Item(e.id, str(e.config.get("model_type", ""))) for e in api.models()]
 
@@ -255,7 +255,7 @@ class AdvisorApp(App[int]):
         self.theme = LIGHT if self.theme == DARK else DARK
 
     def action_help(self) -> None:
-        from advisor.tui.docs_screens import help_screen
+        from advisor.tui.docs_screens import help_screen  # as above
 
         self.push_screen(help_screen())
 
@@ -263,7 +263,7 @@ class AdvisorApp(App[int]):
         self._rule_finder(None)
 
     def _rule_finder(self, only: list[str] | None) -> None:
-        from advisor.tui.finder import FinderScreen, Item
+        from advisor.tui.finder import FinderScreen, Item  # screens load when first opened: a quicker first frame
 
         rules = [r for r in api.rules() if only is None or r.id in only]
         if len(rules) == 1:
@@ -279,7 +279,7 @@ class AdvisorApp(App[int]):
         self.push_screen(FinderScreen("Rule documentation", items, hint), picked)
 
     def action_show_rule(self, rule_id: str) -> None:
-        from advisor.tui.docs_screens import rule_screen
+        from advisor.tui.docs_screens import rule_screen  # as above
 
         rule = api.rule(rule_id)
         if rule is None:
@@ -307,7 +307,7 @@ class AdvisorApp(App[int]):
             self.notify("Copied the JSON to the clipboard.")
 
     def action_save(self) -> None:
-        from advisor.tui.prompt import PromptScreen
+        from advisor.tui.prompt import PromptScreen  # as above
 
         if self._texts() is None:
             return
