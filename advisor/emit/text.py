@@ -33,6 +33,8 @@ def recommendation_text(rec: Recommendation, width: int = 110) -> str:
     gpu = f"{len(gpus)} x {gpus[0]['name']['value']}" if gpus else "no GPU"
     tf = rec.target["transformers"].get("value") or "unknown"
     con.print(f"Target: {gpu} ({hw['source']}), transformers {tf}")
+    if rec.target["software"].get("note"):
+        con.print(f"Note: {rec.target['software']['note']}", markup=False)
     con.print()
     table = Table(title="Recommended from_pretrained flags", show_lines=False, expand=False)
     table.add_column("flag", no_wrap=True)

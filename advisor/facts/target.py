@@ -65,11 +65,15 @@ def hardware_of(target: Target) -> Hardware:
 
 
 def software_of(target: Target, probe: bool = True) -> Software:
-    """The target's packages: a profile file or this machine, with `--with` overlays on top."""
+    """The target's packages: a profile file or this machine, with `--with` overlays on top.
+
+    This machine's packages are probed here, for a catalog GPU too; the overlays leave unprobed only the
+    imports they replace or change (`built_against`).
+    """
     if target.software_file is not None:
         software = software_profile(target.software_file)
     else:
-        software = detect_software(probe=probe and not target.with_packages)
+        software = detect_software(probe=probe, overlays=target.with_packages)
         if not target.is_this_machine:
             software = _as_gpu_target(software)
     if target.with_packages:
