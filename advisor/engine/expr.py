@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from types import CodeType, FunctionType
-from typing import Any
+from typing import Any, Protocol
 
 from packaging.version import InvalidVersion, Version
 
@@ -26,6 +26,39 @@ Kinds = Callable[[str], str | None]
 
 class ExprError(ValueError):
     """An expression that does not parse, names an unknown fact, or holds a bad constant."""
+
+
+class Dynamic(Protocol):
+    """Facts computed from the flags being tried (the memory plan depends on dtype and quantization)."""
+
+    def lookup(self, name: str, scope: Mapping[str, Any]) -> Any: ...
+
+
+class Scope(dict[str, Any]):
+    """The names a requirement reads: facts, the flags in scope (unset ones read as None), and `memory.*`
+    figures, which follow the flags in scope. Compiled requirements index it (`ns[name]`): a name that is
+    present costs a C-level lookup; only a missing one calls Python (`__missing__`)."""
+
+    dynamic: Dynamic | None = None
+
+    def __missing__(self, key: str) -> Any:
+        if key.startswith("memory."):
+            if self.dynamic is None:
+                return Unknown(key, "no memory plan was computed")
+            return self.dynamic.lookup(key, self)
+        return None
+
+    def get(self, key: str, default: Any = None) -> Any:
+        if key in self or key.startswith("memory."):
+            return self[key]
+        return default
+
+    def child(self, **values: Any) -> Scope:
+        """A copy with more names set, keeping the dynamic facts."""
+        out = Scope(self)
+        out.dynamic = self.dynamic
+        out.update(values)
+        return out
 
 
 def to_tri(value: Any) -> Tri:
@@ -113,7 +146,7 @@ class Expr:
         self._fn = fn
 
     def truth(self, ns: Namespace) -> Tri:
-        return to_tri(self._fn(ns, self.constants))
+        return to_tri(self._fn(ns if isinstance(ns, Scope) else Scope(ns), self.constants))
 
     def unknowns(self, ns: Namespace) -> list[Unknown]:
         """The unknown facts this expression reads, for the message that says what to find out."""
@@ -178,7 +211,7 @@ class _Generator:
         if isinstance(n, ast.Compare):
             return self.compare(n)
         if isinstance(n, ast.Name | ast.Attribute):
-            return f"ns.get({self.fact_name(n)!r})"
+            return f"ns[{self.fact_name(n)!r}]"
         if isinstance(n, ast.Constant) and isinstance(n.value, str | int | float | bool | type(None)):
             return self.const(n.value)
         if isinstance(n, ast.List | ast.Tuple | ast.Set):

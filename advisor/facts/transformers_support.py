@@ -68,7 +68,13 @@ class InstalledTransformers:
 
 
 def installed_transformers() -> InstalledTransformers | None:
-    """Locate the installed transformers from its metadata and import spec, without importing it."""
+    """Locate the installed transformers from its metadata and import spec, without importing it (once per
+    module search path in a process: a policy matrix asks for every case)."""
+    return _installed(tuple(sys.path))
+
+
+@cache
+def _installed(path: tuple[str, ...]) -> InstalledTransformers | None:
     spec = _find_spec("transformers")
     if spec is None or spec.origin is None:
         return None
