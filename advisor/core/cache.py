@@ -26,6 +26,17 @@ def cache_read(name: str) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
+def cache_read_bytes(name: str) -> bytes:
+    """The bytes of file `name` in the cache folder, if it is this user's and not writable by others (a cache
+    another user could write is not trusted); OSError when missing or refused."""
+    with (cache_dir() / name).open("rb") as fh:
+        st = os.fstat(fh.fileno())
+        uid = getattr(os, "getuid", None)
+        if (uid is not None and st.st_uid != uid()) or st.st_mode & 0o022:
+            raise PermissionError(f"{name} in the cache is not this user's alone")
+        return fh.read()
+
+
 def cache_write_bytes(name: str, data: bytes) -> bool:
     """Write DATA to file `name` by an atomic rename; False when the cache folder cannot be written."""
     import tempfile  # only when writing: its import (random, shutil, weakref) is not on a cached run's path

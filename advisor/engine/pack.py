@@ -11,14 +11,14 @@ not writable by others; a missing, stale, corrupt or foreign pack is rebuilt.
 from __future__ import annotations
 
 import marshal
-import os
 import sys
+import zlib
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from advisor import __version__
-from advisor.core.cache import cache_dir, cache_write_bytes
+from advisor.core.cache import cache_read_bytes, cache_write_bytes
 from advisor.core.data import data_dir, file_stamp
 from advisor.core.errors import InputError
 from advisor.engine.flags import FlagSpec, parse_flags
@@ -26,9 +26,16 @@ from advisor.engine.rules import Rule, check_decision_order, parse_rule_file
 
 DATA_FILES = frozenset({"flags.toml", "gpus.toml", "native.toml", "transformers_removed.toml"})
 """TOML files in rules/ that hold data, not rules."""
-PACK_FILE = "rule-pack.bin"
+PACK_PREFIX = "rule-pack-"
 ENGINE_FILES = ("expr.py", "namespace.py", "rules.py", "flags.py", "pack.py", "../memory/figures.py")
 """What the compiled form depends on besides the rule files: the compiler and the names it knows."""
+
+
+def pack_file(directory: Path) -> str:
+    """The pack's file name: one per rules folder and Python, so installations sharing a cache do not evict
+    each other's pack."""
+    digest = zlib.crc32(f"{directory.resolve()}|{sys.version}".encode())  # a name, not a guard: the key checks
+    return f"{PACK_PREFIX}{digest:08x}.bin"
 
 
 def rule_files(directory: Path) -> list[Path]:
@@ -54,12 +61,13 @@ def load(directory: Path | None = None) -> tuple[tuple[Rule, ...], tuple[FlagSpe
         key = _key(directory, files)
     except OSError as exc:
         raise InputError(f"{directory}: cannot read the rule files ({exc.strerror})") from None
-    packed = _read_pack(key)
+    name = pack_file(directory)
+    packed = _read_pack(name, key)
     if packed is not None:
         return packed
     built = build(directory, files)
     data = (key, tuple(r.packed() for r in built[0]), tuple(s.packed() for s in built[1]))
-    cache_write_bytes(PACK_FILE, marshal.dumps(data))
+    cache_write_bytes(name, marshal.dumps(data))
     return built
 
 
@@ -90,16 +98,9 @@ def _toml(path: Path) -> dict[str, Any]:
         raise InputError(f"{path}: cannot read it ({exc.strerror})") from None
 
 
-def _read_pack(key: str) -> tuple[tuple[Rule, ...], tuple[FlagSpec, ...]] | None:
-    path = cache_dir() / PACK_FILE
+def _read_pack(name: str, key: str) -> tuple[tuple[Rule, ...], tuple[FlagSpec, ...]] | None:
     try:
-        with path.open("rb") as fh:
-            st = os.fstat(fh.fileno())
-            uid = getattr(os, "getuid", None)
-            if (uid is not None and st.st_uid != uid()) or st.st_mode & 0o022:
-                return None
-            data = marshal.load(fh)
-        stored, rules, specs = data
+        stored, rules, specs = marshal.loads(cache_read_bytes(name))
         if stored != key:
             return None
         return tuple(Rule.unpack(r) for r in rules), tuple(FlagSpec.unpack(s) for s in specs)

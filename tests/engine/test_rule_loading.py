@@ -39,7 +39,7 @@ def _no_parsing(*args: Any) -> NoReturn:
 
 def test_the_pack_is_built_once_then_loaded_without_parsing(fresh: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     first = reload(fresh)
-    assert (fresh.parent / "cache" / pack.PACK_FILE).is_file()
+    assert (fresh.parent / "cache" / pack.pack_file(fresh)).is_file()
     monkeypatch.setattr(pack, "_toml", _no_parsing)
     second = reload(fresh)
     assert [r.packed() for r in second] == [r.packed() for r in first]
@@ -65,7 +65,7 @@ def test_an_edited_file_is_checked_again(fresh: Path) -> None:
 @pytest.mark.parametrize("spoil", ["corrupt", "writable by others"])
 def test_a_corrupt_or_foreign_pack_is_rebuilt(fresh: Path, monkeypatch: pytest.MonkeyPatch, spoil: str) -> None:
     reload(fresh)
-    packed = fresh.parent / "cache" / pack.PACK_FILE
+    packed = fresh.parent / "cache" / pack.pack_file(fresh)
     if spoil == "corrupt":
         packed.write_bytes(packed.read_bytes()[:1000])
     else:
