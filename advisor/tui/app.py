@@ -205,9 +205,9 @@ class AdvisorApp(App[int]):
     # -- actions -----------------------------------------------------------------------------------
 
     def action_find_model(self) -> None:
-        from advisor.tui.finder import FinderScreen, Item
+        from advisor.tui.finder import FinderScreen, Item, model_note
 
-        items = [Item(e.id, str(e.config.get("model_type", ""))) for e in api.models()]
+        items = [Item(e.id, model_note(e)) for e in api.models()]
 
         def picked(model: str | None) -> None:
             if model:
