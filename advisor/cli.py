@@ -62,6 +62,7 @@ SUBCOMMANDS = {
     "facts": "print the facts advisor reads",
     "rules": "list the rules, or show one rule's documentation",
     "gpus": "list the GPU catalog",
+    "models": "list the bundled model catalog (what is answered offline)",
     "tui": "open the interactive app",
     "verify": "try the flags on a small model of the same architecture on this machine",
 }
@@ -118,6 +119,10 @@ def _gpus_options(gpus: argparse.ArgumentParser) -> None:
     _add_format(gpus, "gpus", "text")
 
 
+def _models_options(models: argparse.ArgumentParser) -> None:
+    _add_format(models, "models", "text")
+
+
 def _tui_options(tui: argparse.ArgumentParser) -> None:
     tui.add_argument("model", nargs="?")
     _add_fact_options(tui)
@@ -138,7 +143,8 @@ def _verify_options(ver: argparse.ArgumentParser) -> None:
 
 _BUILDERS: dict[str, Callable[[argparse.ArgumentParser], None]] = {
     "recommend": _recommend_options, "check": _check_options, "lint": _lint_options, "facts": _facts_options,
-    "rules": _rules_options, "gpus": _gpus_options, "tui": _tui_options, "verify": _verify_options,
+    "rules": _rules_options, "gpus": _gpus_options, "models": _models_options, "tui": _tui_options,
+    "verify": _verify_options,
 }
 
 
@@ -261,6 +267,11 @@ def cmd_gpus(args: argparse.Namespace) -> int:
     return ExitCode.OK
 
 
+def cmd_models(args: argparse.Namespace) -> int:
+    _emit("models", args.format, api.models())
+    return ExitCode.OK
+
+
 def cmd_tui(args: argparse.Namespace) -> int:
     from advisor.tui.app import run_app  # textual only for the app
 
@@ -286,7 +297,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "recommend": cmd_recommend, "check": cmd_check, "lint": cmd_lint, "facts": cmd_facts, "rules": cmd_rules,
-    "gpus": cmd_gpus, "tui": cmd_tui, "verify": cmd_verify,
+    "gpus": cmd_gpus, "models": cmd_models, "tui": cmd_tui, "verify": cmd_verify,
 }
 
 

@@ -44,11 +44,24 @@ def gpus_json(gpus: Sequence[CatalogGpu]) -> str:
                    "arch": g.arch, "bf16": g.bf16, "fp8": g.fp8, "aliases": list(g.aliases)} for g in gpus])
 
 
+def parameters_label(count: int | None) -> str:
+    """A parameter count for people: 124M, 7.62B, 1.03T; `?` when unknown."""
+    if count is None:
+        return "?"
+    for scale, unit in ((1e12, "T"), (1e9, "B"), (1e6, "M")):
+        if count >= scale:
+            return f"{count / scale:.3g}{unit}"
+    return f"{count:,}"
+
+
 def models_text(models: Sequence[CatalogEntry]) -> str:
     width = max((len(m.id) for m in models), default=0)
-    return "".join(f"{m.id:<{width}}  {m.config.get('model_type', '?')}\n" for m in models)
+    return "".join(f"{m.rank:>4}  {m.id:<{width}}  {parameters_label(m.parameters):>6}  {m.kind:<15}  "
+                   f"{m.config.get('model_type', '?')}{'' if m.verbatim else '  (reconstructed)'}\n"
+                   for m in models)
 
 
 def models_json(models: Sequence[CatalogEntry]) -> str:
-    return dumps([{"id": m.id, "model_type": m.config.get("model_type"), "provenance": m.provenance}
-                  for m in models])
+    return dumps([{"id": m.id, "rank": m.rank, "kind": m.kind, "model_type": m.config.get("model_type"),
+                   "parameters": m.parameters, "parameters_source": m.parameters_source,
+                   "verbatim": m.verbatim, "provenance": m.provenance} for m in models])

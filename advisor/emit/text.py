@@ -28,6 +28,8 @@ def recommendation_text(rec: Recommendation, width: int = 110) -> str:
     m = rec.model
     where = f" @ {m['commit'][:12]}" if m.get("commit") else ""
     con.print(f"Model: {m['id']}{where}  ({m.get('architecture') or m.get('model_type')}, from {m['source']})")
+    if m["source"] == "catalog":
+        con.print(catalog_line(m), markup=False)
     hw = rec.target["hardware"]
     gpus = hw["gpus"]
     gpu = f"{len(gpus)} x {gpus[0]['name']['value']}" if gpus else "no GPU"
@@ -73,6 +75,16 @@ def recommendation_text(rec: Recommendation, width: int = 110) -> str:
     con.print("Python:")
     con.print(rec.python, markup=False)
     return buf.getvalue()
+
+
+def catalog_line(model: dict[str, Any]) -> str:
+    """What the catalog says of a model it answered for: the date, the count and where the config came from."""
+    count = model.get("parameters")
+    counted = (f"{count / 1e9:.2f}B parameters ({model.get('parameters_source')})" if isinstance(count, int)
+               else f"parameters unknown ({model.get('parameters_source')})")
+    how = "verbatim" if model.get("verbatim") else "reconstructed"
+    where = str(model.get("provenance") or "an unrecorded source").split("; ", 1)[0]
+    return f"Catalog: config.json taken {model.get('catalog_date')}, {how}, from {where}; {counted}"
 
 
 def display_value(value: Any) -> str:

@@ -35,6 +35,14 @@ class ModelSource:
     """Why `parameters` is unknown."""
     notes: tuple[str, ...] = ()
     catalog_date: str | None = None
+    exact_parameters: int | None = None
+    """The exact parameter total from the source itself (the bundled catalog's count); None when it has none."""
+    exact_parameters_source: str | None = None
+    """How `exact_parameters` was counted, or why the source could not count it."""
+    provenance: str | None = None
+    """Where a catalog config was found and how it was obtained."""
+    verbatim: bool | None = None
+    """Whether a catalog config is the published text (None: not from the catalog)."""
 
 
 def parse_config(text: str | bytes, where: str) -> dict[str, Any]:

@@ -53,7 +53,12 @@ class MemoryPlan:
         self.reason: str | None = counted if isinstance(counted, str) else None
         self.exact = m.source.parameters
         if self.exact and self.quant_method is None:
-            self.count = _with_exact(self.count, sum(self.exact.values()))
+            self.count = _with_exact(self.count, sum(self.exact.values()), "safetensors metadata")
+            self.reason = None
+        elif m.source.exact_parameters is not None:
+            # a logical count (quantization left out), so it holds for a quantized checkpoint too
+            self.count = _with_exact(self.count, m.source.exact_parameters,
+                                     m.source.exact_parameters_source or "an exact count", complete=True)
             self.reason = None
         self.shape = _shape(Cfg(text), m.num_layers.value, self.count)
         self.groups: tuple[Group, ...] = (
@@ -405,17 +410,23 @@ def _groups(count: Count, spec: CacheSpec | None) -> tuple[Group, ...]:
     return hit[2]
 
 
-def _with_exact(count: Count | None, total: int) -> Count:
-    """The config's units scaled to the exact safetensors total (one unit when the config gave none)."""
+def _with_exact(count: Count | None, total: int, method: str, complete: bool = False) -> Count:
+    """The config's units scaled to an exact TOTAL counted by METHOD (one unit when the config gave none).
+
+    COMPLETE: the total is of the whole model as transformers builds it, so the parts config.json alone
+    could not size are in it and are no longer listed as missing.
+    """
     if count is None or count.total == 0:
-        return Count((Unit("weights", "layer", total),), "safetensors metadata", True)
+        return Count((Unit("weights", "layer", total),), method, True)
     ratio = total / count.total
     units = [replace(u, params=round(u.params * ratio), linear=round(u.linear * ratio),
                      experts=round(u.experts * ratio)) for u in count.units]
     units[-1] = replace(units[-1], params=units[-1].params + total - sum(u.params for u in units))
-    note = () if total == count.total else (
-        f"safetensors metadata counts {total}, config.json {count.total}: the exact figure is used",)
-    return Count(tuple(units), "safetensors metadata", True, count.missing, count.notes + note)
+    note: tuple[str, ...] = () if total == count.total else (
+        f"{method} counts {total}, config.json {count.total}: the exact figure is used",)
+    if complete and count.missing:
+        note += (f"the parts config.json could not size ({'; '.join(count.missing)}) are in the exact figure",)
+    return Count(tuple(units), method, True, () if complete else count.missing, count.notes + note)
 
 
 def plan_memory(facts: Facts) -> MemoryPlan:

@@ -205,9 +205,9 @@ class AdvisorApp(App[int]):
     # -- actions -----------------------------------------------------------------------------------
 
     def action_find_model(self) -> None:
-        from advisor.tui.finder import FinderScreen, Item  # screens load when first opened: a quicker first frame
+        from advisor.tui.finder import FinderScreen, Item, model_note  # screens load when first opened
 
-        items = [Item(e.id, str(e.config.get("model_type", ""))) for e in api.models()]
+        items = [Item(e.id, model_note(e)) for e in api.models()]
 
         def picked(model: str | None) -> None:
             if model:

@@ -149,7 +149,7 @@ def _report(facts: Facts, rec: Any, chosen: Sequence[Candidate], runnable: Seque
     rows = []
     for cand in chosen:
         prediction = predict(facts, cand, rec)
-        why = skip_reason(facts, cand) or result.skipped
+        why = skip_reason(facts, cand) or result.skipped or result.cut
         raw = result.outcomes.get(index[cand]) if cand in index else None
         if raw is None:
             rows.append(CandidateResult(cand, prediction, None, why or "not run"))
