@@ -46,6 +46,8 @@ def _add_fact_options(p: argparse.ArgumentParser) -> None:
 
 def _add_format(p: argparse.ArgumentParser, renders: str, default: str) -> None:
     p.add_argument("--format", default=default, choices=formats.names(renders))
+    p.add_argument("--output", "-o", type=Path, metavar="FILE",
+                   help="write the answer to FILE (whole or not at all) instead of stdout")
 
 
 def _add_report_options(p: argparse.ArgumentParser) -> None:
@@ -176,8 +178,33 @@ def _request(args: argparse.Namespace) -> Any:
     return api.Request(**_given(args))
 
 
-def _emit(renders: str, name: str, answer: Any) -> None:
-    sys.stdout.write(formats.render(renders, name, answer))
+def _emit(renders: str, name: str, answer: Any, output: Path | None = None) -> None:
+    text = formats.render(renders, name, answer)
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        write_whole(output, text)
+
+
+def write_whole(path: Path, text: str) -> None:
+    """TEXT into PATH by a rename: a reader never sees half a file, and a failure leaves none behind."""
+    import os  # only when writing a file
+    import tempfile
+
+    folder = path.parent if str(path.parent) else Path(".")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=folder)
+    except OSError as exc:
+        raise InputError(f"--output {path}: cannot write there ({exc.strerror})") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException as exc:
+        Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise InputError(f"--output {path}: cannot write it ({exc.strerror})") from None
+        raise
 
 
 def read_flags(raw: str | None) -> dict[str, Any] | None:
@@ -205,7 +232,7 @@ def read_flags(raw: str | None) -> dict[str, Any] | None:
 def cmd_recommend(args: argparse.Namespace) -> int:
     facts = api.gather(args.model, revision=args.revision, target=_target(args), request=_request(args))
     rec = api.recommend(facts)
-    _emit("recommendation", args.format, rec)
+    _emit("recommendation", args.format, rec, args.output)
     return ExitCode.OK
 
 
@@ -226,7 +253,7 @@ def cmd_lint(args: argparse.Namespace) -> int:
 
 
 def _finish(report: Any, args: argparse.Namespace) -> int:
-    _emit("report", args.format, report)
+    _emit("report", args.format, report, args.output)
     sys.stderr.write(report.summary() + "\n")
     return int(report.exit_code(bool(args.exit_zero)))
 
@@ -237,21 +264,21 @@ def cmd_facts(args: argparse.Namespace) -> int:
         data = api.gather(args.model, revision=args.revision, target=target, request=_request(args)).to_json()
     else:
         data = {"hardware": api.hardware_facts(target).to_json(), "software": api.software_facts(target).to_json()}
-    _emit("facts", args.format, data)
+    _emit("facts", args.format, data, args.output)
     return ExitCode.OK
 
 
 def cmd_rules(args: argparse.Namespace) -> int:
     if args.id is None:
-        _emit("rules", args.format, api.rules())
+        _emit("rules", args.format, api.rules(), args.output)
         return ExitCode.OK
     rule = api.rule(args.id)
     if rule is not None:
-        _emit("rule", args.format, rule)
+        _emit("rule", args.format, rule, args.output)
         return ExitCode.OK
     spec = api.flag(args.id)
     if spec is not None:
-        _emit("flag", args.format, spec)
+        _emit("flag", args.format, spec, args.output)
         return ExitCode.OK
     import difflib  # only to suggest a rule id
 
@@ -263,12 +290,12 @@ def cmd_rules(args: argparse.Namespace) -> int:
 
 
 def cmd_gpus(args: argparse.Namespace) -> int:
-    _emit("gpus", args.format, api.gpus())
+    _emit("gpus", args.format, api.gpus(), args.output)
     return ExitCode.OK
 
 
 def cmd_models(args: argparse.Namespace) -> int:
-    _emit("models", args.format, api.models())
+    _emit("models", args.format, api.models(), args.output)
     return ExitCode.OK
 
 
@@ -288,11 +315,24 @@ def cmd_verify(args: argparse.Namespace) -> int:
                                 compile_flex=not args.no_compile, real=args.real)
     facts = api.gather(args.model, revision=args.revision, target=_target(args), request=_request(args))
     report = api.verify(facts, args.candidates, options)
-    _emit("verify", args.format, report)
+    _emit("verify", args.format, report, args.output)
     if report.skipped:
         sys.stderr.write(f"advisor: not verified: {report.skipped}\n")
         return ExitCode.INPUT
     return ExitCode.FINDINGS if report.contradictions else ExitCode.OK
+
+
+def _report_failure(args: argparse.Namespace | None, message: str) -> None:
+    """A check or lint asked for SARIF in a file gets a valid SARIF log that carries the error (code scanning
+    then shows why there are no results) rather than no file or an empty one."""
+    if args is None or getattr(args, "format", None) != "sarif" or getattr(args, "output", None) is None:
+        return
+    from advisor.emit.sarif import failure_sarif  # only on this error path
+
+    try:
+        write_whole(args.output, failure_sarif(args.command, message))
+    except InputError as exc:
+        sys.stderr.write(f"advisor: {exc}\n")
 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
@@ -303,6 +343,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    args: argparse.Namespace | None = None
     try:
         parser = build_parser(argv[0] if argv and argv[0] in SUBCOMMANDS else None)
         args = parser.parse_args(argv)
@@ -318,6 +359,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(COMMANDS[args.command](args))
     except AdvisorError as exc:
         sys.stderr.write(f"advisor: {exc}\n")
+        _report_failure(args, str(exc))
         return int(exc.exit_code)
     except KeyboardInterrupt:
         sys.stderr.write("advisor: interrupted\n")
@@ -329,5 +371,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         if os.environ.get("ADVISOR_DEBUG"):
             raise
-        sys.stderr.write(f"advisor: internal error, please report it: {type(exc).__name__}: {exc}\n")
+        message = f"internal error, please report it: {type(exc).__name__}: {exc}"
+        sys.stderr.write(f"advisor: {message}\n")
+        _report_failure(args, message)
         return ExitCode.INTERNAL

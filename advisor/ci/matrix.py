@@ -12,6 +12,8 @@ from advisor.core.frozen import field, frozen, record, replace
 from advisor.core.report import Case
 from advisor.core.results import Evaluation
 from advisor.engine.advise import check
+from advisor.engine.check import canonical_names
+from advisor.engine.pack import load_flags
 from advisor.facts.bundle import Request
 from advisor.facts.gather import facts_for
 from advisor.facts.locate import load_model
@@ -35,6 +37,16 @@ class Job:
     """The revision to read the config at, when it differs from the flags' (a policy pin)."""
     name: str | None = None
     """How reports and ignores name the model, when not `model` (a policy id as written)."""
+    column: int | None = None
+    positions: tuple[tuple[str, int, int], ...] = ()
+    """(keyword as written, line, column) in the source file: a finding about a flag points at its keyword."""
+
+    def where(self, flag: str | None, keywords: Mapping[str, str]) -> tuple[int | None, int | None]:
+        """The line and column a finding about FLAG (a canonical flag name) points at."""
+        for keyword, line, column in self.positions:
+            if flag is not None and keywords.get(keyword, keyword) == flag:
+                return line, column
+        return self.line, self.column
 
 
 @record
@@ -64,6 +76,7 @@ def run_matrix(jobs: Sequence[Job], targets: Sequence[TargetSpec], request: Requ
     """One Case per job and target. STRICT: a model that is bad input (not merely unreachable) raises."""
     models = _Models(request.offline, strict)
     facts_cache: dict[tuple[int, int], Any] = {}
+    keywords = canonical_names(load_flags())
     cases: list[Case] = []
     for job in jobs:
         name = job.name or job.model or job.label or "(unknown model)"
@@ -71,22 +84,21 @@ def run_matrix(jobs: Sequence[Job], targets: Sequence[TargetSpec], request: Requ
         if job.model is not None:
             source = models.get(job.model, job.fetch_revision or job.revision)
         for t_index, target in enumerate(targets):
-            extra = tuple(Evaluation(LINT_UNRESOLVED, "error", "unknown", f"{job.file}:{job.line}: {why}")
-                          for why in job.unresolved)
+            extra = tuple(Evaluation(LINT_UNRESOLVED, "error", "unknown", why) for why in job.unresolved)
             if not isinstance(source, ModelSource):
                 evals = extra
                 if isinstance(source, str) or not extra:
                     why = source if isinstance(source, str) else "no model to read facts from"
                     evals = (*extra, Evaluation(CHECK_FACTS, "error", "unknown", f"{name}: {why}"))
                 cases.append(Case(name, job.revision, target.label, dict(job.flags), job.file, job.line, (),
-                                  evals))
+                                  evals, job.column))
                 continue
             key = (id(source), t_index)
             if key not in facts_cache:
                 facts_cache[key] = facts_for(source, target.hardware, target.software, request)
             result = check(facts_cache[key], job.flags, target.label)
-            findings = tuple(replace(f, target=target.label, file=job.file, line=job.line)
-                             for f in result.findings)
+            findings = tuple(replace(f, target=target.label, file=job.file, line=line, column=column)
+                             for f in result.findings for line, column in (job.where(f.flag, keywords),))
             cases.append(Case(name, job.revision, target.label, result.flags, job.file, job.line, findings,
-                              (*result.evaluations, *extra)))
+                              (*result.evaluations, *extra), job.column))
     return cases

@@ -25,6 +25,7 @@ class Case:
     line: int | None
     findings: tuple[Finding, ...]
     evaluations: tuple[Evaluation, ...]
+    column: int | None = None
 
     @property
     def unknowns(self) -> tuple[Evaluation, ...]:
@@ -77,7 +78,7 @@ class Report:
     def unknowns(self) -> list[Item]:
         """Error-severity rules that could not be evaluated, one item each, sorted."""
         items = [Item(Finding(e.rule, e.severity, e.message, "", flag=e.flag, target=c.target, file=c.file,
-                              line=c.line), c.model, unknown=True)
+                              line=c.line, column=c.column), c.model, unknown=True)
                  for c in self.cases for e in c.unknowns]
         return sorted(dict.fromkeys(items), key=Item.sort_key)
 
@@ -109,6 +110,8 @@ class Report:
 
     def summary(self) -> str:
         """One line for stderr."""
+        if not self.cases and self.command == "check":
+            return "advisor check: pass: nothing to check (the policy names no models: [[model]] tables)"
         n = self.counts()
         parts = [f"{n['error']} error(s)", f"{n['warning']} warning(s)", f"{n['info']} info",
                  f"{n['unknown']} unknown"]

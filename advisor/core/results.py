@@ -72,18 +72,20 @@ class Finding:
     """Which target (hardware/software profile) it concerns, in a matrix check."""
     file: str | None = None
     line: int | None = None
+    column: int | None = None
+    """1-based, where the finding points into a source file (lint: the keyword's own position)."""
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"rule": self.rule, "severity": self.severity, "message": self.message,
                                "fix": self.fix}
-        for key in ("flag", "target", "file", "line"):
+        for key in ("flag", "target", "file", "line", "column"):
             if getattr(self, key) is not None:
                 out[key] = getattr(self, key)
         return out
 
-    def sort_key(self) -> tuple[int, str, str, str, int, str]:
+    def sort_key(self) -> tuple[int, str, str, str, int, int, str]:
         return (-SEVERITY_RANK[self.severity], self.target or "", self.file or "", self.rule,
-                self.line or 0, self.message)
+                self.line or 0, self.column or 0, self.message)
 
 
 @frozen
