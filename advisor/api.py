@@ -155,11 +155,12 @@ def gpus() -> tuple[CatalogGpu, ...]:
     return load_catalog()
 
 
-def models() -> tuple[CatalogEntry, ...]:
-    """The bundled model catalog, in its order."""
+def models(query: str | None = None) -> tuple[CatalogEntry, ...]:
+    """The bundled model catalog, most used first; with QUERY, the models whose id holds each of its words."""
     from advisor.facts.model_catalog import catalog  # the catalog loads only when it is asked for
 
-    return tuple(catalog().entries.values())
+    words = (query or "").lower().split()
+    return tuple(e for e in catalog().entries.values() if all(w in e.id.lower() for w in words))
 
 
 def split_gpu_spec(spec: str | None) -> tuple[str | None, int]:

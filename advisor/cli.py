@@ -16,13 +16,16 @@ import advisor
 from advisor import api
 from advisor.core.errors import AdvisorError, ExitCode, InputError
 from advisor.emit import formats
+from advisor.emit.plain import clean
+from advisor.emit.style import terminal_style
 
 
 class _Parser(argparse.ArgumentParser):
     """argparse that reports usage errors in one line with exit code 2."""
 
     def error(self, message: str) -> NoReturn:
-        raise InputError(f"{self.prog}: {message}")
+        where = self.prog.removeprefix("advisor").strip()  # main() prefixes "advisor: " once
+        raise InputError(f"{where}: {message}" if where else message)
 
 
 REQUEST_OPTIONS = ("dtype", "task", "context", "batch")
@@ -37,15 +40,18 @@ def _add_fact_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--software", type=Path, metavar="FILE", help="software profile replacing detection")
     g.add_argument("--with", dest="with_", action="append", default=[], metavar="NAME==VERSION",
                    help="overlay a package version (NAME==none: not installed); repeatable")
-    g.add_argument("--dtype", help="auto, bfloat16, float16 or float32")
-    g.add_argument("--task", help="inference or training")
-    g.add_argument("--context", type=int, help="context length in tokens")
-    g.add_argument("--batch", type=int, help="batch size")
+    g.add_argument("--dtype", help="auto, bfloat16, float16 or float32; bf16, fp16, fp32 too (default: auto)")
+    g.add_argument("--task", help="inference or training (default: inference)")
+    g.add_argument("--context", type=int, metavar="N",
+                   help="context length in tokens (default: 4096, or the model's maximum when smaller)")
+    g.add_argument("--batch", type=int, metavar="N", help="batch size (default: 1)")
     g.add_argument("--offline", action="store_true", help="use only the cache and the bundled catalog")
 
 
 def _add_format(p: argparse.ArgumentParser, renders: str, default: str) -> None:
-    p.add_argument("--format", default=default, choices=formats.names(renders))
+    p.add_argument("--format", default=default, choices=formats.names(renders), help=f"(default: {default})")
+    p.add_argument("--color", default="auto", choices=["auto", "always", "never"],
+                   help="colour in text output (default: auto: a terminal without NO_COLOR)")
     p.add_argument("--output", "-o", type=Path, metavar="FILE",
                    help="write the answer to FILE (whole or not at all) instead of stdout")
 
@@ -78,17 +84,44 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     if only is not None:
         builder = _BUILDERS.get(only)
         if builder is not None:
-            builder(sub.add_parser(only, help=SUBCOMMANDS[only]))
+            builder(_subparser(sub, only, SUBCOMMANDS[only]))
             return parser
     for name, text in SUBCOMMANDS.items():
-        _BUILDERS[name](sub.add_parser(name, help=text))
+        _BUILDERS[name](_subparser(sub, name, text))
     return parser
+
+
+def _subparser(sub: Any, name: str, text: str) -> argparse.ArgumentParser:
+    examples = EXAMPLES.get(name)
+    epilog = "examples:\n" + "\n".join(f"  {e}" for e in examples) if examples else None
+    p: argparse.ArgumentParser = sub.add_parser(name, help=text, description=text[:1].upper() + text[1:] + ".",
+                                                epilog=epilog, formatter_class=argparse.RawDescriptionHelpFormatter)
+    return p
+
+
+EXAMPLES = {
+    "recommend": ["advisor recommend meta-llama/Llama-3.1-8B --gpu T4 --dtype bf16",
+                  "advisor recommend ./my-model --gpu H100x8 --context 32768 --format json",
+                  "advisor recommend Qwen/Qwen2.5-7B --with transformers==4.57.1 --explain"],
+    "check": ["advisor check meta-llama/Llama-3.1-8B --gpu T4 "
+              "--flags '{\"attn_implementation\": \"flash_attention_2\"}'",
+              "advisor check --policy advisor.toml --format sarif --output advisor.sarif"],
+    "lint": ["advisor lint src/", "advisor lint src/ --gpu A10G --format github"],
+    "facts": ["advisor facts --format text", "advisor facts Qwen/Qwen3-8B --gpu L4"],
+    "rules": ["advisor rules", "advisor rules FA2-CC", "advisor rules dtype --format json"],
+    "gpus": ["advisor gpus", "advisor gpus --format json"],
+    "models": ["advisor models", "advisor models qwen"],
+    "tui": ["advisor tui meta-llama/Llama-3.1-8B --gpu T4"],
+    "verify": ["advisor verify fixtures/configs/meta-llama__Meta-Llama-3.1-8B.json --candidates attn"],
+}
 
 
 def _recommend_options(rec: argparse.ArgumentParser) -> None:
     rec.add_argument("model", help="Hub repo id, model folder, or config.json path")
     _add_fact_options(rec)
     _add_format(rec, "recommendation", "text")
+    rec.add_argument("--explain", "-v", action="store_true",
+                     help="text: every rejected candidate with every reason, every finding with its fix")
 
 
 def _check_options(chk: argparse.ArgumentParser) -> None:
@@ -122,6 +155,7 @@ def _gpus_options(gpus: argparse.ArgumentParser) -> None:
 
 
 def _models_options(models: argparse.ArgumentParser) -> None:
+    models.add_argument("query", nargs="*", help="only the models whose id holds these words (any order)")
     _add_format(models, "models", "text")
 
 
@@ -178,8 +212,12 @@ def _request(args: argparse.Namespace) -> Any:
     return api.Request(**_given(args))
 
 
-def _emit(renders: str, name: str, answer: Any, output: Path | None = None) -> None:
-    text = formats.render(renders, name, answer)
+def _emit(renders: str, name: str, answer: Any, args: argparse.Namespace) -> None:
+    output: Path | None = getattr(args, "output", None)
+    stream = sys.stdout if output is None else None
+    style = terminal_style(getattr(args, "color", "auto") if output is None else "never",
+                           bool(getattr(args, "explain", False)), stream)
+    text = formats.render(renders, name, answer, style)
     if output is None:
         sys.stdout.write(text)
     else:
@@ -232,7 +270,7 @@ def read_flags(raw: str | None) -> dict[str, Any] | None:
 def cmd_recommend(args: argparse.Namespace) -> int:
     facts = api.gather(args.model, revision=args.revision, target=_target(args), request=_request(args))
     rec = api.recommend(facts)
-    _emit("recommendation", args.format, rec, args.output)
+    _emit("recommendation", args.format, rec, args)
     return ExitCode.OK
 
 
@@ -253,7 +291,7 @@ def cmd_lint(args: argparse.Namespace) -> int:
 
 
 def _finish(report: Any, args: argparse.Namespace) -> int:
-    _emit("report", args.format, report, args.output)
+    _emit("report", args.format, report, args)
     sys.stderr.write(report.summary() + "\n")
     return int(report.exit_code(bool(args.exit_zero)))
 
@@ -264,21 +302,21 @@ def cmd_facts(args: argparse.Namespace) -> int:
         data = api.gather(args.model, revision=args.revision, target=target, request=_request(args)).to_json()
     else:
         data = {"hardware": api.hardware_facts(target).to_json(), "software": api.software_facts(target).to_json()}
-    _emit("facts", args.format, data, args.output)
+    _emit("facts", args.format, data, args)
     return ExitCode.OK
 
 
 def cmd_rules(args: argparse.Namespace) -> int:
     if args.id is None:
-        _emit("rules", args.format, api.rules(), args.output)
+        _emit("rules", args.format, api.rules(), args)
         return ExitCode.OK
     rule = api.rule(args.id)
     if rule is not None:
-        _emit("rule", args.format, rule, args.output)
+        _emit("rule", args.format, rule, args)
         return ExitCode.OK
     spec = api.flag(args.id)
     if spec is not None:
-        _emit("flag", args.format, spec, args.output)
+        _emit("flag", args.format, spec, args)
         return ExitCode.OK
     import difflib  # only to suggest a rule id
 
@@ -290,12 +328,12 @@ def cmd_rules(args: argparse.Namespace) -> int:
 
 
 def cmd_gpus(args: argparse.Namespace) -> int:
-    _emit("gpus", args.format, api.gpus(), args.output)
+    _emit("gpus", args.format, api.gpus(), args)
     return ExitCode.OK
 
 
 def cmd_models(args: argparse.Namespace) -> int:
-    _emit("models", args.format, api.models(), args.output)
+    _emit("models", args.format, api.models(" ".join(args.query)), args)
     return ExitCode.OK
 
 
@@ -315,7 +353,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
                                 compile_flex=not args.no_compile, real=args.real)
     facts = api.gather(args.model, revision=args.revision, target=_target(args), request=_request(args))
     report = api.verify(facts, args.candidates, options)
-    _emit("verify", args.format, report, args.output)
+    _emit("verify", args.format, report, args)
     if report.skipped:
         sys.stderr.write(f"advisor: not verified: {report.skipped}\n")
         return ExitCode.INPUT
@@ -345,6 +383,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args: argparse.Namespace | None = None
     try:
+        if argv and not argv[0].startswith("-") and argv[0] not in SUBCOMMANDS:
+            import difflib  # only for a command that does not exist
+
+            near = difflib.get_close_matches(argv[0], list(SUBCOMMANDS), n=1, cutoff=0.6)
+            hint = f"; did you mean `advisor {near[0]}`?" if near else f" (choose from {', '.join(SUBCOMMANDS)})"
+            raise InputError(f"no command {clean(argv[0])[:60]!r}{hint}")
         parser = build_parser(argv[0] if argv and argv[0] in SUBCOMMANDS else None)
         args = parser.parse_args(argv)
         if args.version:

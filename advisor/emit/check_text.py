@@ -13,14 +13,15 @@ from collections.abc import Iterable
 from advisor.core.report import Case, Item, Report
 from advisor.core.results import SEVERITY_RANK
 from advisor.emit.plain import clean
+from advisor.emit.style import Style
 
 MATRIX_COLUMNS = 12
 """Targets beyond which the matrix becomes one line per model."""
 MARKS = {"pass": "ok", "fail": "FAIL", "unknown": "?"}
 
 
-def report_text(report: Report) -> str:
-    """The report as plain text."""
+def report_text(report: Report, style: Style | None = None) -> str:
+    """The report as plain text (STYLE: the terminal's width and colour; lines are not cut)."""
     lines = _lint(report) if report.command == "lint" else _check(report)
     n = report.counts()
     lines += ["", f"{report.command}: {report.verdict().upper()} (fail-on {report.fail_on}, exit "

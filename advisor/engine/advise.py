@@ -37,7 +37,9 @@ def recommend(facts: Facts) -> Recommendation:
     plan = memory_plan(facts)
     res = resolve(build_namespace(facts), fact_rules(), load_flags(), plan)
     findings = tuple(sorted(dict.fromkeys(res.findings), key=lambda f: f.sort_key()))
-    return Recommendation(model=facts.model.summary(), target=_target(facts), flags=res.flags,
+    specs = {s.name: s for s in load_flags()}
+    flags = {d.name: specs[d.flag].to_python(d.value) for d in res.decisions if d.value is not None}
+    return Recommendation(model=facts.model.summary(), target=_target(facts), flags=flags,
                           decisions=tuple(res.decisions), findings=findings, memory=plan.report(res.scope),
                           python="")
 
