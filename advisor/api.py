@@ -3,8 +3,8 @@
     from advisor.api import Request, Target, gather, recommend
     rec = recommend(gather("Qwen/Qwen2.5-7B", target=Target(gpu="T4"), request=Request(dtype="bfloat16")))
 
-Facts (`gather`, `facts_for`) → answers (`recommend`, `check`, `check_report`, `lint_report`) → catalogs
-(`rules`, `rule`, `flags`, `gpus`, `models`). Nothing here parses command lines or renders output.
+Facts (`gather`, `facts_for`) → answers (`recommend`, `check`, `check_report`, `lint_report`, `explain`) →
+catalogs (`rules`, `rule`, `flags`, `gpus`, `models`). Nothing here parses command lines or renders output.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from importlib import import_module
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from advisor.core.errors import InputError
+from advisor.core.errors import AdvisorError, InputError
 from advisor.core.frozen import replace
 from advisor.core.results import CheckResult, Recommendation
 from advisor.emit.snippet import python_snippet
@@ -33,11 +33,15 @@ from advisor.facts.software import Software
 from advisor.facts.target import Target, hardware_of, software_of
 
 if TYPE_CHECKING:
+    from typing import BinaryIO
+
+    from advisor.core.explanation import Explanation
     from advisor.core.report import Report
     from advisor.facts.model_catalog import CatalogEntry
     from advisor.verify.types import VerifyOptions, VerifyReport
 
-_LAZY = {"Report": "advisor.core.report", "CatalogEntry": "advisor.facts.model_catalog",
+_LAZY = {"Report": "advisor.core.report", "Explanation": "advisor.core.explanation",
+         "CatalogEntry": "advisor.facts.model_catalog",
          "VerifyOptions": "advisor.verify.types", "VerifyReport": "advisor.verify.types"}
 """Names the API exports that `advisor recommend` does not need: imported on first use."""
 
@@ -50,6 +54,7 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "CheckResult",
+    "Explanation",
     "Facts",
     "FlagSpec",
     "Hardware",
@@ -64,6 +69,7 @@ __all__ = [
     "VerifyReport",
     "check",
     "check_report",
+    "explain",
     "facts_for",
     "flag",
     "flags",
@@ -127,6 +133,75 @@ def what_would_change(facts: Facts, rec: Recommendation) -> dict[str, str]:
         return {}
     ns = build_namespace(facts)
     return {r.id: r.render(r.fix, ns) for r in load_rules() if r.id in wanted}
+
+
+def explain(text: str | bytes | BinaryIO, *, model: str | None = None, revision: str | None = None,
+            target: Target | None = None, request: Request | None = None, facts: Facts | None = None,
+            recommend_flags: bool = True) -> Explanation:
+    """The rules that explain an error message or a whole log (TEXT: a string, bytes, or a binary stream read
+    once, streaming), best match first, with what the log says of its origin.
+
+    When MODEL is given, or the log names one (a from_pretrained("…") line, a Hub URL or cache path, a local
+    config.json) and RECOMMEND_FLAGS is true, the facts of TARGET (default: this machine) are gathered for it:
+    they rank the rules, write each fix for them, and give the recommendation. FACTS, when given, are used
+    instead. InputError (exit 2) for empty, binary or unreadable input; a model given as MODEL that cannot
+    be read raises too, one named only by the log becomes a note.
+    """
+    import io  # explain's modules stay off `advisor recommend`'s path
+
+    from advisor.core.explanation import Explanation, ModelMention  # as above
+    from advisor.engine import explain as ex  # as above
+
+    if isinstance(text, str):
+        stream: BinaryIO = io.BytesIO(text.encode("utf-8", "surrogateescape"))
+    elif isinstance(text, bytes | bytearray):
+        stream = io.BytesIO(bytes(text))
+    else:
+        stream = text
+    all_rules = load_rules()
+    found = ex.scan(stream, all_rules)
+    seen = found.recognised
+    notes: list[str] = []
+    named, passed_over = ex.pick_model(seen.models, lambda p: Path(p).expanduser().exists())
+    mention = ModelMention(model, "--model", 0) if model is not None else named
+    if model is None:
+        notes += passed_over
+    target = target or Target()
+    if facts is not None:
+        mention = ModelMention(str(facts.model.summary().get("id")), "the facts given", 0)
+    elif mention is not None and recommend_flags:
+        try:
+            facts = gather(mention.id, revision=revision, target=target, request=request)
+        except AdvisorError as exc:
+            if model is not None:
+                raise
+            notes.append(f"the log names {mention.id} ({mention.how}, line {mention.line}), but its facts could "
+                         f"not be gathered: {exc}")
+    rec = None
+    verdicts: dict[str, tuple[str, str]] = {}
+    ns = None
+    versions = seen.versions()
+    if facts is not None:
+        rec = recommend(facts)
+        try:
+            checked = check(facts, seen.flags) if seen.flags else None
+        except AdvisorError as exc:
+            checked = None
+            notes.append(f"the flags of the log's from_pretrained call could not be checked: {exc}")
+        verdicts = ex.verdicts(rec, checked)
+        ns = build_namespace(facts)
+        versions = {**versions, **ex.installed_versions(facts)}
+    elif mention is None and recommend_flags:
+        notes.append("the log names no model: pass --model MODEL to see the flags that fit this machine")
+    gpus = list(dict.fromkeys(catalog for _, catalog in seen.gpus))
+    here = {str(g.name.value) for g in facts.hardware.gpus} if facts is not None else set()
+    if gpus and target.is_this_machine and not any(g in name for g in gpus for name in here):
+        notes.append(f"the log names {', '.join(gpus)}: pass --gpu {gpus[0]}"
+                     + (" and --model MODEL" if facts is None else "") + " to rank the rules for that machine")
+    matches = ex.rank(found, all_rules, verdicts, versions, ns)
+    label = "" if facts is None else target.label
+    return Explanation(found.input, matches, seen, mention if facts is not None else None, named, label, rec,
+                       tuple(notes))
 
 
 def rules() -> tuple[Rule, ...]:

@@ -73,6 +73,7 @@ SUBCOMMANDS = {
     "models": "list the bundled model catalog (what is answered offline)",
     "tui": "open the interactive app",
     "verify": "try the flags on a small model of the same architecture on this machine",
+    "explain": "explain an error message or a log: the rules behind it, the fix, the safe flags",
 }
 
 
@@ -177,10 +178,18 @@ def _verify_options(ver: argparse.ArgumentParser) -> None:
     ver.add_argument("--no-compile", action="store_true", help="run flex_attention without torch.compile")
 
 
+def _explain_options(exp: argparse.ArgumentParser) -> None:
+    exp.add_argument("message", nargs="*", help="the error message (quote it), or - to read a log from stdin")
+    exp.add_argument("--file", type=Path, metavar="LOG", help="read the log or traceback from LOG")
+    exp.add_argument("--model", help="recommend flags for MODEL (default: the model the log names, if any)")
+    _add_fact_options(exp)
+    _add_format(exp, "explanation", "text")
+
+
 _BUILDERS: dict[str, Callable[[argparse.ArgumentParser], None]] = {
     "recommend": _recommend_options, "check": _check_options, "lint": _lint_options, "facts": _facts_options,
     "rules": _rules_options, "gpus": _gpus_options, "models": _models_options, "tui": _tui_options,
-    "verify": _verify_options,
+    "verify": _verify_options, "explain": _explain_options,
 }
 
 
@@ -373,9 +382,33 @@ def _report_failure(args: argparse.Namespace | None, message: str) -> None:
         sys.stderr.write(f"advisor: {exc}\n")
 
 
+def cmd_explain(args: argparse.Namespace) -> int:
+    if args.message and args.file is not None:
+        raise InputError("give the message or --file LOG, not both")
+    options = {"model": args.model, "revision": args.revision, "target": _target(args), "request": _request(args)}
+    if args.file is not None:
+        try:
+            with args.file.open("rb") as fh:
+                result = api.explain(fh, **options)
+        except OSError as exc:
+            raise InputError(f"--file {args.file}: cannot read it ({exc.strerror or exc})") from None
+    elif args.message == ["-"]:
+        if sys.stdin.isatty():
+            sys.stderr.write("advisor: reading the log from stdin; end it with Ctrl-D\n")
+        result = api.explain(sys.stdin.buffer, **options)
+    elif args.message:
+        result = api.explain(" ".join(args.message), **options)
+    else:
+        raise InputError("explain needs the error message, - to read a log from stdin, or --file LOG")
+    _emit("explanation", args.format, result, args)
+    if not result.explained:
+        sys.stderr.write("advisor: no rule explains this error\n")
+    return int(result.exit_code)
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "recommend": cmd_recommend, "check": cmd_check, "lint": cmd_lint, "facts": cmd_facts, "rules": cmd_rules,
-    "gpus": cmd_gpus, "models": cmd_models, "tui": cmd_tui, "verify": cmd_verify,
+    "gpus": cmd_gpus, "models": cmd_models, "tui": cmd_tui, "verify": cmd_verify, "explain": cmd_explain,
 }
 
 

@@ -23,7 +23,9 @@ def rule_data(rule: Rule) -> dict[str, Any]:
             "flags": list(rule.flags), "when": rule.when.text if rule.when else None,
             "require": rule.require.text if rule.require else None, "message": rule.message, "fix": rule.fix,
             "docs": {"explanation": d.explanation, "analogy": d.analogy, "use_case": d.use_case,
-                     "compatibility": d.compatibility, "references": list(d.references)}}
+                     "compatibility": d.compatibility, "references": list(d.references)},
+            "errors": [{e.kind: e.source, "package": e.package, "releases": e.releases, "evidence": e.evidence,
+                        "raised": e.raised, "note": e.note} for e in rule.errors]}
 
 
 def rule_json(rule: Rule) -> str:

@@ -5,7 +5,8 @@ A format is a name, the kind of answer it renders, and `render(answer) -> str`. 
 imported when first used: `advisor recommend --format json` never loads rich or the CI formats.
 
 Kinds: `recommendation` (advisor recommend), `report` (check and lint), `facts`, `rules` (the list),
-`rule` (one rule's documentation), `flag` (one flag's documentation), `gpus`, `models`, `verify`.
+`rule` (one rule's documentation), `flag` (one flag's documentation), `gpus`, `models`, `verify`, `explanation`
+(advisor explain).
 """
 
 from __future__ import annotations
@@ -72,6 +73,8 @@ FORMATS: tuple[Registered, ...] = (
     Registered("json", "models", "catalogs:models_json", "the catalog as JSON"),
     Registered("text", "verify", "verify_out:report_text", "a table of candidates and outcomes"),
     Registered("json", "verify", "verify_out:report_json", "JSON"),
+    Registered("text", "explanation", "explain_out:explanation_text", "the rules that explain the error, best first"),
+    Registered("json", "explanation", "explain_out:explanation_json", "JSON, schema_version 1"),
 )
 
 

@@ -17,7 +17,7 @@ from advisor.emit.memory_text import memory_lines, memory_summary
 from advisor.emit.plain import clean
 from advisor.emit.style import Style
 from advisor.engine.flags import FlagSpec
-from advisor.engine.rules import Rule
+from advisor.engine.rules import ErrorText, Rule
 
 MARK = {"error": "✗", "warning": "!", "info": "·"}
 UNKNOWN_TF = re.compile(r"[^;]*\b(transformers(\.version)? is unknown|target transformers version is unknown)"
@@ -252,7 +252,17 @@ def rule_doc_text(rule: Rule) -> str:
         "Fix", f"  {rule.fix}", "",
         "References", *(f"  - {r}" for r in d.references),
     ]
+    if rule.errors:
+        parts += ["", "Error messages it explains (advisor explain)"]
+        parts += [f"  - {error_line(e)}" for e in rule.errors]
     return "\n".join(parts) + "\n"
+
+
+def error_line(error: ErrorText) -> str:
+    """One upstream message of a rule as people read it: the text (or pattern), who raises it, and when."""
+    shown = f'"{error.text}"' if error.text is not None else f"pattern {error.pattern}"
+    releases = "every release read" if error.releases == "*" else error.releases
+    return f"{shown}  [{error.package} {releases}]"
 
 
 def flag_doc_text(spec: FlagSpec) -> str:

@@ -170,6 +170,23 @@ def arch_support(
     )
 
 
+def knows_model_type(model_type: str, target: Version, installed: InstalledTransformers | None) -> Fact[bool]:
+    """Whether transformers `target` has MODEL_TYPE natively (a key of `CONFIG_MAPPING_NAMES`).
+
+    Read from the installed source when it is the target, else from the shipped table. Between two
+    tabulated releases a model type that only the later one has may or may not be in the target: unknown.
+    """
+    view = _view(target, installed)
+    if isinstance(view, Fact):
+        return Fact.unknown(view.reason or "", view.source)
+    if model_type in view.native():
+        return Fact.of(True, view.read_from)
+    if isinstance(view, _TableView) and view.later_has(model_type):
+        return Fact.unknown(f"{model_type} is not in the tabulated transformers {view.at} but is in a later "
+                            f"tabulated release; whether {target} has it was not read", view.read_from)
+    return Fact.of(False, view.read_from)
+
+
 def native_model_types(target: Version, installed: InstalledTransformers | None) -> Fact[frozenset[str]]:
     """The model types transformers `target` knows natively (keys of `CONFIG_MAPPING_NAMES`)."""
     view = _view(target, installed)
@@ -366,7 +383,9 @@ class _TableView:
         self._table = table
         self._order = {v: i for i, v in enumerate(table["versions"])}
         self._at = self._order[at]
-        exact = "" if Version(at) == target else f", the nearest tabulated release at or below {target}"
+        self.at = at
+        self.exact = Version(at) == target
+        exact = "" if self.exact else f", the nearest tabulated release at or below {target}"
         self.read_from = f"table {TABLE_NAME}, transformers {at}{exact}"
 
     @classmethod
@@ -392,6 +411,16 @@ class _TableView:
                 break
             value = cell
         return value
+
+    def later_has(self, model_type: str) -> bool:
+        """Whether a tabulated release after this view's has MODEL_TYPE (when the target lies beyond this
+        view's release: always, past the newest tabulated release)."""
+        if self.exact:
+            return False
+        row = self._table["model_types"].get(model_type)
+        if self._at == len(self._order) - 1:
+            return True
+        return row is not None and any(self._order[v] > self._at and cell is not None for v, cell in row.items())
 
     def native(self) -> frozenset[str]:
         rows: dict[str, Any] = self._table["model_types"]
