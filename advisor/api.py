@@ -9,7 +9,7 @@ catalogs (`rules`, `rule`, `flags`, `gpus`, `models`). Nothing here parses comma
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from importlib import import_module
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -280,15 +280,17 @@ def lint_report(paths: Sequence[Path], *, policy_file: Path | None = None, targe
     return run(paths, policy_file=policy_file, targets=targets, request=request, fail_on=fail_on)
 
 
-def verify(facts: Facts, candidates: str, options: VerifyOptions) -> VerifyReport:
+def verify(facts: Facts, candidates: str, options: VerifyOptions,
+           progress: Callable[[str], None] | None = None) -> VerifyReport:
     """Try candidate flag sets on a small model of the same shape on this machine, beside the rules' verdicts.
 
+    PROGRESS, when given, gets a line for each step (building, loading, forward, generate) and outcome.
     MissingRuntime (exit 2) when torch or transformers cannot be imported here.
     """
     from advisor.verify.core import verify_candidates  # torch-side code only for verify
 
     verify_ready()
-    return verify_candidates(facts, candidates, options)
+    return verify_candidates(facts, candidates, options, progress=progress)
 
 
 def verify_ready() -> None:

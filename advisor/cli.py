@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
@@ -176,6 +177,7 @@ def _verify_options(ver: argparse.ArgumentParser) -> None:
     ver.add_argument("--max-params", type=int, metavar="N", help="parameter budget of the small model")
     ver.add_argument("--seq-len", type=int, default=32, metavar="N", help="tokens in the test sequence")
     ver.add_argument("--no-compile", action="store_true", help="run flex_attention without torch.compile")
+    ver.add_argument("-q", "--quiet", action="store_true", help="no progress lines on stderr")
 
 
 def _explain_options(exp: argparse.ArgumentParser) -> None:
@@ -352,6 +354,17 @@ def cmd_tui(args: argparse.Namespace) -> int:
     return run_app(args.model, args.revision, _target(args), _request(args))
 
 
+def _progress(command: str) -> Callable[[str], None]:
+    """A progress callback writing `advisor COMMAND [12.3 s] LINE` to stderr (stdout stays the report)."""
+    start = time.monotonic()
+
+    def line(text: str) -> None:
+        sys.stderr.write(f"advisor {command} [{time.monotonic() - start:5.1f} s] {clean(text)}\n")
+        sys.stderr.flush()
+
+    return line
+
+
 def cmd_verify(args: argparse.Namespace) -> int:
     api.verify_ready()
     if args.timeout <= 0 or not 4 <= args.seq_len <= 8192:
@@ -361,7 +374,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     options = api.VerifyOptions(seq_len=args.seq_len, max_params=args.max_params, timeout_s=args.timeout,
                                 compile_flex=not args.no_compile, real=args.real)
     facts = api.gather(args.model, revision=args.revision, target=_target(args), request=_request(args))
-    report = api.verify(facts, args.candidates, options)
+    report = api.verify(facts, args.candidates, options, progress=None if args.quiet else _progress("verify"))
     _emit("verify", args.format, report, args)
     if report.skipped:
         sys.stderr.write(f"advisor: not verified: {report.skipped}\n")
