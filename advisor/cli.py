@@ -6,8 +6,10 @@ This is the only module that knows argparse. Exit codes are `advisor.core.errors
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -61,6 +63,8 @@ def _add_report_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--fail-on", default=None, choices=["error", "warning", "info"],
                    help="lowest severity that fails (default: the policy's, else error)")
     p.add_argument("--exit-zero", action="store_true", help="always exit 0 (report only)")
+    p.add_argument("-q", "--quiet", action="store_true",
+                   help="no progress lines on stderr (shown once a run has taken more than a second)")
     _add_format(p, "report", "text")
 
 
@@ -289,15 +293,17 @@ def cmd_check(args: argparse.Namespace) -> int:
     flags_file = args.flags[1:] if args.flags and args.flags.startswith("@") else None
     # flags without a model are refused before they are read
     flags = read_flags(args.flags) if args.model is not None else None if args.flags is None else {}
-    report = api.check_report(model=args.model, flags=flags, flags_file=flags_file, revision=args.revision,
-                          policy_file=args.policy, targets=_targets(args), request=_given(args),
-                          fail_on=args.fail_on)
+    with contextlib.nullcontext() if args.quiet else Progress("check", after_s=1.0) as progress:
+        report = api.check_report(model=args.model, flags=flags, flags_file=flags_file, revision=args.revision,
+                                  policy_file=args.policy, targets=_targets(args), request=_given(args),
+                                  fail_on=args.fail_on, progress=progress)
     return _finish(report, args)
 
 
 def cmd_lint(args: argparse.Namespace) -> int:
-    report = api.lint_report(list(args.paths), policy_file=args.policy, targets=_targets(args), request=_given(args),
-                         fail_on=args.fail_on)
+    with contextlib.nullcontext() if args.quiet else Progress("lint", after_s=1.0) as progress:
+        report = api.lint_report(list(args.paths), policy_file=args.policy, targets=_targets(args),
+                                 request=_given(args), fail_on=args.fail_on, progress=progress)
     return _finish(report, args)
 
 
@@ -348,21 +354,81 @@ def cmd_models(args: argparse.Namespace) -> int:
     return ExitCode.OK
 
 
+TUI_INSTALL = "pip install 'hf-advisor[tui]'"
+
+
+def tui_missing() -> list[str]:
+    """The packages of the TUI extra that cannot be imported here."""
+    import importlib.util  # only when the app is asked for
+
+    missing = []
+    for name in ("textual", "rich"):
+        try:
+            found = importlib.util.find_spec(name) is not None
+        except (ImportError, ValueError):
+            found = False
+        if not found:
+            missing.append(name)
+    return missing
+
+
 def cmd_tui(args: argparse.Namespace) -> int:
+    if missing := tui_missing():
+        raise InputError(f"the TUI needs {' and '.join(missing)}, which cannot be imported here: {TUI_INSTALL} "
+                         "(recommend, check, lint and the JSON need neither)")
     from advisor.tui.app import run_app  # textual only for the app
 
     return run_app(args.model, args.revision, _target(args), _request(args))
 
 
-def _progress(command: str) -> Callable[[str], None]:
-    """A progress callback writing `advisor COMMAND [12.3 s] LINE` to stderr (stdout stays the report)."""
-    start = time.monotonic()
+class Progress:
+    """Progress lines on stderr, `advisor COMMAND [12.3 s] LINE` (stdout stays the report); a context manager.
 
-    def line(text: str) -> None:
-        sys.stderr.write(f"advisor {command} [{time.monotonic() - start:5.1f} s] {clean(text)}\n")
+    With AFTER_S, nothing is written until the run has taken that long; then the first line (what the run
+    is about) and the latest one are written, and every line after them.
+    """
+
+    def __init__(self, command: str, after_s: float = 0.0) -> None:
+        self.command = command
+        self.start = time.monotonic()
+        self.first: str | None = None
+        self.latest: str | None = None
+        self.shown = after_s <= 0
+        self.lock = threading.Lock()
+        self.timer = threading.Timer(after_s, self._catch_up) if not self.shown else None
+        if self.timer is not None:
+            self.timer.daemon = True
+            self.timer.start()
+
+    def _write(self, text: str) -> None:
+        sys.stderr.write(f"advisor {self.command} [{time.monotonic() - self.start:5.1f} s] {clean(text)}\n")
         sys.stderr.flush()
 
-    return line
+    def _catch_up(self) -> None:
+        with self.lock:
+            if self.shown:
+                return
+            self.shown = True
+            for text in dict.fromkeys(t for t in (self.first, self.latest) if t is not None):
+                self._write(text)
+
+    def __call__(self, text: str) -> None:
+        with self.lock:
+            if self.shown:
+                self._write(text)
+                return
+            if self.first is None:
+                self.first = text
+            self.latest = text
+
+    def __enter__(self) -> Progress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        with self.lock:
+            self.shown = True  # a run that ended before AFTER_S stays silent
+        if self.timer is not None:
+            self.timer.cancel()
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
@@ -374,7 +440,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     options = api.VerifyOptions(seq_len=args.seq_len, max_params=args.max_params, timeout_s=args.timeout,
                                 compile_flex=not args.no_compile, real=args.real)
     facts = api.gather(args.model, revision=args.revision, target=_target(args), request=_request(args))
-    report = api.verify(facts, args.candidates, options, progress=None if args.quiet else _progress("verify"))
+    report = api.verify(facts, args.candidates, options, progress=None if args.quiet else Progress("verify"))
     _emit("verify", args.format, report, args)
     if report.skipped:
         sys.stderr.write(f"advisor: not verified: {report.skipped}\n")
@@ -441,7 +507,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             sys.stdout.write(f"advisor {advisor.__version__}\n")
             return ExitCode.OK
         if args.command is None:
-            if sys.stdin.isatty() and sys.stdout.isatty():
+            if sys.stdin.isatty() and sys.stdout.isatty() and not tui_missing():
                 args = build_parser("tui").parse_args(["tui"])
             else:
                 parser.print_help(sys.stderr)

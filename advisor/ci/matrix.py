@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from advisor.ci.policy import TargetSpec
@@ -71,17 +71,31 @@ class _Models:
         return self.loaded[key]
 
 
+def plural(n: int, word: str) -> str:
+    """`1 model`, `3 models`."""
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
 def run_matrix(jobs: Sequence[Job], targets: Sequence[TargetSpec], request: Request, *,
-               strict: bool = True) -> list[Case]:
-    """One Case per job and target. STRICT: a model that is bad input (not merely unreachable) raises."""
+               strict: bool = True, progress: Callable[[str], None] | None = None) -> list[Case]:
+    """One Case per job and target. STRICT: a model that is bad input (not merely unreachable) raises.
+
+    PROGRESS, when given, gets the size of the matrix first, then a line as each model is read.
+    """
     models = _Models(request.offline, strict)
     facts_cache: dict[tuple[int, int], Any] = {}
     keywords = canonical_names(load_flags())
     cases: list[Case] = []
-    for job in jobs:
+    if progress is not None:
+        distinct = len({(j.model, j.fetch_revision or j.revision) for j in jobs if j.model is not None})
+        progress(f"{plural(len(jobs), 'model')} ({distinct} distinct) × {plural(len(targets), 'target')}: "
+                 f"{plural(len(jobs) * len(targets), 'case')}")
+    for number, job in enumerate(jobs, 1):
         name = job.name or job.model or job.label or "(unknown model)"
         source: ModelSource | str | None = None
         if job.model is not None:
+            if progress is not None:
+                progress(f"[{number}/{len(jobs)}] {job.model}" + (f" at {job.revision}" if job.revision else ""))
             source = models.get(job.model, job.fetch_revision or job.revision)
         for t_index, target in enumerate(targets):
             extra = tuple(Evaluation(LINT_UNRESOLVED, "error", "unknown", why) for why in job.unresolved)
