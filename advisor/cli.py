@@ -64,7 +64,7 @@ def _add_report_options(p: argparse.ArgumentParser) -> None:
                    help="lowest severity that fails (default: the policy's, else error)")
     p.add_argument("--exit-zero", action="store_true", help="always exit 0 (report only)")
     p.add_argument("-q", "--quiet", action="store_true",
-                   help="no progress lines on stderr (shown once a run has taken more than a second)")
+                   help="no progress lines on stderr (shown once a run has taken two seconds)")
     _add_format(p, "report", "text")
 
 
@@ -293,7 +293,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     flags_file = args.flags[1:] if args.flags and args.flags.startswith("@") else None
     # flags without a model are refused before they are read
     flags = read_flags(args.flags) if args.model is not None else None if args.flags is None else {}
-    with contextlib.nullcontext() if args.quiet else Progress("check", after_s=1.0) as progress:
+    with contextlib.nullcontext() if args.quiet else Progress("check", after_s=PROGRESS_AFTER_S) as progress:
         report = api.check_report(model=args.model, flags=flags, flags_file=flags_file, revision=args.revision,
                                   policy_file=args.policy, targets=_targets(args), request=_given(args),
                                   fail_on=args.fail_on, progress=progress)
@@ -301,7 +301,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_lint(args: argparse.Namespace) -> int:
-    with contextlib.nullcontext() if args.quiet else Progress("lint", after_s=1.0) as progress:
+    with contextlib.nullcontext() if args.quiet else Progress("lint", after_s=PROGRESS_AFTER_S) as progress:
         report = api.lint_report(list(args.paths), policy_file=args.policy, targets=_targets(args),
                                  request=_given(args), fail_on=args.fail_on, progress=progress)
     return _finish(report, args)
@@ -309,7 +309,8 @@ def cmd_lint(args: argparse.Namespace) -> int:
 
 def _finish(report: Any, args: argparse.Namespace) -> int:
     _emit("report", args.format, report, args)
-    sys.stderr.write(report.summary() + "\n")
+    if args.format != "text":  # the text report ends with the same summary
+        sys.stderr.write(report.summary() + "\n")
     return int(report.exit_code(bool(args.exit_zero)))
 
 
@@ -379,6 +380,10 @@ def cmd_tui(args: argparse.Namespace) -> int:
     from advisor.tui.app import run_app  # textual only for the app
 
     return run_app(args.model, args.revision, _target(args), _request(args))
+
+
+PROGRESS_AFTER_S = 2.0
+"""check and lint write progress lines once a run has taken this long (a cold policy over the Hub)."""
 
 
 class Progress:

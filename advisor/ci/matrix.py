@@ -13,7 +13,7 @@ from advisor.core.report import Case
 from advisor.core.results import Evaluation
 from advisor.engine.advise import check
 from advisor.engine.check import canonical_names
-from advisor.engine.pack import load_flags
+from advisor.engine.pack import load_flags, load_rules
 from advisor.facts.bundle import Request
 from advisor.facts.gather import facts_for
 from advisor.facts.locate import load_model
@@ -41,10 +41,15 @@ class Job:
     positions: tuple[tuple[str, int, int], ...] = ()
     """(keyword as written, line, column) in the source file: a finding about a flag points at its keyword."""
 
-    def where(self, flag: str | None, keywords: Mapping[str, str]) -> tuple[int | None, int | None]:
-        """The line and column a finding about FLAG (a canonical flag name) points at."""
+    def where(self, flag: str | None, keywords: Mapping[str, str],
+              read: Sequence[str] = ()) -> tuple[int | None, int | None]:
+        """The line and column a finding points at: the keyword of its FLAG (a canonical flag name), else
+        a keyword its rule READ as passed, else the call."""
         for keyword, line, column in self.positions:
             if flag is not None and keywords.get(keyword, keyword) == flag:
+                return line, column
+        for keyword, line, column in self.positions:
+            if flag is None and keyword in read:
                 return line, column
         return self.line, self.column
 
@@ -85,6 +90,7 @@ def run_matrix(jobs: Sequence[Job], targets: Sequence[TargetSpec], request: Requ
     models = _Models(request.offline, strict)
     facts_cache: dict[tuple[int, int], Any] = {}
     keywords = canonical_names(load_flags())
+    read = {r.id: r.keywords_read for r in load_rules()}
     cases: list[Case] = []
     if progress is not None:
         distinct = len({(j.model, j.fetch_revision or j.revision) for j in jobs if j.model is not None})
@@ -112,7 +118,8 @@ def run_matrix(jobs: Sequence[Job], targets: Sequence[TargetSpec], request: Requ
                 facts_cache[key] = facts_for(source, target.hardware, target.software, request)
             result = check(facts_cache[key], job.flags, target.label)
             findings = tuple(replace(f, target=target.label, file=job.file, line=line, column=column)
-                             for f in result.findings for line, column in (job.where(f.flag, keywords),))
+                             for f in result.findings
+                             for line, column in (job.where(f.flag, keywords, read.get(f.rule, ())),))
             cases.append(Case(name, job.revision, target.label, result.flags, job.file, job.line, findings,
                               (*result.evaluations, *extra), job.column))
     return cases

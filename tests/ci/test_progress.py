@@ -1,5 +1,5 @@
 """Long CI runs show progress on stderr: a cold `check --policy` over models read from a slow Hub says the size
-of the matrix and each model as it is read; a quick run stays silent; --quiet silences both."""
+of the matrix and each model as it is read; a quick run stays silent; --quiet silences a slow one."""
 
 from __future__ import annotations
 
@@ -53,11 +53,11 @@ def test_a_cold_policy_run_says_the_matrix_then_each_model(server: HubServer, tm
     assert done.returncode == 1, done.stderr  # bfloat16 on a T4 is an error
     lines = progress_lines(done.stderr)
     assert lines[0] == "3 models (3 distinct) × 2 targets: 6 cases"
-    # each answer of the Hub takes 0.4 s: a second into the first model, what the run is about and the
+    # each answer of the Hub takes 0.4 s: two seconds into the first model, what the run is about and the
     # model being read are written, then each model as it comes
     assert lines[1:] == ["[1/3] org/a", "[2/3] org/b", "[3/3] org/c"]
-    first = float(done.stderr.split("[", 1)[1].split(" s]")[0])
-    assert 1.0 <= first < 3.0  # written when the second had passed, not when the first model was done
+    times = [float(ln.split("[", 1)[1].split(" s]")[0]) for ln in done.stderr.splitlines()[:3]]
+    assert 2.0 <= times[0] == times[1] < times[2]  # at two seconds, while the first model was being read
     assert done.stdout.startswith("{")  # stdout holds the report alone
 
 
@@ -66,5 +66,5 @@ def test_a_quick_run_is_silent_and_quiet_silences_a_slow_one(server: HubServer, 
     quick = check(server, tmp_path, fixture, "--flags", '{"dtype": "bfloat16"}', "--gpu", "A100-80GB",
                   "--software", str(ROOT / "fixtures/software/cuda-tf5.23.json"))
     assert quick.returncode == 0 and progress_lines(quick.stderr) == [], quick.stderr
-    quiet = check(server, tmp_path, "--policy", str(policy(tmp_path, MODELS)), "--quiet")
-    assert progress_lines(quiet.stderr) == [] and quiet.stderr.count("\n") == 1, quiet.stderr  # the summary only
+    quiet = check(server, tmp_path, "--policy", str(policy(tmp_path, ["org/a"])), "--quiet")
+    assert quiet.returncode == 1 and quiet.stderr == "", quiet.stderr  # the text report has the summary
