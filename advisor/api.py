@@ -127,12 +127,9 @@ def check(facts: Facts, flags: Mapping[str, Any], target_name: str = "") -> Chec
 
 
 def what_would_change(facts: Facts, rec: Recommendation) -> dict[str, str]:
-    """For each rule that rejected a candidate: its fix, in words for these facts."""
-    wanted = {r.rule for d in rec.decisions for rej in d.rejected for r in rej.reasons}
-    if not wanted:
-        return {}
-    ns = build_namespace(facts)
-    return {r.id: r.render(r.fix, ns) for r in load_rules() if r.id in wanted}
+    """For each rule that rejected a candidate: its fix in words for these facts (never a value that fails
+    here too)."""
+    return advise.what_would_change(facts, rec)
 
 
 def explain(text: str | bytes | BinaryIO, *, model: str | None = None, revision: str | None = None,
