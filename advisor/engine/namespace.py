@@ -30,7 +30,7 @@ FACT_KINDS: dict[str, tuple[str, str]] = {
     "gpu.mig": ("bool", "a GPU is split into MIG instances"),
     "gpu.busy": ("bool", "another process already holds memory on a GPU"),
     "driver.cuda": ("version", "newest CUDA version the driver supports"),
-    "cpu.bf16": ("bool", "the CPU computes bfloat16 natively (AVX512-BF16 or AMX)"),
+    "cpu.bf16": ("bool", "the CPU computes bfloat16 natively (AVX512-BF16, AMX-BF16, arm64 bf16)"),
     "cpu.cores": ("number", "CPU cores available"),
     "cpu.memory_gib": ("number", "host memory, GiB"),
     "torch.cuda": ("version", "CUDA version torch was built with; None for CPU or ROCm builds"),

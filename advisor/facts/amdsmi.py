@@ -12,6 +12,7 @@ import contextlib
 import io
 import os
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 from advisor.core.fact import Fact
@@ -19,6 +20,7 @@ from advisor.facts.gpu_catalog import CatalogGpu, find_gpu, load_catalog
 from advisor.facts.hardware import Cpu, Gpu, Hardware
 
 SOURCE = "amdsmi"
+LIBRARY = "libamd_smi.so"
 GIB = 1024**3
 BUSY_BASELINE_BYTES = GIB
 """VRAM in use on an idle GPU (driver and firmware reservations); more than this plus 1 % means a tenant."""
@@ -33,6 +35,8 @@ class _Failed(Exception):
 def probe_amdsmi(cpu: Cpu, env: Mapping[str, str] | None = None) -> Hardware | None:
     """The AMD GPUs here, or None when there is no AMD SMI to ask (no binding, no library)."""
     env = os.environ if env is None else env
+    if not library_present(env):
+        return None
     out = io.StringIO()
     try:
         with contextlib.redirect_stdout(out):
@@ -52,6 +56,22 @@ def probe_amdsmi(cpu: Cpu, env: Mapping[str, str] | None = None) -> Hardware | N
     finally:
         with contextlib.suppress(Exception):
             amdsmi.amdsmi_shut_down()
+
+
+def library_present(env: Mapping[str, str], ld_cache: Path = Path("/etc/ld.so.cache")) -> bool:
+    """Whether the binding could find libamd_smi.so where it looks (amdsmi 7.0.2 amdsmi_wrapper.py L179-197:
+    $ROCM_HOME or $ROCM_PATH/lib, the dynamic loader, its own folder, ${ROCM_PATH:-/opt/rocm}/lib), checked
+    without importing it: the import alone takes about 0.1 s, which a machine without AMD GPUs should not pay."""
+    rocm = env.get("ROCM_HOME", env.get("ROCM_PATH"))
+    folders = [Path(rocm) / "lib"] if rocm else []
+    folders += [Path(p) for p in env.get("LD_LIBRARY_PATH", "").split(os.pathsep) if p]
+    folders.append(Path(env.get("ROCM_PATH", "/opt/rocm")) / "lib")
+    if any((folder / LIBRARY).is_file() for folder in folders):
+        return True
+    try:
+        return LIBRARY.encode() in ld_cache.read_bytes()
+    except OSError:
+        return False
 
 
 def _reason(exc: BaseException, call: str | None = None) -> str:

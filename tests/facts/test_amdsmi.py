@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from tests.facts.conftest import run_amdsmi
@@ -74,3 +75,15 @@ def test_a_failing_call_makes_only_its_fact_unknown(amdsmi_probe: Probe) -> None
 def test_no_library_means_no_amd_probe_and_a_clean_stdout() -> None:
     # the real binding prints to stdout and raises KeyError when libamd_smi.so is missing
     assert run_amdsmi(None, None) is None
+
+
+def test_the_library_is_looked_for_where_the_binding_looks(amdsmi_root: Path, tmp_path: Path) -> None:
+    from advisor.facts.amdsmi import library_present
+
+    no_cache = tmp_path / "ld.so.cache"
+    assert library_present({"ROCM_PATH": str(amdsmi_root)}, no_cache)
+    assert library_present({"ROCM_HOME": str(amdsmi_root), "ROCM_PATH": "/nonexistent"}, no_cache)
+    assert library_present({"LD_LIBRARY_PATH": f"/nonexistent:{amdsmi_root / 'lib'}"}, no_cache)
+    assert not library_present({"ROCM_PATH": str(tmp_path)}, no_cache)
+    no_cache.write_bytes(b"\x00ld.so-1.7.0\x00libamd_smi.so\x00/opt/rocm-7.0.2/lib/libamd_smi.so\x00")
+    assert library_present({"ROCM_PATH": str(tmp_path)}, no_cache)
