@@ -211,6 +211,12 @@ def hardware_profile(path: Path) -> Hardware:
         entry = _profile_gpu(item, path)
         gpus.extend(catalog_gpu(entry, len(gpus) + i, source) for i in range(count * entry.devices))
     cpu = _profile_cpu(data.get("cpu"), source, path)
+    unified = [g for g in gpus if g.unified_memory.value]
+    if unified:
+        if len(gpus) > 1:
+            raise InputError(f"{path}: Apple silicon is one machine with one GPU; give no count and no other GPU")
+        if cpu.memory_total_bytes.value is None:  # one pool: the machine's memory is the GPU's
+            cpu = replace(cpu, memory_total_bytes=unified[0].memory_total_bytes)
     raw_driver = data.get("driver")
     driver: dict[str, Any] = raw_driver if isinstance(raw_driver, dict) else {}
     cuda: Fact[str] = Fact.of(str(driver["cuda"]), source) if driver.get("cuda") else Fact.unknown(
@@ -220,7 +226,7 @@ def hardware_profile(path: Path) -> Hardware:
 
 
 def _profile_macos(raw: Any, gpus: list[Gpu], source: str, path: Path) -> Fact[str]:
-    """`macos = "14.5"` in a profile; without it, unknown on Apple silicon and None elsewhere."""
+    """`macos = "14.5"` in a profile; without it, unknown (with a hint on Apple silicon)."""
     if raw is None:
         if any(g.vendor == "apple" for g in gpus):
             return Fact.unknown("the profile does not name the macOS release (macos = \"14.5\")", source)
