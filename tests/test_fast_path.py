@@ -1,4 +1,5 @@
-"""`advisor recommend --format json` imports neither torch, transformers, textual nor huggingface_hub."""
+"""`advisor recommend --format json` imports neither torch, transformers, textual nor huggingface_hub, and on a
+config the formula table counts it starts no subprocess."""
 
 from __future__ import annotations
 
@@ -11,20 +12,28 @@ ROOT = Path(__file__).resolve().parents[1]
 HEAVY = ("torch", "transformers", "textual", "huggingface_hub", "accelerate", "rich", "pynvml")
 
 PROBE = """
-import contextlib, io, json, sys
+import contextlib, io, json, subprocess, sys
+started = []
+_init = subprocess.Popen.__init__
+def _spy(self, *args, **kwargs):
+    started.append(str(args[0] if args else kwargs.get("args"))[:200])
+    _init(self, *args, **kwargs)
+subprocess.Popen.__init__ = _spy
 from advisor.cli import main
 out = io.StringIO()
 with contextlib.redirect_stdout(out):
     code = main(sys.argv[1:])
 loaded = sorted({m.split(".")[0] for m in sys.modules} & set(json.loads(__import__("os").environ["HEAVY"])))
-print(json.dumps({"code": code, "loaded": loaded, "out": out.getvalue()}))
+print(json.dumps({"code": code, "loaded": loaded, "out": out.getvalue(), "subprocesses": started}))
 """
 
 
-def run(*args: str) -> dict[str, object]:
+def run(*args: str, cache: Path | None = None) -> dict[str, object]:
     import os
 
     env = {**os.environ, "HEAVY": json.dumps(HEAVY)}
+    if cache is not None:
+        env["ADVISOR_CACHE_DIR"] = str(cache)
     proc = subprocess.run([sys.executable, "-c", PROBE, *args], capture_output=True, text=True, cwd=ROOT, env=env,
                           timeout=120)
     assert proc.returncode == 0, proc.stderr
@@ -32,12 +41,15 @@ def run(*args: str) -> dict[str, object]:
     return result
 
 
-def test_recommend_json_with_a_catalog_gpu_stays_light() -> None:
+def test_recommend_json_with_a_catalog_gpu_stays_light(tmp_path: Path) -> None:
     result = run("recommend", "fixtures/configs/meta-llama__Meta-Llama-3.1-8B.json", "--gpu", "A100-80GB",
-                 "--format", "json")
+                 "--software", "fixtures/software/cuda-tf5.23.json", "--format", "json", cache=tmp_path)
     assert result["code"] == 0
-    assert json.loads(str(result["out"]))["flags"]["attn_implementation"]
+    out = json.loads(str(result["out"]))
+    assert out["flags"]["attn_implementation"]
+    assert out["memory"]["parameters_exact"] is True and "formula table" in out["memory"]["parameters_source"]
     assert result["loaded"] == []
+    assert result["subprocesses"] == []  # the formula table counts it: no meta-device build
 
 
 def test_recommend_json_on_this_machine_stays_light() -> None:

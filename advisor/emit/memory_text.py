@@ -51,10 +51,16 @@ def _summary(m: MemoryLedger) -> str:
     p = m.placement
     params = m.parameters.total if m.parameters else None
     count = f"{params / 1e9:.2f}B parameters" if params is not None else "parameters unknown"
+    if m.parameters is not None:
+        count += f" ({'exact' if m.parameters.exact else 'estimated'}: {m.parameters.source})"
     q = f", {p.quantization}" if p is not None and p.quantization else ""
     per = m.kv_cache_bytes_per_token
     kv = f"KV cache {per / 1024:.0f} KiB per token" if per is not None else "KV cache unknown"
-    return (f"Memory: {count} ({p.dtype if p else '?'}{q}): weights {gib(p.weights_bytes if p else None)} GiB; "
+    if m.kv_cache is not None and not m.kv_cache.exact:
+        kv += " (an upper bound)"
+    if m.kv_cache is not None and m.kv_cache.state_bytes_per_sequence:
+        kv += f" + {m.kv_cache.state_bytes_per_sequence / 2**20:.0f} MiB of state per sequence"
+    return (f"Memory: {count}, {p.dtype if p else '?'}{q}: weights {gib(p.weights_bytes if p else None)} GiB; "
             f"{kv}, {gib(p.kv_cache_bytes if p else None)} GiB at context {m.context} x batch {m.batch}; "
             f"total {gib(p.total_bytes if p else None)} GiB")
 
