@@ -1,4 +1,5 @@
-"""Time the fact probes: NVML through the stub library, and the import probe cold and cached.
+"""Time the fact probes: NVML through the stub library, the import probe cold and cached, and this machine's
+software facts under `--with` overlays (which keep the probe for the imports an overlay does not change).
 
 Run: python benchmarks/bench_probes.py   (needs gcc; uses temporary folders only)
 """
@@ -72,6 +73,28 @@ def import_times(work: Path) -> list[tuple[str, float]]:
     return rows
 
 
+def software_times(work: Path) -> list[tuple[str, float]]:
+    """`software_of` for this machine, with and without a (broken) flash-attn on the path, under overlays."""
+    from advisor.facts.target import Target, software_of
+
+    rows = []
+    cases = [("", ()), (" --with transformers", ("transformers==5.23.0",)), (" --with torch", ("torch==2.9.0",))]
+    for installed in (False, True):
+        if installed:
+            sys.path.insert(0, str(work / "site"))  # the fake flash-attn of import_times
+        for label, overlays in cases:
+            software_of(Target(with_packages=overlays))  # fills the probe's cache where it probes
+            times = []
+            for _ in range(REPEAT):
+                t = time.perf_counter()
+                software_of(Target(with_packages=overlays))
+                times.append(time.perf_counter() - t)
+            what = "flash-attn installed, cached" if installed else "nothing probed installed"
+            rows.append((f"software_of{label} ({what}, median of {REPEAT})", statistics.median(times)))
+    sys.path.remove(str(work / "site"))
+    return rows
+
+
 def main() -> None:
     gcc = shutil.which("gcc") or shutil.which("cc")
     if gcc is None:
@@ -90,6 +113,7 @@ def main() -> None:
             rows.append((f"{label}, median of {REPEAT}", statistics.median(times)))
         sys.path.insert(0, str(ROOT))
         rows.extend(import_times(work))
+        rows.extend(software_times(work))
     width = max(len(name) for name, _ in rows)
     print(f"{'probe':<{width}}  {'ms':>9}")
     for name, seconds in rows:

@@ -121,7 +121,7 @@ def test_broken_rule_file_names_file_and_rule(tmp_path: Path) -> None:
     text = (rules / "attention.toml").read_text().replace('require = \'gpu.cc >= "8.0"\'',
                                                             'require = \'gpu.cc >= "eight"\'', 1)
     (rules / "attention.toml").write_text(text)
-    code = ("import sys; from pathlib import Path; from advisor.engine.rules import load_rules;"
+    code = ("import sys; from pathlib import Path; from advisor.engine.pack import load_rules;"
             "from advisor.core.errors import InputError\n"
             f"try:\n    load_rules(Path({str(rules)!r}))\nexcept InputError as e:\n    print(e); sys.exit(2)")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
@@ -142,3 +142,21 @@ def test_rules_list_and_doc() -> None:
     assert doc.returncode == 0
     for section in ("Explanation", "In plain words", "Use case", "Compatibility", "Fix", "References"):
         assert section in doc.stdout
+
+
+def without(modules: tuple[str, ...], *args: str) -> subprocess.CompletedProcess[str]:
+    """The CLI with MODULES made unimportable, as on an install without the extra that brings them."""
+    hide = "".join(f"sys.modules[{m!r}] = None\n" for m in modules)
+    return subprocess.run([sys.executable, "-c", f"import sys\n{hide}from advisor.cli import main\n"
+                           "sys.exit(main(sys.argv[1:]))", *args], capture_output=True, text=True, cwd=ROOT,
+                          timeout=60)
+
+
+def test_tui_without_textual_says_how_to_install() -> None:
+    proc = without(("textual",), "tui", LLAMA)
+    assert_clean_error(proc)
+    assert "pip install 'hf-advisor[tui]'" in proc.stderr and "textual" in proc.stderr
+    # the rest of advisor needs neither textual nor rich
+    done = without(("textual", "rich"), "recommend", LLAMA, "--gpu", "T4", "--software", SOFTWARE)
+    assert done.returncode == 0, done.stderr
+    assert "attn_implementation" in done.stdout

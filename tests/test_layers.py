@@ -161,3 +161,36 @@ def test_no_import_cycle_between_modules() -> None:
 
 def test_the_checker_sees_a_cycle() -> None:
     assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+def test_the_architecture_page_names_every_package_and_real_files() -> None:
+    import re
+
+    page = (PACKAGE.parent / "docs" / "architecture.md").read_text(encoding="utf-8")
+    for package in (p.name for p in PACKAGE.iterdir() if p.is_dir() and (p / "__init__.py").exists()):
+        assert f"**{package}/**" in page or f"{package}/" in page, f"docs/architecture.md does not describe {package}/"
+    for where in ("A rule.", "A flag.", "A GPU.", "An output format.", "An architecture's memory formula."):
+        assert f"**{where}**" in page
+    for package, module in re.findall(r"`(core|facts|memory|engine|ci|verify|emit|tui)/([a-z_]+\.py)`", page):
+        assert (PACKAGE / package / module).is_file(), f"docs/architecture.md names {package}/{module}"
+
+
+@pytest.mark.parametrize("path", sorted(PACKAGE.rglob("*.py")), ids=lambda p: module_name(p))
+def test_an_import_inside_a_function_says_why(path: Path) -> None:
+    lines = path.read_text(encoding="utf-8").splitlines()
+    tree = ast.parse("\n".join(lines))
+    skip = _type_checking_nodes(tree)
+    silent = []
+    for fn in ast.walk(tree):
+        if not isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
+        for node in ast.walk(fn):
+            if id(node) in skip or not isinstance(node, ast.Import | ast.ImportFrom):
+                continue
+            mod = node.module if isinstance(node, ast.ImportFrom) else node.names[0].name
+            if not (mod or "").startswith("advisor"):
+                continue
+            here, above = lines[node.lineno - 1], lines[node.lineno - 2] if node.lineno > 1 else ""
+            if "#" not in here and not above.strip().startswith("#"):
+                silent.append(f"{path.relative_to(PACKAGE.parent)}:{node.lineno}")
+    assert not silent, "a first-party import inside a function needs a comment saying why: " + ", ".join(silent)

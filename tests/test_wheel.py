@@ -22,6 +22,12 @@ def test_wheel_carries_the_rules_and_runs_from_them(tmp_path: Path) -> None:
         assert f"advisor/rules/{rule_file.name}" in names
     assert "advisor/rules/transformers_support.json" in names
     assert "advisor/rules/catalog/models.json" in names
+    # the TUI stack is an extra: a plain install (pre-commit's, a CI runner's) does not pull it in
+    meta = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith(".dist-info/METADATA"))).decode()
+    requires = [ln.split(":", 1)[1].strip() for ln in meta.splitlines() if ln.startswith("Requires-Dist:")]
+    plain = [r for r in requires if "extra ==" not in r]
+    assert plain and not any(r.startswith(("textual", "rich")) for r in plain), plain
+    assert {r.split(";")[0].split(">")[0] for r in requires if "extra == 'tui'" in r} == {"textual", "rich"}
     site = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(site)
     config = tmp_path / "config.json"
@@ -36,3 +42,9 @@ def test_wheel_carries_the_rules_and_runs_from_them(tmp_path: Path) -> None:
     data = json.loads(proc.stdout)
     assert data["flags"]["attn_implementation"] == "sdpa"
     assert data["decisions"][0]["rules"] or data["decisions"][0]["rejected"]
+
+    same = subprocess.run([sys.executable, "-c", "import importlib.resources, pathlib; "
+                           "from advisor.core.data import data_dir; "
+                           "print(data_dir() == pathlib.Path(str(importlib.resources.files('advisor'))) / 'rules')"],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+    assert same.stdout.strip() == "True", same.stderr  # the data folder is the one importlib.resources names

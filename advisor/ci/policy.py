@@ -34,13 +34,18 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from advisor.ci.lint import display_path
+from advisor.ci.software import parse_version, read_pins, software_from_pins
 from advisor.core.errors import InputError
 from advisor.core.frozen import frozen
 from advisor.core.results import Severity
-from advisor.engine.rules import load_rules
+from advisor.engine.check import canonical_names, normalize_value
+from advisor.engine.pack import load_flags, load_rules
 from advisor.facts.bundle import DTYPES, TASKS, Request
 from advisor.facts.gather import validate_request
+from advisor.facts.gpu_catalog import parse_gpu_spec
 from advisor.facts.hardware import Hardware
+from advisor.facts.profiles import overlay, parse_with, software_profile
 from advisor.facts.software import Software
 from advisor.facts.target import Target, hardware_of, software_of
 
@@ -228,7 +233,6 @@ def load_policy(path: Path) -> Policy:
     models = tuple(_model(r, entry, i) for i, entry in enumerate(_tables(r, data, "model")))
     targets = _targets(r, data)
     ignores = tuple(_ignore(r, entry, i) for i, entry in enumerate(_tables(r, data, "ignore")))
-    from advisor.ci.lint import display_path
 
     return Policy(path=display_path(path), models=models, targets=targets, request=request, fail_on=fail_on,
                   ignores=ignores, line=lines.headers.get(("", 0), 1))
@@ -275,9 +279,6 @@ def _model(r: _Reader, entry: dict[str, Any], i: int) -> ModelEntry:
 
 
 def _check_flags(r: _Reader, flags: Mapping[str, Any], i: int) -> None:
-    from advisor.engine.check import canonical_names, normalize_value
-    from advisor.engine.flags import load_flags
-
     names = canonical_names(load_flags())
 
     def plain(v: Any) -> bool:
@@ -300,8 +301,6 @@ def _check_flags(r: _Reader, flags: Mapping[str, Any], i: int) -> None:
 
 
 def _targets(r: _Reader, data: Mapping[str, Any]) -> tuple[TargetSpec, ...]:
-    from advisor.facts.gpu_catalog import parse_gpu_spec
-
     hardware: list[tuple[str, Target]] = []
     for spec in _str_list(r, data, "gpus"):
         try:
@@ -340,9 +339,6 @@ def _detected(target: Target) -> Software:
 
 
 def _software(r: _Reader, entry: dict[str, Any], i: int) -> tuple[str, Software]:
-    from advisor.ci.software import parse_version, read_pins, software_from_pins
-    from advisor.facts.profiles import overlay, parse_with, software_profile
-
     _keys(r, entry, SOFTWARE_KEYS, "software", i)
     where = _where("software", i)
     name = _typed(r, entry, "name", str, "a string", "software", i)

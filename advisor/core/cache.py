@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -27,19 +26,28 @@ def cache_read(name: str) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def cache_write(name: str, updates: dict[str, Any], keep: int = 64) -> bool:
-    """Merge `updates` into file `name` (keeping the newest `keep` entries) by an atomic rename."""
-    merged = {k: v for k, v in cache_read(name).items() if k not in updates}
-    merged.update(updates)
-    if len(merged) > keep:
-        merged = dict(list(merged.items())[-keep:])
+def cache_read_bytes(name: str) -> bytes:
+    """The bytes of file `name` in the cache folder, if it is this user's and not writable by others (a cache
+    another user could write is not trusted); OSError when missing or refused."""
+    with (cache_dir() / name).open("rb") as fh:
+        st = os.fstat(fh.fileno())
+        uid = getattr(os, "getuid", None)
+        if (uid is not None and st.st_uid != uid()) or st.st_mode & 0o022:
+            raise PermissionError(f"{name} in the cache is not this user's alone")
+        return fh.read()
+
+
+def cache_write_bytes(name: str, data: bytes) -> bool:
+    """Write DATA to file `name` by an atomic rename; False when the cache folder cannot be written."""
+    import tempfile  # only when writing: its import (random, shutil, weakref) is not on a cached run's path
+
     folder = cache_dir()
     try:
         folder.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{name}.", dir=folder)
         try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump(merged, fh, sort_keys=True)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
             os.replace(tmp, folder / name)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
@@ -47,3 +55,12 @@ def cache_write(name: str, updates: dict[str, Any], keep: int = 64) -> bool:
     except OSError:
         return False
     return True
+
+
+def cache_write(name: str, updates: dict[str, Any], keep: int = 64) -> bool:
+    """Merge `updates` into file `name` (keeping the newest `keep` entries) by an atomic rename."""
+    merged = {k: v for k, v in cache_read(name).items() if k not in updates}
+    merged.update(updates)
+    if len(merged) > keep:
+        merged = dict(list(merged.items())[-keep:])
+    return cache_write_bytes(name, json.dumps(merged, sort_keys=True).encode("utf-8"))

@@ -87,8 +87,16 @@ def record(cls: type[T]) -> type[T]:
 
 
 def _init(self: Any, *args: Any, **kwargs: Any) -> None:
-    spec = type(self).__frozen_fields__
-    name_of = type(self).__name__
+    cls = type(self)
+    spec = cls.__frozen_fields__
+    if not kwargs and len(args) == len(spec):  # every field given in order: the common case, kept short
+        for name, value in zip(cls.__frozen_names__, args, strict=True):
+            object.__setattr__(self, name, value)
+        post = getattr(self, "__post_init__", None)
+        if post is not None:
+            post()
+        return
+    name_of = cls.__name__
     if len(args) > len(spec):
         raise TypeError(f"{name_of}() takes {len(spec)} positional arguments but {len(args)} were given")
     unknown = set(kwargs) - set(type(self).__frozen_names__)

@@ -27,6 +27,11 @@ class ParameterCount:
     """Parts of the model the count leaves out, each with the reason."""
     notes: tuple[str, ...] = ()
 
+    @property
+    def verified(self) -> bool:
+        """The former name of `exact` (JSON keeps `parameters_verified` beside `parameters_exact`)."""
+        return self.exact
+
 
 @frozen
 class KvCache:

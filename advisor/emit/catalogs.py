@@ -23,7 +23,9 @@ def rule_data(rule: Rule) -> dict[str, Any]:
             "flags": list(rule.flags), "when": rule.when.text if rule.when else None,
             "require": rule.require.text if rule.require else None, "message": rule.message, "fix": rule.fix,
             "docs": {"explanation": d.explanation, "analogy": d.analogy, "use_case": d.use_case,
-                     "compatibility": d.compatibility, "references": list(d.references)}}
+                     "compatibility": d.compatibility, "references": list(d.references)},
+            "errors": [{e.kind: e.source, "package": e.package, "releases": e.releases, "evidence": e.evidence,
+                        "raised": e.raised, "note": e.note} for e in rule.errors]}
 
 
 def rule_json(rule: Rule) -> str:
@@ -35,8 +37,9 @@ def flag_json(spec: FlagSpec) -> str:
 
 
 def gpus_text(gpus: Sequence[CatalogGpu]) -> str:
-    return "".join(f"{g.name:<16} cc {g.cc[0]}.{g.cc[1]:<3} {g.memory_gib:>7.1f} GiB  {g.arch:<10} "
-                   f"bf16 {'yes' if g.bf16 else 'no ':<3}  fp8 {'yes' if g.fp8 else 'no'}\n" for g in gpus)
+    head = f"{'GPU':<16} {'compute':<8} {'memory':>10}  {'arch':<10} {'bf16':<5} fp8\n"
+    return head + "".join(f"{g.name:<16} {g.cc[0]}.{g.cc[1]:<6} {g.memory_gib:>6.1f} GiB  {g.arch:<10} "
+                          f"{'yes' if g.bf16 else 'no':<5} {'yes' if g.fp8 else 'no'}\n" for g in gpus)
 
 
 def gpus_json(gpus: Sequence[CatalogGpu]) -> str:
@@ -44,11 +47,24 @@ def gpus_json(gpus: Sequence[CatalogGpu]) -> str:
                    "arch": g.arch, "bf16": g.bf16, "fp8": g.fp8, "aliases": list(g.aliases)} for g in gpus])
 
 
+def parameters_label(count: int | None) -> str:
+    """A parameter count for people: 124M, 7.62B, 1.03T; `?` when unknown."""
+    if count is None:
+        return "?"
+    for scale, unit in ((1e12, "T"), (1e9, "B"), (1e6, "M")):
+        if count >= scale:
+            return f"{count / scale:.3g}{unit}"
+    return f"{count:,}"
+
+
 def models_text(models: Sequence[CatalogEntry]) -> str:
     width = max((len(m.id) for m in models), default=0)
-    return "".join(f"{m.id:<{width}}  {m.config.get('model_type', '?')}\n" for m in models)
+    return "".join(f"{m.rank:>4}  {m.id:<{width}}  {parameters_label(m.parameters):>6}  {m.kind:<15}  "
+                   f"{m.config.get('model_type', '?')}{'' if m.verbatim else '  (reconstructed)'}\n"
+                   for m in models)
 
 
 def models_json(models: Sequence[CatalogEntry]) -> str:
-    return dumps([{"id": m.id, "model_type": m.config.get("model_type"), "provenance": m.provenance}
-                  for m in models])
+    return dumps([{"id": m.id, "rank": m.rank, "kind": m.kind, "model_type": m.config.get("model_type"),
+                   "parameters": m.parameters, "parameters_source": m.parameters_source,
+                   "verbatim": m.verbatim, "provenance": m.provenance} for m in models])

@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 from advisor.core.report import Item, Report
+from advisor.emit.markdown import report_markdown
 
 LIMIT = 10
 COMMANDS = {"error": "error", "warning": "warning", "info": "notice"}
@@ -32,6 +33,8 @@ def annotation(item: Item) -> str:
         props.append(f"file={escape_property(f.file)}")
         if f.line:
             props.append(f"line={f.line}")
+            if f.column:
+                props.append(f"col={f.column}")
     title = f"{f.rule}{' unknown' if item.unknown else ''}" + (f" on {f.target}" if f.target else "")
     props.append(f"title={escape_property(title)}")
     text = f.message + (f" [{item.model}]" if item.model else "")
@@ -54,8 +57,6 @@ def report_github(report: Report) -> str:
                          "the step summary lists every one")
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary:
-        from advisor.emit.markdown import report_markdown
-
         try:
             with Path(summary).open("a", encoding="utf-8") as fh:
                 fh.write(report_markdown(report))

@@ -13,7 +13,8 @@ from typing import Any
 from advisor import __version__
 from advisor.core.report import Item, Report
 from advisor.emit.json_out import dumps
-from advisor.engine.rules import Rule, load_rules
+from advisor.engine.pack import load_rules
+from advisor.engine.rules import Rule
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 LEVELS = {"error": "error", "warning": "warning", "info": "note"}
@@ -87,7 +88,7 @@ def _result(item: Item, index: dict[str, int]) -> dict[str, Any]:
         out.update({"kind": "fail", "level": LEVELS[f.severity]})
     out["message"] = {"text": text}
     if f.file:
-        region = {"startLine": f.line} if f.line else None
+        region = ({"startLine": f.line, **({"startColumn": f.column} if f.column else {})} if f.line else None)
         physical: dict[str, Any] = {"artifactLocation": {"uri": f.file.replace("\\", "/")}}
         if region:
             physical["region"] = region
@@ -117,6 +118,23 @@ def report_sarif(report: Report) -> str:
             "results": [_result(i, index) for i in items],
             "properties": {"status": report.verdict(), "failOn": report.fail_on, "rulesReported": used,
                            **({"policy": report.policy} if report.policy else {})},
+        }],
+    }
+    return dumps(log)
+
+
+def failure_sarif(command: str, message: str) -> str:
+    """A SARIF log for a run that could not produce results: no results, and the error as a notification."""
+    log = {
+        "$schema": SCHEMA_URI,
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {"name": "advisor", "fullName": "hf-advisor", "version": __version__,
+                                "semanticVersion": __version__}},
+            "automationDetails": {"id": f"advisor/{command}/"},
+            "invocations": [{"executionSuccessful": False, "toolExecutionNotifications": [
+                {"level": "error", "message": {"text": message}, "descriptor": {"id": "advisor-run"}}]}],
+            "results": [],
         }],
     }
     return dumps(log)

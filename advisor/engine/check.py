@@ -8,8 +8,10 @@ from typing import Any
 from advisor.core.errors import InputError
 from advisor.core.logic import Tri, Unknown
 from advisor.core.results import Evaluation, Finding
+from advisor.engine.expr import Dynamic, Scope
+from advisor.engine.fixes import FixVetter
 from advisor.engine.flags import FlagSpec
-from advisor.engine.resolver import Dynamic, Scope, target_version
+from advisor.engine.resolver import target_version
 from advisor.engine.rules import Rule
 from advisor.facts.model import FLOAT_DTYPES
 
@@ -83,10 +85,13 @@ def check_flags(ns: Mapping[str, Any], rules: Sequence[Rule], specs: Sequence[Fl
         scope[f"flag.{key}"] = value
     findings: list[Finding] = []
     evaluations: list[Evaluation] = []
+    scopes: dict[str | None, Scope] = {}
     for rule in rules:
         targets: list[str | None] = list(rule.flags) if rule.flags else [None]
         for flag in targets:
-            s = scope.child(value=effective.get(flag) if flag else None)
+            s = scopes.get(flag)
+            if s is None:  # one scope per flag: the rules about it see its value as `value`
+                s = scopes[flag] = scope.child(value=effective.get(flag) if flag else None)
             truth = rule.evaluate(s)
             if truth is Tri.FALSE:
                 message = rule.render(rule.message, s)
@@ -99,4 +104,4 @@ def check_flags(ns: Mapping[str, Any], rules: Sequence[Rule], specs: Sequence[Fl
                 applies = rule.applies(s) is Tri.TRUE
                 evaluations.append(Evaluation(rule.id, rule.severity, "pass", rule.title, flag, applies))
     shown = {k: (None if isinstance(v, Unknown) else v) for k, v in effective.items()}
-    return findings, evaluations, shown
+    return FixVetter(scope, rules, specs).findings(findings, effective), evaluations, shown

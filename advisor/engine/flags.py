@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from functools import cache
-from pathlib import Path
 from typing import Any
 
 from packaging.version import InvalidVersion, Version
 
-from advisor.core.data import data_dir, read_toml
 from advisor.core.errors import InputError
 from advisor.core.frozen import frozen
 from advisor.core.logic import Unknown
@@ -80,6 +77,13 @@ class FlagSpec:
                 seen.append(v)
         return seen
 
+    def to_python(self, value: Any) -> Any:
+        """The value as `from_pretrained` takes it from Python: GPU indices as ints (`{0: "20GiB"}`); the
+        JSON form otherwise (dtype names are accepted as strings by every supported release)."""
+        if self.code == "int_keys" and isinstance(value, dict):
+            return {int(k) if isinstance(k, str) and k.isdigit() else k: v for k, v in value.items()}
+        return value
+
     def python(self, value: Any) -> str:
         code = self.code
         if code is not None and code.startswith("call:") and isinstance(value, dict):
@@ -94,6 +98,18 @@ class FlagSpec:
         if code is not None and "{value}" in code and isinstance(value, str):
             return code.format(value=value)
         return repr_json(value)
+
+    def packed(self) -> tuple[Any, ...]:
+        """The spec as plain data for the rule pack."""
+        return (self.name, self.title, tuple((str(v), k) for v, k in self.kwargs), self.values, self.first, self.omit,
+                self.omit_first, self.check_only, self.relevant.packed() if self.relevant else None, self.code,
+                self.suggest, self.aliases, self.docs)
+
+    @classmethod
+    def unpack(cls, data: tuple[Any, ...]) -> FlagSpec:
+        name, title, kwargs, values, first, omit, omit_first, check_only, relevant, code, suggest, aliases, docs = data
+        return cls(name, title, tuple((Version(v), k) for v, k in kwargs), values, first, omit, omit_first, check_only,
+                   Expr.unpack(relevant) if relevant else None, code, suggest, aliases, docs)
 
     @property
     def imports(self) -> tuple[str, ...]:
@@ -114,15 +130,12 @@ def repr_json(value: Any) -> str:
     return repr(value)
 
 
-@cache
-def load_flags(directory: Path | None = None) -> tuple[FlagSpec, ...]:
-    """The flag specs in decision order (dtype before attention before the rest)."""
-    path = (directory or data_dir()) / "flags.toml"
-    data = read_toml(path)
+def parse_flags(name: str, data: Mapping[str, Any]) -> tuple[FlagSpec, ...]:
+    """The flag specs of a parsed flags.toml (NAME is the file's name), in decision order."""
     entries = data.get("flag")
     if set(data) - {"flag"} or not isinstance(entries, list):
-        raise InputError(f"{path.name}: expected only [[flag]] tables")
-    return tuple(_parse(e, path.name, i) for i, e in enumerate(entries))
+        raise InputError(f"{name}: expected only [[flag]] tables")
+    return tuple(_parse(e, name, i) for i, e in enumerate(entries))
 
 
 def _parse(entry: Any, file: str, index: int) -> FlagSpec:

@@ -8,46 +8,19 @@ instead of being chosen.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any, Protocol
+from collections.abc import Sequence
+from typing import Any
 
 from packaging.version import Version
 
 from advisor.core.frozen import field, record
-from advisor.core.logic import Tri, Unknown
+from advisor.core.logic import Tri
 from advisor.core.results import Decision, Finding, Reason, Rejected
+from advisor.engine.expr import Dynamic, Scope
 from advisor.engine.flags import FlagSpec
 from advisor.engine.rules import Rule
 
 _NOTHING = object()
-
-
-class Dynamic(Protocol):
-    """Facts computed from the flags being tried (the memory plan depends on dtype and quantization)."""
-
-    def lookup(self, name: str, scope: Mapping[str, Any]) -> Any: ...
-
-
-class Scope(dict[str, Any]):
-    """A namespace where unset flags read as None and `memory.*` figures follow the flags in scope."""
-
-    dynamic: Dynamic | None = None
-
-    def get(self, key: str, default: Any = None) -> Any:
-        if key in self:
-            return self[key]
-        if key.startswith("memory."):
-            if self.dynamic is None:
-                return Unknown(key, "no memory plan was computed")
-            return self.dynamic.lookup(key, self)
-        return default
-
-    def child(self, **values: Any) -> Scope:
-        """A copy with more names set, keeping the dynamic facts."""
-        out = Scope(self)
-        out.dynamic = self.dynamic
-        out.update(values)
-        return out
 
 
 @record
@@ -151,12 +124,15 @@ def collect_findings(rules: Sequence[Rule], scope: Scope, flags: dict[str, Any],
                      only_non_rejecting: bool) -> list[Finding]:
     """Findings of a settled flag set: every rule that fails for the flags it concerns."""
     found: list[Finding] = []
+    scopes: dict[str | None, Scope] = {}
     for rule in rules:
         if only_non_rejecting and rule.rejects and rule.flags:
             continue
         targets: list[str | None] = [f for f in rule.flags if f in flags] if rule.flags else [None]
         for flag in targets:
-            s = scope.child(value=flags.get(flag) if flag else None)
+            s = scopes.get(flag)
+            if s is None:  # one scope per flag, shared by the rules about it
+                s = scopes[flag] = scope.child(value=flags.get(flag) if flag else None)
             if rule.evaluate(s) is Tri.FALSE:
                 found.append(Finding(rule.id, rule.severity, rule.render(rule.message, s),
                                      rule.render(rule.fix, s), flag=flag))
@@ -172,8 +148,13 @@ def _least_bad(rejected: list[Rejected]) -> Any:
 
 def _summary(spec: FlagSpec, chosen: Any, rejected: list[Rejected], scope: Scope) -> str:
     if not rejected:
-        if spec.first and scope.get(spec.first[0]) == chosen:
+        source = next((f for f in spec.first if scope.get(f) == chosen), None)
+        if source is not None and source.startswith("request."):
             return "as asked, and every requirement holds"
+        if source is not None and source.startswith("model."):
+            return "as the checkpoint is saved; every requirement holds"
+        if source is not None and source.startswith("memory."):
+            return "computed by the memory plan; every requirement holds"
         return "the preferred value; every requirement holds"
     best = next((r for r in rejected if isinstance(r.value, str) and r.value in spec.suggest), rejected[0])
     first = best.reasons[0]
@@ -184,12 +165,10 @@ def _summary(spec: FlagSpec, chosen: Any, rejected: list[Rejected], scope: Scope
 
 
 def value_text(value: Any) -> str:
-    """A flag value as the user would write it."""
-    if isinstance(value, bool) or value is None:
-        return repr(value)
+    """A flag value as people read it: a string as it is, anything else in its JSON form (`true`, `null`)."""
     if isinstance(value, str):
         return value
-    import json
+    import json  # only for the summaries of non-string values
 
     return json.dumps(value)
 

@@ -1,30 +1,30 @@
-"""Rule files: load `rules/*.toml`, validate every rule, and compile its requirement."""
+"""Rules: what one is, how a rule file is parsed and checked, and the decision-order check."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
-from functools import cache
-from pathlib import Path
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from advisor.core.cache import cache_read, cache_write
-from advisor.core.data import data_dir, file_stamp, read_toml
 from advisor.core.errors import InputError
 from advisor.core.frozen import frozen
 from advisor.core.logic import Tri, Unknown
 from advisor.core.results import Severity
-from advisor.engine.expr import Expr, ExprError, compile_expr, deferred_expr
-from advisor.engine.flags import FlagSpec, load_flags
+from advisor.engine.expr import Expr, ExprError, compile_expr
+from advisor.engine.flags import FlagSpec
 from advisor.engine.namespace import fact_kind
 from advisor.memory.figures import FIGURES
 
 RULE_ID = re.compile(r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$")
 PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_.]*)\}")
 RULE_KEYS = {"id", "title", "severity", "flags", "when", "require", "message", "fix", "rejects", "fixable", "docs",
-             "emitted_by"}
-RUN_PARTS = ("lint", "check", "policy")
-"""What reports a rule about the run itself (`emitted_by`): such a rule has no requirement over facts."""
+             "emitted_by", "errors"}
+RUN_PARTS = ("lint", "check", "policy", "explain")
+"""What reports a rule that has no requirement over facts (`emitted_by`): lint, check and policy report
+problems of the run itself; `explain` reports a rule only when a log holds one of its error messages."""
+ERROR_KEYS = {"text", "pattern", "package", "releases", "evidence", "raised", "note"}
+"""Keys of one `[[rule.errors]]` entry: an upstream error message the rule explains."""
+PACKAGE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*$")
 DOC_KEYS = {"explanation", "analogy", "use_case", "compatibility", "references"}
 DATA_FILES = {"flags.toml", "gpus.toml", "native.toml", "transformers_removed.toml"}
 """TOML files in rules/ that hold data, not rules."""
@@ -40,6 +40,40 @@ class RuleDocs:
     use_case: str
     compatibility: str
     references: tuple[str, ...]
+
+
+@frozen
+class ErrorText:
+    """An upstream error message a rule explains, with where it comes from.
+
+    Exactly one of `text` (the message as upstream writes it; `{name}` marks a part that varies, such as a
+    class name or a path) and `pattern` (a Python regular expression) is set. Both are matched against a log
+    with all whitespace removed (`engine/error_match.py`), so a message wrapped anywhere is still found.
+    """
+
+    text: str | None
+    pattern: str | None
+    package: str
+    """The distribution (or runtime) that emits the message: `transformers`, `flash-attn`, `cuda-runtime`."""
+    releases: str
+    """PEP 440 specifiers of the releases read that emit it (`>=4.36.0,<5.4.0`), or `*` for every one read."""
+    evidence: str
+    """Where it was read: release, file and line."""
+    raised: str = ""
+    """How it reaches the user (`RuntimeError at the first forward pass`, `a warning at load`)."""
+    note: str = ""
+
+    @property
+    def source(self) -> str:
+        """The text or the pattern, as written in the rule file."""
+        return self.text if self.text is not None else self.pattern or ""
+
+    @property
+    def kind(self) -> str:
+        return "text" if self.text is not None else "pattern"
+
+    def packed(self) -> tuple[str | None, ...]:
+        return (self.text, self.pattern, self.package, self.releases, self.evidence, self.raised, self.note)
 
 
 @frozen
@@ -65,6 +99,30 @@ class Rule:
     docs: RuleDocs
     file: str
     emitted_by: str | None = None
+    errors: tuple[ErrorText, ...] = ()
+    """The upstream error messages this rule explains (`advisor explain`)."""
+
+    @property
+    def keywords_read(self) -> tuple[str, ...]:
+        """The keywords, exactly as passed, that `when` and `require` read (`kwarg.torch_dtype`)."""
+        names = {n for e in (self.when, self.require) if e is not None for n in e.names}
+        return tuple(sorted(n[6:] for n in names if n.startswith("kwarg.")))
+
+    def packed(self) -> tuple[Any, ...]:
+        """The rule as plain data for the rule pack (requirements as compiled code)."""
+        d = self.docs
+        return (self.id, self.title, self.severity, self.flags, self.when.packed() if self.when else None,
+                self.require.packed() if self.require else None, self.message, self.fix, self.rejects, self.fixable,
+                (d.explanation, d.analogy, d.use_case, d.compatibility, d.references), self.file, self.emitted_by,
+                tuple(e.packed() for e in self.errors))
+
+    @classmethod
+    def unpack(cls, data: tuple[Any, ...]) -> Rule:
+        (rid, title, severity, flags, when, require, message, fix, rejects, fixable, docs, file, emitted_by,
+         errors) = data
+        return cls(rid, title, severity, flags, Expr.unpack(when) if when else None,
+                   Expr.unpack(require) if require else None, message, fix, rejects, fixable, RuleDocs(*docs), file,
+                   emitted_by, tuple(ErrorText(*e) for e in errors))
 
     @property
     def family(self) -> str:
@@ -108,37 +166,6 @@ def display(value: object) -> str:
     if isinstance(value, frozenset | set | tuple | list):
         return ", ".join(sorted(str(v) for v in value)) or "none"
     return str(value)
-
-
-@cache
-def load_rules(directory: Path | None = None) -> tuple[Rule, ...]:
-    """All rules of all rule files, validated; a broken file raises InputError naming file and rule."""
-    directory = directory or data_dir()
-    rules: list[Rule] = []
-    seen: dict[str, str] = {}
-    files = sorted(p for p in directory.glob("*.toml") if p.name not in DATA_FILES)
-    if not files:
-        raise InputError(f"{directory}: no rule files found")
-    checked = _checked()
-    engine = _engine_stamp(directory)
-    fresh: dict[str, str] = {}
-    compiled: list[Rule] = []
-    for path in files:
-        stamp = file_stamp(path)
-        deferred = checked.get(stamp) == engine
-        for rule in _load_file(path, deferred):
-            if rule.id in seen:
-                raise InputError(f"{path.name}: rule {rule.id}: the id is already used in {seen[rule.id]}")
-            seen[rule.id] = path.name
-            rules.append(rule)
-            if not deferred:
-                compiled.append(rule)
-        if not deferred:
-            fresh[stamp] = engine
-    if fresh:
-        check_decision_order(compiled, load_flags(directory))
-        cache_write(CHECKED_CACHE, fresh, keep=64)
-    return tuple(rules)
 
 
 def check_decision_order(rules: Sequence[Rule], specs: Sequence[FlagSpec]) -> None:
@@ -185,46 +212,15 @@ def check_decision_order(rules: Sequence[Rule], specs: Sequence[FlagSpec]) -> No
                              "which is not decided before it")
 
 
-@cache
-def fact_rules() -> tuple[Rule, ...]:
-    """The rules evaluated over facts (every rule but those about the run itself)."""
-    return tuple(r for r in load_rules() if r.require is not None)
-
-
-CHECKED_CACHE = "checked-rules.json"
-"""Rule files (by stamp) whose every expression compiled under this engine: they load deferred."""
-
-
-@cache
-def _engine_stamp(directory: Path) -> str:
-    """What a rule file was checked against: this version of the expression compiler, the fact names, the
-    memory figures and the flags (their order)."""
-    from advisor import __version__
-
-    here = Path(__file__).resolve().parent
-    parts = [__version__]
-    for path in (here / "expr.py", here / "namespace.py", here / "rules.py", here.parent / "memory" / "figures.py",
-                 directory / "flags.toml"):
-        st = path.stat()
-        parts.append(f"{st.st_size}:{st.st_mtime_ns}")
-    return "|".join(parts)
-
-
-@cache
-def _checked() -> dict[str, Any]:
-    return cache_read(CHECKED_CACHE)
-
-
-def _load_file(path: Path, deferred: bool = False) -> Iterable[Rule]:
-    data = read_toml(path)
+def parse_rule_file(name: str, data: Mapping[str, Any]) -> list[Rule]:
+    """The rules of one parsed rule file (NAME is the file's name), each checked; InputError otherwise."""
     unknown = set(data) - {"rule"}
     if unknown:
-        raise InputError(f"{path.name}: unknown top-level keys {sorted(unknown)} (rules go in [[rule]] tables)")
+        raise InputError(f"{name}: unknown top-level keys {sorted(unknown)} (rules go in [[rule]] tables)")
     entries = data.get("rule", [])
     if not isinstance(entries, list):
-        raise InputError(f"{path.name}: `rule` must be an array of tables ([[rule]])")
-    for i, entry in enumerate(entries):
-        yield _parse_rule(entry, path.name, i, deferred)
+        raise InputError(f"{name}: `rule` must be an array of tables ([[rule]])")
+    return [_parse_rule(entry, name, i) for i, entry in enumerate(entries)]
 
 
 def _prose(text: object) -> str:
@@ -232,7 +228,7 @@ def _prose(text: object) -> str:
     return " ".join(str(text).split())
 
 
-def _parse_rule(entry: Any, file: str, index: int, deferred: bool = False) -> Rule:
+def _parse_rule(entry: Any, file: str, index: int) -> Rule:
     rid = entry.get("id") if isinstance(entry, dict) else None
     where = f"{file}: rule {rid or f'#{index + 1}'}"
 
@@ -260,10 +256,9 @@ def _parse_rule(entry: Any, file: str, index: int, deferred: bool = False) -> Ru
     flags = entry.get("flags", [])
     if not isinstance(flags, list) or not all(isinstance(f, str) for f in flags):
         raise fail("`flags` must be a list of flag names")
-    make = deferred_expr if deferred else compile_expr
     try:
-        when = make(entry["when"], fact_kind) if entry.get("when") else None
-        require = make(entry["require"], fact_kind) if emitted_by is None else None
+        when = compile_expr(entry["when"], fact_kind) if entry.get("when") else None
+        require = compile_expr(entry["require"], fact_kind) if emitted_by is None else None
     except ExprError as exc:
         raise fail(str(exc)) from None
     for key in ("message", "fix"):
@@ -284,6 +279,9 @@ def _parse_rule(entry: Any, file: str, index: int, deferred: bool = False) -> Ru
     for key in ("rejects", "fixable"):
         if key in entry and not isinstance(entry[key], bool):
             raise fail(f"`{key}` must be true or false")
+    errors = _parse_errors(entry.get("errors", []), fail)
+    if emitted_by == "explain" and not errors:
+        raise fail("a rule `emitted_by` explain needs at least one [[rule.errors]] entry")
     return Rule(
         id=rid, title=entry["title"].strip(), severity=severity, flags=tuple(flags), when=when,
         require=require, message=" ".join(entry["message"].split()), fix=" ".join(entry["fix"].split()),
@@ -291,5 +289,50 @@ def _parse_rule(entry: Any, file: str, index: int, deferred: bool = False) -> Ru
         docs=RuleDocs(explanation=_prose(docs["explanation"]), analogy=_prose(docs["analogy"]),
                       use_case=_prose(docs["use_case"]), compatibility=_prose(docs["compatibility"]),
                       references=tuple(refs)),
-        file=file, emitted_by=emitted_by,
+        file=file, emitted_by=emitted_by, errors=errors,
     )
+
+
+def _parse_errors(entries: object, fail: Callable[[str], InputError]) -> tuple[ErrorText, ...]:
+    """The `[[rule.errors]]` entries, each checked: one of text/pattern, package, releases, evidence."""
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet  # only when the pack is rebuilt
+
+    from advisor.engine.error_match import ErrorTextError, compile_error  # as above
+
+    if not isinstance(entries, list):
+        raise fail("`errors` must be an array of tables ([[rule.errors]])")
+    out: list[ErrorText] = []
+    for i, e in enumerate(entries):
+        where = f"errors #{i + 1}"
+        if not isinstance(e, dict):
+            raise fail(f"{where} must be a table")
+        extra = set(e) - ERROR_KEYS
+        if extra:
+            raise fail(f"{where}: unknown keys {sorted(extra)}")
+        if ("text" in e) == ("pattern" in e):
+            raise fail(f"{where}: give exactly one of `text` (the exact message) and `pattern` (a regex)")
+        for key in ("package", "releases", "evidence", *(k for k in ("text", "pattern") if k in e)):
+            if not isinstance(e.get(key), str) or not e[key].strip():
+                raise fail(f"{where}: `{key}` must be a non-empty string")
+        for key in ("raised", "note"):
+            if key in e and not isinstance(e[key], str):
+                raise fail(f"{where}: `{key}` must be a string")
+        if not PACKAGE_NAME.match(e["package"]):
+            raise fail(f"{where}: `package` {e['package']!r} must be a distribution name such as flash-attn")
+        releases = e["releases"].strip()
+        if releases != "*":
+            try:
+                SpecifierSet(releases)
+            except InvalidSpecifier:
+                raise fail(f"{where}: `releases` {releases!r} must be PEP 440 specifiers "
+                           "(>=4.36.0,<5.4.0) or * for every release read") from None
+        text = e.get("text")
+        error = ErrorText(text=text, pattern=e.get("pattern"), package=e["package"], releases=releases,
+                          evidence=_prose(e["evidence"]), raised=_prose(e.get("raised", "")),
+                          note=_prose(e.get("note", "")))
+        try:
+            compile_error(error)
+        except ErrorTextError as exc:
+            raise fail(f"{where}: {exc}") from None
+        out.append(error)
+    return tuple(out)

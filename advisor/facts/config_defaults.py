@@ -38,6 +38,10 @@ LOADING_KEYS = frozenset({
     "ignore_keys_at_rope_validation", "architectures", "id2label", "label2id",
 })
 """Keys about loading and bookkeeping, not the model: never filled in (a missing dtype stays unknown)."""
+TEXT_SUBS = ("text_config", "llm_config", "language_config")
+"""Sub-configs that hold a wrapper's language model."""
+FLAT_SIZE_KEYS = ("hidden_size", "num_hidden_layers")
+"""Sizes that, at the top level of a composite config without its text sub-config, describe the language model."""
 MAX_DEPTH = 12
 """Base classes followed at most."""
 MAX_NESTING = 3
@@ -186,6 +190,10 @@ class ConfigReader:
                 given = out.get(key)
                 if isinstance(given, dict):
                     out[key] = self._complete(given, sub_type, depth + 1, filled, f"{where}{key}.")
+                elif given is None and key in TEXT_SUBS and any(k in out for k in FLAT_SIZE_KEYS):
+                    # a flat file for a composite class: its own sizes describe the checkpoint (transformers
+                    # would build the default text model; the meta-device count refuses such a build)
+                    filled.append(f"{where}{key} (not filled: config.json gives the sizes at its top level)")
                 elif given is None and key not in cls.optional_subs:
                     # transformers builds the default sub-config from its class and the spec's init_kwargs
                     out[key] = {**self.defaults(sub_type, depth + 1), **(cls.sub_kwargs or {}).get(key, {})}
@@ -514,6 +522,7 @@ def completed_config(config: dict[str, Any], target: Any) -> tuple[dict[str, Any
     out, filled = reader.complete(config)
     if not filled:
         return config, ()
+    filled = sorted(filled)  # the order of a class's fields differs between a fresh read and the disk cache
     shown = ", ".join(f"`{k}`" for k in filled[:6]) + (f" and {len(filled) - 6} more" if len(filled) > 6 else "")
     note = f"config.json completed from the defaults of transformers {version}'s config classes: {shown}"
     if target is not None and str(target) != version:

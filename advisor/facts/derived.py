@@ -12,7 +12,8 @@ from advisor.core.fact import Fact
 from advisor.core.frozen import replace
 from advisor.facts.bundle import Facts
 from advisor.facts.torch_build import torch_runs_on
-from advisor.facts.transformers_support import arch_support, installed_transformers
+from advisor.facts.transformers_support import arch_support, installed_transformers, knows_model_type
+from advisor.facts.wheels import install_hint
 
 
 def derived_facts(facts: Facts) -> Facts:
@@ -24,6 +25,7 @@ def derived_facts(facts: Facts) -> Facts:
     extra.update(_remote_needs(facts, remote))
     extra.update(_torch_runs(facts))
     extra["flash_attn.install_hint"] = _flash_attn_hint(facts)
+    extra["arch.model_type_known"] = _model_type_known(facts)
     return replace(facts, arch=arch, remote=remote, extra=extra)
 
 
@@ -49,11 +51,20 @@ def _support(model_type: str | None, archs: tuple[str, ...], target: Version, in
 _SUPPORT: dict[tuple[Any, ...], Fact[Any]] = {}
 
 
+def _model_type_known(facts: Facts) -> Fact[Any]:
+    target, model_type = facts.transformers, facts.model.model_type
+    if target.value is None:
+        return Fact.unknown(target.reason or "the target transformers version is unknown", target.source)
+    if not model_type.known or model_type.value is None:
+        return Fact.unknown(model_type.reason or "config.json has no model_type", model_type.source)
+    return knows_model_type(model_type.value, target.value, installed_transformers())
+
+
 def _remote_code(facts: Facts) -> Any | None:
     files = facts.model.source.files
     if not facts.model.remote_code or not files:
         return None
-    from advisor.facts.remote_code import analyze_remote_code
+    from advisor.facts.remote_code import analyze_remote_code  # ast only for models with remote code
 
     return analyze_remote_code(files)
 
@@ -78,7 +89,7 @@ def _native_equivalent(facts: Facts) -> dict[str, Fact[Any]]:
 def _remote_needs(facts: Facts, remote: Any | None) -> dict[str, Fact[Any]]:
     if remote is None:
         return {}
-    from advisor.facts.remote_code import removed_helpers, required_distributions
+    from advisor.facts.remote_code import removed_helpers, required_distributions  # as above
 
     src = "remote code (read as text)"
     out: dict[str, Fact[Any]] = {}
@@ -108,8 +119,6 @@ def _torch_runs(facts: Facts) -> dict[str, Fact[Any]]:
 
 
 def _flash_attn_hint(facts: Facts) -> Fact[Any]:
-    from advisor.facts.wheels import install_hint
-
     sw = facts.software
     torch = sw.package("torch").version
     if not torch.known:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 import re
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
+from functools import cache
 from pathlib import Path
 
 from advisor.facts.software import normalize
@@ -13,11 +14,17 @@ from advisor.facts.software import normalize
 _DIST_INFO = re.compile(r"^(?P<name>[^-]+)-(?P<version>[^-]+?)\.(dist|egg)-info$")
 
 
-def dist_infos(paths: Sequence[str] | None = None) -> Iterator[tuple[Path, str, str]]:
+def dist_infos(paths: Sequence[str] | None = None) -> tuple[tuple[str, str, str], ...]:
     """(folder, normalised name, version) of every `*.dist-info` / `*.egg-info` folder on `paths`
     (default sys.path), in path order. Folder names give this without importlib.metadata, whose
-    import alone costs tens of milliseconds."""
-    for entry in paths if paths is not None else sys.path:
+    import alone costs tens of milliseconds; one scan per search path serves every lookup of a process."""
+    return _scan(tuple(paths if paths is not None else sys.path))
+
+
+@cache
+def _scan(paths: tuple[str, ...]) -> tuple[tuple[str, str, str], ...]:
+    found: list[tuple[str, str, str]] = []
+    for entry in paths:
         try:
             names = os.listdir(entry or ".")
         except OSError:
@@ -25,7 +32,8 @@ def dist_infos(paths: Sequence[str] | None = None) -> Iterator[tuple[Path, str, 
         for name in names:
             m = _DIST_INFO.match(name)
             if m:
-                yield Path(entry or "."), normalize(m.group("name")), m.group("version")
+                found.append((entry or ".", normalize(m.group("name")), m.group("version")))
+    return tuple(found)
 
 
 def installed_versions(paths: list[str] | None = None) -> dict[str, str]:
@@ -39,4 +47,4 @@ def installed_versions(paths: list[str] | None = None) -> dict[str, str]:
 def find_distribution(dist: str, paths: Sequence[str] | None = None) -> tuple[Path, str] | None:
     """(the folder holding it, its version) for a distribution on `paths` (default sys.path)."""
     want = normalize(dist)
-    return next(((folder, version) for folder, name, version in dist_infos(paths) if name == want), None)
+    return next(((Path(folder), version) for folder, name, version in dist_infos(paths) if name == want), None)

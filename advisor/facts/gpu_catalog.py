@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import re
 from functools import cache
 from pathlib import Path
@@ -93,6 +92,8 @@ def closest(name: str, n: int = 3) -> list[str]:
     for g in load_catalog():
         for a in g.aliases:
             names.setdefault(normalize(a), g.name)
+    import difflib  # only for a name that is not in the catalog
+
     hits = difflib.get_close_matches(normalize(name), list(names), n=n * 3, cutoff=0.4)
     return list(dict.fromkeys(names[h] for h in hits))[:n]
 

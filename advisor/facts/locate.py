@@ -16,8 +16,8 @@ def load_model(model: str, *, revision: str | None = None, offline: bool = False
     """Load MODEL (a path to config.json, a model folder, or a Hub repo id) at REVISION."""
     if is_local(model):
         return load_local(model)
-    from advisor.facts.hub import HubAccessDenied, HubUnreachable, load_from_hub
-    from advisor.facts.model_catalog import catalog, load_from_catalog
+    from advisor.facts.hub import HubAccessDenied, HubUnreachable, load_from_hub  # only on the repo-id path
+    from advisor.facts.model_catalog import catalog, load_from_catalog  # as above: a local config needs neither
 
     try:
         return load_from_hub(model, revision=revision, offline=offline)

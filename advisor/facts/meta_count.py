@@ -4,7 +4,9 @@
 weights are tied as `from_pretrained` ties them and each shared tensor counted once. It runs in a child
 interpreter (torch and transformers are never imported here) with a timeout, only for model types the
 installed transformers has natively (remote code is never run: `auto_map` is dropped), and the answer is
-cached in advisor's cache by a hash of the config and the installed versions.
+cached in advisor's cache by a hash of the config and the installed versions. A config the class does not read
+as written (a flat file for a composite class, whose text model is then built from defaults) gets no count:
+its build would be transformers' default model, not the checkpoint.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from advisor.core.frozen import frozen
 from advisor.facts.dists import find_distribution
 
 CACHE_FILE = "meta-counts.json"
+FORMAT = 2
+"""Part of the cache key: bumped whenever what the child reports changes."""
 TIMEOUT_S = 180.0
 DISABLE_ENV = "ADVISOR_NO_META_BUILD"
 """Set to 1 to never start the build (the count then comes from the formula table or the estimate)."""
@@ -37,6 +41,32 @@ from transformers.models.auto.configuration_auto import CONFIG_MAPPING
 from transformers.utils import logging
 logging.set_verbosity_error()
 config = CONFIG_MAPPING[job["model_type"]].from_dict(job["config"])
+SIZE = ("hidden_size", "num_hidden_layers", "intermediate_size", "vocab_size", "num_attention_heads",
+        "moe_intermediate_size", "n_routed_experts", "num_experts", "num_local_experts")
+def _get(obj, key):
+    try:
+        return getattr(obj, key, None)
+    except Exception:  # per-layer attributes of heterogeneous configs refuse a global read
+        return None
+def ignored(src, cfg, path=""):
+    # sizes a composite config class does not read from where config.json puts them (a flat file for a class
+    # with a text sub-config builds the default text model)
+    out = []
+    for key, value in src.items():
+        sub = _get(cfg, key)
+        if isinstance(value, dict) and isinstance(sub, transformers.PretrainedConfig):
+            out += ignored(value, sub, f"{path}{key}.")
+    text = cfg.get_text_config(decoder=True)
+    if text is not cfg and not any(k in src for k, v in vars(cfg).items() if v is text):
+        for key in SIZE:
+            value, built = src.get(key), _get(text, key)
+            if isinstance(value, int) and not isinstance(value, bool) and isinstance(built, int) and built != value:
+                out.append(f"`{path}{key}` = {value} is read as the default text config's {built}")
+    return out
+found = ignored(job["config"], config)
+if found:
+    out.write(json.dumps({"ignored": found}))
+    sys.exit(0)
 cls = getattr(transformers, job["architecture"], None) if job["architecture"] else None
 if cls is None or not hasattr(cls, "_from_config"):
     import transformers.models.auto.modeling_auto as auto
@@ -106,9 +136,11 @@ def meta_count(config: dict[str, Any], model_type: str, architecture: str | None
         return Fact.unknown("torch and transformers are not both installed here (or the build is disabled)", src)
     data = {k: v for k, v in config.items() if k not in ("auto_map", "quantization_config")}
     job = {"model_type": model_type, "architecture": architecture, "config": data}
-    blob = json.dumps({"job": job, "versions": versions}, sort_keys=True, default=str)
+    blob = json.dumps({"job": job, "versions": versions, "format": FORMAT}, sort_keys=True, default=str)
     key = hashlib.sha256(blob.encode()).hexdigest()[:32]
     hit = cache_read(CACHE_FILE).get(key)
+    if isinstance(hit, dict) and isinstance(hit.get("ignored"), list):
+        return Fact.unknown(_ignored(hit["ignored"], versions[0]), f"{src} {versions[0]}, cached")
     if isinstance(hit, dict) and isinstance(hit.get("total"), int):
         return Fact.of(_from_json(hit, versions[0]), f"{src} {versions[0]}, cached")
     try:
@@ -124,11 +156,21 @@ def meta_count(config: dict[str, Any], model_type: str, architecture: str | None
         return Fact.unknown(f"transformers {versions[0]} could not build it on the meta device: {last}", src)
     try:
         result = json.loads(proc.stdout.strip().splitlines()[-1])
+        if isinstance(result.get("ignored"), list):
+            cache_write(CACHE_FILE, {key: result}, keep=256)
+            return Fact.unknown(_ignored(result["ignored"], versions[0]), f"{src} {versions[0]}")
         found = _from_json(result, versions[0])
-    except (ValueError, IndexError, KeyError, TypeError):
+    except (ValueError, IndexError, KeyError, TypeError, AttributeError):
         return Fact.unknown("the meta-device build printed no count", src)
     cache_write(CACHE_FILE, {key: result}, keep=256)
     return Fact.of(found, f"{src} {versions[0]}")
+
+
+def _ignored(found: list[Any], version: str) -> str:
+    """Why a build is not this config's: transformers reads some of its sizes as defaults."""
+    shown = "; ".join(str(x) for x in found[:3])
+    return (f"transformers {version} does not read this config.json as written ({shown}), so its meta-device build "
+            "would count its default model, not this checkpoint")
 
 
 def _from_json(data: dict[str, Any], version: str) -> MetaCount:

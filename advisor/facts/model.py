@@ -84,8 +84,15 @@ class ModelFacts:
             "quantization": self.quant_method.value,
             "remote_code": self.remote_code,
             **({"catalog_date": self.source.catalog_date} if self.source.catalog_date else {}),
+            **(_catalog_fields(self.source) if self.source.source == "catalog" else {}),
             **({"notes": list(self.source.notes)} if self.source.notes else {}),
         }
+
+
+def _catalog_fields(src: ModelSource) -> dict[str, Any]:
+    """The catalog entry's count and provenance, for the `model` object."""
+    return {"parameters": src.exact_parameters, "parameters_source": src.exact_parameters_source,
+            "provenance": src.provenance, "verbatim": src.verbatim}
 
 
 def model_facts(src: ModelSource, completed: dict[str, Any] | None = None) -> ModelFacts:

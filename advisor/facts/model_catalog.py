@@ -1,7 +1,15 @@
-"""The bundled catalog of popular models' config.json (`rules/catalog/models.json`), for use without network.
+"""The bundled catalog of well-known models' config.json (`rules/catalog/models.json`), for use without network.
 
-Built by `scripts/build_model_catalog.py`. A config from here is a snapshot taken on the catalog's date,
-not what the Hub serves today; `load_from_catalog` says so in the `ModelSource` it returns.
+Built by `scripts/build_model_catalog.py`: each entry holds a real published config.json, where it was
+found and whether it is verbatim, its exact parameter count (a meta-device build with transformers, or
+the Hub's safetensors metadata) and its rank (how widely used, most used first). A config from here is
+a snapshot taken on the catalog's date, not what the Hub serves today; `load_from_catalog` says so in
+the `ModelSource` it returns.
+
+The file is read only on a catalog lookup (a repo id the Hub and its cache cannot answer, or the model
+list of the TUI and `advisor models`), never on the path of a local config.json. It is 0.38 MB of
+minified JSON, one entry per line (46 KB gzipped), read and parsed in 3-6 ms on a 2-core machine:
+gzip would shrink the file but not the load time, which is parsing (benchmarks/bench_catalog.py).
 """
 
 from __future__ import annotations
@@ -15,6 +23,7 @@ from advisor.core.frozen import frozen
 from advisor.facts.model_source import ModelSource
 
 CATALOG_FILE = "catalog/models.json"
+CATALOG_VERSION = 2
 
 
 @frozen
@@ -23,7 +32,18 @@ class CatalogEntry:
     """The repo id as the Hub spells it."""
     config: dict[str, Any]
     provenance: str
-    """Where the config was copied from and how."""
+    """Where the config was found and how it was obtained."""
+    verbatim: bool = False
+    """The file is the published text (a byte copy); False: rebuilt from another form of the same values."""
+    rank: int = 0
+    """How widely used it is, 1 = most (an estimate: see the catalog's `rank_basis`)."""
+    kind: str = ""
+    """text-generation, vision-language, embedding, encoder, seq2seq, speech or quantized."""
+    parameters: int | None = None
+    """The exact parameter count; None when it could not be counted."""
+    parameters_source: str = ""
+    """How it was counted, or why it could not be."""
+    parameters_note: str = ""
 
 
 @frozen
@@ -31,7 +51,7 @@ class Catalog:
     taken: str
     """The date the catalog was taken (ISO)."""
     entries: dict[str, CatalogEntry]
-    """Keyed by lower-case repo id."""
+    """Keyed by lower-case repo id, in rank order."""
     aliases: dict[str, str]
     """Lower-case old or short repo id → lower-case key in `entries`."""
 
@@ -42,15 +62,26 @@ class Catalog:
 
 @cache
 def catalog() -> Catalog:
-    """The bundled catalog; an empty one when the file is missing (a broken install is not fatal here)."""
+    """The bundled catalog; an empty one when the file is missing or of another version (not fatal here)."""
     path = data_path(CATALOG_FILE)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        data = json.loads(path.read_bytes())
+        if data.get("catalog_version") != CATALOG_VERSION:
+            raise ValueError(f"catalog_version {data.get('catalog_version')!r}")
+        entries = {e["id"].lower(): _entry(e) for e in sorted(data["models"], key=lambda e: e["rank"])}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return Catalog(taken="", entries={}, aliases={})
-    entries = {key: CatalogEntry(e["id"], e["config"], e.get("provenance", ""))
-               for key, e in data.get("models", {}).items()}
-    return Catalog(taken=str(data.get("taken", "")), entries=entries, aliases=dict(data.get("aliases", {})))
+    aliases = {k: v for k, v in dict(data.get("aliases", {})).items() if v in entries}
+    return Catalog(taken=str(data.get("taken", "")), entries=entries, aliases=aliases)
+
+
+def _entry(e: dict[str, Any]) -> CatalogEntry:
+    count = e.get("parameters")
+    return CatalogEntry(id=str(e["id"]), config=dict(e["config"]), provenance=str(e.get("provenance", "")),
+                        verbatim=bool(e.get("verbatim")), rank=int(e["rank"]), kind=str(e.get("kind", "")),
+                        parameters=count if isinstance(count, int) and not isinstance(count, bool) else None,
+                        parameters_source=str(e.get("parameters_source", "")),
+                        parameters_note=str(e.get("parameters_note", "")))
 
 
 def load_from_catalog(repo_id: str, *, revision: str | None, why: str) -> ModelSource | None:
@@ -64,9 +95,15 @@ def load_from_catalog(repo_id: str, *, revision: str | None, why: str) -> ModelS
     entry = cat.lookup(repo_id)
     if entry is None:
         return None
+    how = "verbatim" if entry.verbatim else "reconstructed, not verbatim"
     note = (f"config.json came from the bundled catalog taken on {cat.taken}, not from the Hub ({why}); "
-            f"the Hub may hold a newer version. Catalog source: {entry.provenance}")
+            f"the Hub may hold a newer version. Catalog source ({how}): {entry.provenance}")
+    counted = (f"{entry.parameters:,} parameters ({entry.parameters_source})" if entry.parameters is not None
+               else f"parameters unknown: {entry.parameters_source}")
+    notes = (note, f"Catalog count: {counted}" + (f"; {entry.parameters_note}" if entry.parameters_note else ""))
     return ModelSource(id=entry.id, config=json.loads(json.dumps(entry.config)), source="catalog",
                        revision=revision or "main", commit=None,
                        parameters_reason="safetensors metadata is read from the Hub, which was not used",
-                       notes=(note,), catalog_date=cat.taken)
+                       notes=notes, catalog_date=cat.taken, exact_parameters=entry.parameters,
+                       exact_parameters_source=entry.parameters_source or None,
+                       provenance=entry.provenance, verbatim=entry.verbatim)

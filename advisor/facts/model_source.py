@@ -38,6 +38,14 @@ class ModelSource:
     """Where `parameters` was read: the Hub's safetensors metadata or the local files' headers."""
     notes: tuple[str, ...] = ()
     catalog_date: str | None = None
+    exact_parameters: int | None = None
+    """The exact parameter total from the source itself (the bundled catalog's count); None when it has none."""
+    exact_parameters_source: str | None = None
+    """How `exact_parameters` was counted, or why the source could not count it."""
+    provenance: str | None = None
+    """Where a catalog config was found and how it was obtained."""
+    verbatim: bool | None = None
+    """Whether a catalog config is the published text (None: not from the catalog)."""
 
 
 def parse_config(text: str | bytes, where: str) -> dict[str, Any]:
@@ -111,7 +119,7 @@ def _remote_code_files(config: dict[str, Any]) -> set[str]:
     """The `.py` files that `auto_map` points at inside the same repo (checked module names only)."""
     if not isinstance(config.get("auto_map"), dict):
         return set()
-    from advisor.facts.remote_code import remote_code_refs
+    from advisor.facts.remote_code import remote_code_refs  # ast only for folders with remote code
 
     return {ref.file for ref in remote_code_refs(config) if ref.repo is None}
 

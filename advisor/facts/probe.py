@@ -17,7 +17,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from advisor.core.cache import cache_read, cache_write
 from advisor.core.fact import Fact
@@ -124,18 +124,26 @@ def probe_imports(modules: Sequence[str] = DEFAULT_MODULES, timeout: float = 20.
     return {name: results[name] for name in dict.fromkeys(modules)}
 
 
-def apply_probe(software: Software, timeout: float = 20.0) -> Software:
-    """`software` with `imports` filled for the probed packages and the probed modules' facts updated."""
-    candidates = [*DEFAULT_MODULES, *(m for m in software.modules if m not in DEFAULT_MODULES)]
+def apply_probe(software: Software, timeout: float = 20.0, skip: Collection[str] = ()) -> Software:
+    """`software` with `imports` filled for the probed packages and the probed modules' facts updated.
+
+    SKIP names distributions and modules to leave as they are (an overlay replaces or changes their import):
+    their modules are not imported, unless a distribution that is probed needs them.
+    """
+    dists = {dist: names for dist, names in PROBE_MODULES.items() if dist not in skip}
+    needed = {m for names in dists.values() for m in names}
+    dropped = {*skip, *(m for d in skip for m in PROBE_MODULES.get(d, ()))}
+    candidates = [m for m in (*DEFAULT_MODULES, *(m for m in software.modules if m not in DEFAULT_MODULES))
+                  if m in needed or m not in dropped]
     results = probe_imports(candidates, timeout)
     packages = dict(software.packages)
-    for dist, names in PROBE_MODULES.items():
+    for dist, names in dists.items():
         package = packages.get(dist)
         if package is not None and package.installed:
             packages[dist] = _package_imports(package, [results[n] for n in names])
     modules = dict(software.modules)
     for name, result in results.items():
-        if result.installed or name in modules:
+        if name not in dropped and (result.installed or name in modules):
             modules[name] = result.fact()
     return replace(software, packages=packages, modules=modules)
 

@@ -24,6 +24,7 @@ from advisor.facts.software import (
     TorchBuild,
     normalize,
 )
+from advisor.facts.torch_build import table_archs
 
 _SPEC = re.compile(r"^\s*(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)\s*==\s*(?P<version>\S+)\s*$")
 ABSENT = ("none", "absent", "missing")
@@ -61,15 +62,20 @@ def parse_with(spec: str) -> tuple[str, Version | None]:
 
 
 def overlay(software: Software, specs: Iterable[str]) -> Software:
-    """Apply `--with` overlays: a what-if package set on top of the detected or profiled one."""
+    """Apply `--with` overlays: a what-if package set on top of the detected or profiled one.
+
+    What an overlay names is no longer among the imports not probed here: its own fact replaces that.
+    """
     packages = dict(software.packages)
     modules = dict(software.modules)
+    unprobed = dict(software.unprobed)
     torch = software.torch
     for spec in specs:
         source = f"--with {spec.strip()}"
         module, _, state = spec.partition("==")
         if module.strip() in EXTENSION_MODULES:
             modules[module.strip()] = Fact.of(state.strip().lower() not in ABSENT, source)
+            unprobed.pop(module.strip(), None)
             continue
         name, version = parse_with(spec)
         key = normalize(name)
@@ -77,11 +83,14 @@ def overlay(software: Software, specs: Iterable[str]) -> Software:
             packages[key] = Package(key, Fact(None, source), Fact.of(False, source))
         else:
             packages[key] = Package(key, Fact.of(version, source), Fact.of(True, f"{source} (assumed to import)"))
+        unprobed.pop(key, None)
         for mod in WHEEL_MODULES.get(key, ()):
             modules[mod] = Fact.of(version is not None, source)
+            unprobed.pop(mod, None)
         if key == "torch":
             torch = torch_build_for(version, source)
-    return replace(software, packages=packages, modules=modules, torch=torch, source=software.source + " + --with")
+    return replace(software, packages=packages, modules=modules, torch=torch, unprobed=unprobed,
+                   source=software.source + " + --with")
 
 
 def torch_build_for(version: Version | None, source: str) -> TorchBuild:
@@ -102,8 +111,6 @@ def torch_build_for(version: Version | None, source: str) -> TorchBuild:
 
 
 def _archs(version: Version, source: str) -> Fact[tuple[str, ...]]:
-    from advisor.facts.torch_build import table_archs
-
     fact = table_archs(version)
     return Fact(fact.value, f"{source}; {fact.source}", fact.reason)
 

@@ -76,6 +76,17 @@ class Software:
     source: str
     python: Fact[str]
     torch: TorchBuild
+    unprobed: dict[str, str] = field(default_factory=dict)
+    """Installed distributions and modules whose import was not probed here → why (naming the option)."""
+
+    @property
+    def unprobed_note(self) -> str | None:
+        """One sentence for people when answers rest on imports not probed here; None when none do."""
+        if not self.unprobed:
+            return None
+        inside = {m for d in self.unprobed for m in WHEEL_MODULES.get(d, ())}  # said with their distribution
+        return "answers rest on imports not probed here (taken as unknown): " + "; ".join(
+            f"{name} ({why})" for name, why in sorted(self.unprobed.items()) if name not in inside)
 
     def package(self, name: str) -> Package:
         """The package by name; a package advisor never looked at is unknown, not absent."""
@@ -89,13 +100,17 @@ class Software:
         return self.package(name).version.value
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "source": self.source,
             "python": self.python.to_json(),
             "packages": {k: v.to_json() for k, v in sorted(self.packages.items())},
             "modules": {k: v.to_json() for k, v in sorted(self.modules.items())},
             "torch": self.torch.to_json(),
         }
+        if self.unprobed:
+            out["unprobed"] = dict(sorted(self.unprobed.items()))
+            out["note"] = self.unprobed_note
+        return out
 
 
 def normalize(name: str) -> str:

@@ -8,7 +8,10 @@ from packaging.version import Version
 
 from advisor.core.errors import InputError
 from advisor.core.frozen import frozen, replace
+from advisor.facts.gpu_catalog import catalog_hardware
 from advisor.facts.hardware import Hardware
+from advisor.facts.installed import detect_software
+from advisor.facts.profiles import hardware_profile, overlay, software_profile, torch_build_for
 from advisor.facts.software import Software
 
 
@@ -53,12 +56,8 @@ def hardware_of(target: Target) -> Hardware:
     if target.gpu is not None and target.hardware_file is not None:
         raise InputError("give either --gpu or --hardware, not both")
     if target.gpu is not None:
-        from advisor.facts.gpu_catalog import catalog_hardware
-
         return catalog_hardware(target.gpu)
     if target.hardware_file is not None:
-        from advisor.facts.profiles import hardware_profile
-
         return hardware_profile(target.hardware_file)
     from advisor.facts.local_hardware import local_hardware  # NVML and pynvml only when this machine is read
 
@@ -66,20 +65,18 @@ def hardware_of(target: Target) -> Hardware:
 
 
 def software_of(target: Target, probe: bool = True) -> Software:
-    """The target's packages: a profile file or this machine, with `--with` overlays on top."""
-    if target.software_file is not None:
-        from advisor.facts.profiles import software_profile
+    """The target's packages: a profile file or this machine, with `--with` overlays on top.
 
+    This machine's packages are probed here, for a catalog GPU too; the overlays leave unprobed only the
+    imports they replace or change (`built_against`).
+    """
+    if target.software_file is not None:
         software = software_profile(target.software_file)
     else:
-        from advisor.facts.installed import detect_software
-
-        software = detect_software(probe=probe and not target.with_packages)
+        software = detect_software(probe=probe, overlays=target.with_packages)
         if not target.is_this_machine:
             software = _as_gpu_target(software)
     if target.with_packages:
-        from advisor.facts.profiles import overlay
-
         software = overlay(software, target.with_packages)
     return software
 
@@ -93,7 +90,6 @@ def _as_gpu_target(software: Software) -> Software:
     torch = software.package("torch").version.value
     if torch is None or software.torch.cuda.value or software.torch.hip.value:
         return software
-    from advisor.facts.profiles import torch_build_for
 
     public = Version(torch.public)
     return replace(software, torch=torch_build_for(

@@ -21,12 +21,12 @@ from advisor.core.cache import cache_dir
 from advisor.core.data import data_path
 from advisor.core.fact import Fact
 from advisor.core.frozen import frozen
+from advisor.facts.attn_flags import AttnFlags, Era
 from advisor.facts.dists import find_distribution
 
 if TYPE_CHECKING:
     from importlib.machinery import ModuleSpec
 
-    from advisor.facts.attn_flags import AttnFlags
     from advisor.facts.transformers_scan import TransformersTree
 
 TABLE_NAME = "transformers_support.json"
@@ -68,7 +68,13 @@ class InstalledTransformers:
 
 
 def installed_transformers() -> InstalledTransformers | None:
-    """Locate the installed transformers from its metadata and import spec, without importing it."""
+    """Locate the installed transformers from its metadata and import spec, without importing it (once per
+    module search path in a process: a policy matrix asks for every case)."""
+    return _installed(tuple(sys.path))
+
+
+@cache
+def _installed(path: tuple[str, ...]) -> InstalledTransformers | None:
     spec = _find_spec("transformers")
     if spec is None or spec.origin is None:
         return None
@@ -141,8 +147,6 @@ def arch_support(
     elif (default := view.type_default(model_type)) is not None:
         auto_class, model_class = default
     if model_class is None:
-        from advisor.facts.attn_flags import AttnFlags
-
         flags = AttnFlags()
     else:
         found = view.flags(model_class, model_type)
@@ -164,6 +168,23 @@ def arch_support(
         ),
         view.read_from,
     )
+
+
+def knows_model_type(model_type: str, target: Version, installed: InstalledTransformers | None) -> Fact[bool]:
+    """Whether transformers `target` has MODEL_TYPE natively (a key of `CONFIG_MAPPING_NAMES`).
+
+    Read from the installed source when it is the target, else from the shipped table. Between two
+    tabulated releases a model type that only the later one has may or may not be in the target: unknown.
+    """
+    view = _view(target, installed)
+    if isinstance(view, Fact):
+        return Fact.unknown(view.reason or "", view.source)
+    if model_type in view.native():
+        return Fact.of(True, view.read_from)
+    if isinstance(view, _TableView) and view.later_has(model_type):
+        return Fact.unknown(f"{model_type} is not in the tabulated transformers {view.at} but is in a later "
+                            f"tabulated release; whether {target} has it was not read", view.read_from)
+    return Fact.of(False, view.read_from)
 
 
 def native_model_types(target: Version, installed: InstalledTransformers | None) -> Fact[frozenset[str]]:
@@ -213,7 +234,7 @@ class _StaticView:
         data = _cache_load(installed)
         if data is not None and data.get("stamps") == stamps:
             return cls(installed, data, fresh=False)
-        from advisor.facts.transformers_scan import TransformersTree
+        from advisor.facts.transformers_scan import TransformersTree  # ast only when the scan is not cached
 
         tree = TransformersTree(installed.root)
         mappings = tree.auto_mappings()
@@ -245,13 +266,11 @@ class _StaticView:
         return (str(found[0]), str(found[1])) if found else None
 
     def flags(self, name: str, model_type: str) -> AttnFlags | None:
-        from advisor.facts.attn_flags import AttnFlags, Era
-
         entry = self._data["classes"].get(name)
         if entry is not None and entry["files"] == _stamps(self.installed.root, list(entry["files"])):
             return AttnFlags.from_code(entry["code"], tuple(entry["compatible"]))
         if self._tree is None:
-            from advisor.facts.transformers_scan import TransformersTree
+            from advisor.facts.transformers_scan import TransformersTree  # as above
 
             self._tree = TransformersTree(self.installed.root)
         scanned = self._tree.class_flags(name, model_type)
@@ -364,7 +383,9 @@ class _TableView:
         self._table = table
         self._order = {v: i for i, v in enumerate(table["versions"])}
         self._at = self._order[at]
-        exact = "" if Version(at) == target else f", the nearest tabulated release at or below {target}"
+        self.at = at
+        self.exact = Version(at) == target
+        exact = "" if self.exact else f", the nearest tabulated release at or below {target}"
         self.read_from = f"table {TABLE_NAME}, transformers {at}{exact}"
 
     @classmethod
@@ -391,6 +412,16 @@ class _TableView:
             value = cell
         return value
 
+    def later_has(self, model_type: str) -> bool:
+        """Whether a tabulated release after this view's has MODEL_TYPE (when the target lies beyond this
+        view's release: always, past the newest tabulated release)."""
+        if self.exact:
+            return False
+        row = self._table["model_types"].get(model_type)
+        if self._at == len(self._order) - 1:
+            return True
+        return row is not None and any(self._order[v] > self._at and cell is not None for v, cell in row.items())
+
     def native(self) -> frozenset[str]:
         rows: dict[str, Any] = self._table["model_types"]
         return frozenset(t for t, row in rows.items() if self._at_version(row) is not None)
@@ -410,8 +441,6 @@ class _TableView:
         return auto, model_class
 
     def flags(self, name: str, model_type: str) -> AttnFlags | None:
-        from advisor.facts.attn_flags import AttnFlags
-
         cell = self._at_version(self._table["classes"].get(name))
         if not isinstance(cell, str):
             return None

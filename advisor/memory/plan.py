@@ -59,8 +59,13 @@ class MemoryPlan:
             label = m.source.parameters_source or "safetensors metadata"
             self.count = _with_exact(self.count, sum(self.exact.values()), label)
             self.reason = None
+        elif m.source.exact_parameters is not None:
+            # a logical count (quantization left out), so it holds for a quantized checkpoint too
+            self.count = _with_exact(self.count, m.source.exact_parameters,
+                                     m.source.exact_parameters_source or "an exact count", complete=True)
+            self.reason = None
         elif self.count is None or not self.count.exact:
-            self._meta(top, m.model_type.value, m.architecture.value, tf)
+            self._meta(m.source.config, m.model_type.value, m.architecture.value, tf)
         self.shape = _shape(Cfg(text), m.num_layers.value, self.count)
         self.groups: tuple[Group, ...] = (
             _groups(self.count, self.spec) if self.count is counted else groups(self.count, self.spec)
@@ -87,7 +92,8 @@ class MemoryPlan:
         self._fits_cache: dict[str, bool | Unknown] = {}
 
     def _meta(self, top: dict[str, Any], model_type: str | None, architecture: str | None, target: Any) -> None:
-        """The exact count from a meta-device build with the installed transformers, when it can run here."""
+        """The exact count from a meta-device build with the installed transformers, when it can run here (of
+        config.json as written: transformers fills the defaults itself)."""
         if not model_type:
             return
         found = installed_reader() if available() else None
@@ -443,17 +449,23 @@ def _groups(count: Count, spec: CacheSpec | None) -> tuple[Group, ...]:
     return hit[2]
 
 
-def _with_exact(count: Count | None, total: int, label: str) -> Count:
-    """The config's units scaled to the exact safetensors total (one unit when the config gave none)."""
+def _with_exact(count: Count | None, total: int, method: str, complete: bool = False) -> Count:
+    """The config's units scaled to an exact TOTAL counted by METHOD (one unit when the config gave none).
+
+    COMPLETE: the total is of the whole model as transformers builds it, so the parts config.json alone
+    could not size are in it and are no longer listed as missing.
+    """
     if count is None or count.total == 0:
-        return Count((Unit("weights", "layer", total),), label, True)
+        return Count((Unit("weights", "layer", total),), method, True)
     ratio = total / count.total
     units = [replace(u, params=round(u.params * ratio), linear=round(u.linear * ratio),
                      experts=round(u.experts * ratio)) for u in count.units]
     units[-1] = replace(units[-1], params=units[-1].params + total - sum(u.params for u in units))
-    note = () if total == count.total else (
-        f"{label} counts {total}, config.json {count.total}: the exact figure is used",)
-    return Count(tuple(units), label, True, count.missing, count.notes + note)
+    note: tuple[str, ...] = () if total == count.total else (
+        f"{method} counts {total}, config.json {count.total}: the exact figure is used",)
+    if complete and count.missing:
+        note += (f"the parts config.json could not size ({'; '.join(count.missing)}) are in the exact figure",)
+    return Count(tuple(units), method, True, () if complete else count.missing, count.notes + note)
 
 
 def _with_meta(count: Count | None, meta: Any, label: str, notes: tuple[str, ...]) -> Count:

@@ -205,9 +205,9 @@ class AdvisorApp(App[int]):
     # -- actions -----------------------------------------------------------------------------------
 
     def action_find_model(self) -> None:
-        from advisor.tui.finder import FinderScreen, Item
+        from advisor.tui.finder import FinderScreen, Item, model_note  # screens load when first opened
 
-        items = [Item(e.id, str(e.config.get("model_type", ""))) for e in api.models()]
+        items = [Item(e.id, model_note(e)) for e in api.models()]
 
         def picked(model: str | None) -> None:
             if model:
@@ -255,7 +255,7 @@ class AdvisorApp(App[int]):
         self.theme = LIGHT if self.theme == DARK else DARK
 
     def action_help(self) -> None:
-        from advisor.tui.docs_screens import help_screen
+        from advisor.tui.docs_screens import help_screen  # as above
 
         self.push_screen(help_screen())
 
@@ -263,7 +263,7 @@ class AdvisorApp(App[int]):
         self._rule_finder(None)
 
     def _rule_finder(self, only: list[str] | None) -> None:
-        from advisor.tui.finder import FinderScreen, Item
+        from advisor.tui.finder import FinderScreen, Item  # screens load when first opened: a quicker first frame
 
         rules = [r for r in api.rules() if only is None or r.id in only]
         if len(rules) == 1:
@@ -278,8 +278,23 @@ class AdvisorApp(App[int]):
         items = [Item(r.id, r.title) for r in rules]
         self.push_screen(FinderScreen("Rule documentation", items, hint), picked)
 
+    def action_explain_error(self) -> None:
+        from advisor.tui.error_screen import ExplainScreen  # screens load when first opened: a quicker first frame
+
+        facts = self.advice.facts if self.advice is not None else None
+        target = self.inputs.target
+
+        def explain(text: str) -> api.Explanation:
+            return api.explain(text, facts=facts, target=target, recommend_flags=False)
+
+        def picked(model: str | None) -> None:
+            if model:
+                self.set_inputs(self.inputs.changed(model=model))
+
+        self.push_screen(ExplainScreen(explain), picked)
+
     def action_show_rule(self, rule_id: str) -> None:
-        from advisor.tui.docs_screens import rule_screen
+        from advisor.tui.docs_screens import rule_screen  # as above
 
         rule = api.rule(rule_id)
         if rule is None:
@@ -307,7 +322,7 @@ class AdvisorApp(App[int]):
             self.notify("Copied the JSON to the clipboard.")
 
     def action_save(self) -> None:
-        from advisor.tui.prompt import PromptScreen
+        from advisor.tui.prompt import PromptScreen  # as above
 
         if self._texts() is None:
             return

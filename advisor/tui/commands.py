@@ -9,6 +9,7 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from advisor import api
 from advisor.tui import bindings
+from advisor.tui.finder import model_note
 
 Command = tuple[str, str, str]
 """(name shown, help line, action string run on the app)."""
@@ -38,7 +39,7 @@ def choice_commands() -> Iterator[Command]:
     for task in ("inference", "training"):
         yield f"Task: {task}", "what the model is loaded for", f"set_task({task!r})"
     for entry in api.models():
-        yield f"Model: {entry.id}", "from the bundled catalog", f"set_model({entry.id!r})"
+        yield f"Model: {entry.id}", f"bundled catalog · {model_note(entry)}", f"set_model({entry.id!r})"
     for rule in api.rules():
         yield f"Rule docs: {rule.id}", rule.title, f"show_rule({rule.id!r})"
 

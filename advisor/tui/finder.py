@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical
@@ -12,7 +14,11 @@ from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from advisor.core.frozen import frozen
+from advisor.emit.catalogs import parameters_label
 from advisor.tui import bindings
+
+if TYPE_CHECKING:
+    from advisor.facts.model_catalog import CatalogEntry
 
 LIMIT = 60
 
@@ -23,6 +29,11 @@ class Item:
 
     value: str
     note: str = ""
+
+
+def model_note(entry: CatalogEntry) -> str:
+    """What the finder shows beside a bundled model: its size, architecture and kind."""
+    return f"{parameters_label(entry.parameters)} · {entry.config.get('model_type', '?')} · {entry.kind}"
 
 
 def rank(query: str, items: list[Item]) -> list[tuple[Item, Content]]:

@@ -12,6 +12,7 @@ from advisor import api
 from advisor.core.errors import InputError
 from advisor.tui import bindings
 from advisor.tui.prompt import PromptScreen
+from advisor.tui.session import package_key
 
 if TYPE_CHECKING:
     from advisor.api import Software
@@ -53,8 +54,6 @@ class PackagesTable(DataTable[Text]):
 
     def show(self, software: Software | None, overlays: tuple[str, ...]) -> None:
         """Refill from SOFTWARE, marking the packages that OVERLAYS set."""
-        from advisor.tui.session import package_key
-
         row = self.cursor_row
         self.clear()
         self._versions = {}
@@ -109,8 +108,6 @@ class PackagesTable(DataTable[Text]):
 
         def done(spec: str | None) -> None:
             if spec:
-                from advisor.tui.session import package_key
-
                 self.post_message(self.Overlay(package_key(spec), spec))
 
         self.app.push_screen(PromptScreen(title, hint, value, check_spec, "flash-attn==2.6.3"), done)

@@ -9,7 +9,7 @@ from advisor.core.fact import Fact
 from advisor.core.frozen import replace
 from advisor.core.results import Recommendation
 from advisor.engine.advise import check, recommend
-from advisor.engine.flags import load_flags
+from advisor.engine.pack import load_flags
 from advisor.facts.bundle import Facts
 from advisor.verify.types import Candidate, Prediction
 

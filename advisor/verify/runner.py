@@ -11,12 +11,16 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
+from collections.abc import Callable
 from types import TracebackType
 from typing import IO, Any
 
-from advisor.core.frozen import field, record
+from advisor.core.frozen import field, fields, record
+from advisor.verify.types import Outcome
 
 PREFIX = "@@verify "
+CUT = "not run: the overall deadline passed"
 
 
 @record
@@ -28,6 +32,13 @@ class JobResult:
     skipped: str | None = None
     notes: list[str] = field(default_factory=list)
     outcomes: dict[int, dict[str, Any]] = field(default_factory=dict)
+    cut: str | None = None
+    """Why the candidates without an outcome were not run (the pool's deadline passed)."""
+
+
+def step_label(cand: dict[str, Any]) -> str:
+    """A candidate as progress lines name it: `sdpa bfloat16`, `default float16`."""
+    return f"{cand.get('attn') or 'default'} {cand.get('dtype')}"
 
 
 class Worker:
@@ -89,12 +100,47 @@ class Worker:
 
 
 class WorkerPool:
-    """Runs jobs one after another in a reused worker; use as a context manager."""
+    """Runs jobs one after another in a reused worker; use as a context manager.
 
-    def __init__(self, compile_flex: bool = True, timeout_s: float = 300.0) -> None:
+    TIMEOUT_S bounds each wait for the worker (a candidate, or building the model); DEADLINE, a
+    `time.monotonic()` instant, bounds them all: past it no candidate is started, the one running is
+    stopped, and the rest are reported as cut. ON_RESULT, when given, is called with each candidate of a
+    job and its outcome as soon as the worker reports it; ON_STEP with a line saying what the worker
+    starts now or what a candidate's outcome was (both for progress lines).
+    """
+
+    def __init__(self, compile_flex: bool = True, timeout_s: float = 300.0, deadline: float | None = None,
+                 on_result: Callable[[dict[str, Any], dict[str, Any]], None] | None = None,
+                 on_step: Callable[[str], None] | None = None) -> None:
         self.compile_flex = compile_flex
         self.timeout_s = timeout_s
+        self.deadline = deadline
+        self.on_result = on_result
+        self.on_step = on_step
         self._worker: Worker | None = None
+
+    def _step(self, job: dict[str, Any], event: dict[str, Any]) -> None:
+        if self.on_step is None:
+            return
+        text, index = str(event.get("text", "")), event.get("index")
+        cands = job["candidates"]
+        if isinstance(index, int) and 0 <= index < len(cands):
+            text = f"[{index + 1}/{len(cands)}] {step_label(cands[index])}: {text}"
+        self.on_step(text)
+
+    def _wait_s(self) -> float:
+        if self.deadline is None:
+            return self.timeout_s
+        return max(0.0, min(self.timeout_s, self.deadline - time.monotonic()))
+
+    def _report(self, job: dict[str, Any], index: int, outcome: dict[str, Any]) -> None:
+        if self.on_result is not None and 0 <= index < len(job["candidates"]):
+            self.on_result(job["candidates"][index], outcome)
+        known = set(fields(Outcome))
+        self._step(job, {"index": index, "text": Outcome(**{k: v for k, v in outcome.items() if k in known}).summary()})
+
+    def _past_deadline(self) -> bool:
+        return self.deadline is not None and time.monotonic() >= self.deadline
 
     def __enter__(self) -> WorkerPool:
         return self
@@ -121,6 +167,9 @@ class WorkerPool:
         result = JobResult()
         start, total = 0, len(job["candidates"])
         while True:
+            if self._past_deadline():
+                result.cut = CUT
+                return result
             if self._worker is None:
                 self._worker = Worker(self.compile_flex)
             self._worker.send(job | {"start": start})
@@ -129,9 +178,12 @@ class WorkerPool:
             while not restart:
                 failure: tuple[str, str] | None
                 try:
-                    event = self._worker.next_event(self.timeout_s)
+                    event = self._worker.next_event(self._wait_s())
                 except queue.Empty:
                     self._drop(kill=True)
+                    if self._past_deadline():
+                        result.cut = CUT
+                        return result
                     where = "building the model" if current is None else "this candidate"
                     event, failure = None, ("timeout", f"no answer within {self.timeout_s:g} s while {where}")
                 else:
@@ -142,6 +194,7 @@ class WorkerPool:
                         result.skipped = message
                         return result
                     result.outcomes[current] = {"loaded": False, "ran": False, "stage": stage, "error": message}
+                    self._report(job, current, result.outcomes[current])
                     start, restart = current + 1, True
                     continue
                 assert event is not None  # no failure means an event arrived
@@ -152,12 +205,15 @@ class WorkerPool:
                     result.model = {k: v for k, v in event.items() if k != "event"}
                 elif kind == "skip":
                     result.skipped = str(event.get("reason"))
+                elif kind == "step":
+                    self._step(job, event)
                 elif kind == "note":
                     result.notes.append(str(event.get("text")))
                 elif kind == "start":
                     current = int(event["index"])
                 elif kind == "result":
                     result.outcomes[int(event["index"])] = dict(event["outcome"])
+                    self._report(job, int(event["index"]), result.outcomes[int(event["index"])])
                     current = None
                 elif kind == "done":
                     return result

@@ -1,16 +1,19 @@
-"""Rule files are checked when they (or the engine) change, and load deferred when they did not."""
+"""The rule pack: built and checked when a rule file changes, then loaded without parsing anything."""
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any, NoReturn
 
 import pytest
 
-from advisor.core import data as data_mod
 from advisor.core.errors import InputError
-from advisor.engine import rules as rules_mod
+from advisor.core.logic import Tri
+from advisor.engine import pack
+from advisor.engine.rules import Rule
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -18,28 +21,35 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture()
 def fresh(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.setenv("ADVISOR_CACHE_DIR", str(tmp_path / "cache"))
-    for fn in (rules_mod.load_rules, rules_mod._checked, data_mod._parsed):
-        fn.cache_clear()
+    pack.load.cache_clear()
     folder = tmp_path / "rules"
     shutil.copytree(ROOT / "rules", folder)
     yield folder
-    for fn in (rules_mod.load_rules, rules_mod._checked, data_mod._parsed):
-        fn.cache_clear()
+    pack.load.cache_clear()
 
 
-def reload(folder: Path) -> tuple[rules_mod.Rule, ...]:
-    for fn in (rules_mod.load_rules, rules_mod._checked, data_mod._parsed):
-        fn.cache_clear()
-    return rules_mod.load_rules(folder)
+def reload(folder: Path) -> tuple[Rule, ...]:
+    pack.load.cache_clear()
+    return pack.load_rules(folder)
 
 
-def test_first_load_checks_every_expression_then_defers(fresh: Path) -> None:
+def _no_parsing(*args: Any) -> NoReturn:
+    raise AssertionError("a rule file was parsed")
+
+
+def test_the_pack_is_built_once_then_loaded_without_parsing(fresh: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     first = reload(fresh)
-    assert all(r.require._fn is not None for r in first if r.require)
+    assert (fresh.parent / "cache" / pack.pack_file(fresh)).is_file()
+    monkeypatch.setattr(pack, "_toml", _no_parsing)
     second = reload(fresh)
-    assert all(r.require._fn is None for r in second if r.require)
+    assert [r.packed() for r in second] == [r.packed() for r in first]
     fa2 = next(r for r in second if r.id == "FA2-CC")
-    assert fa2.require.names == {"gpu.cc"}  # compiles on first use
+    assert fa2.require is not None and fa2.require.names == {"gpu.cc"}
+    from packaging.version import Version
+
+    assert fa2.require.truth({"gpu.cc": Version("7.5")}) is Tri.FALSE
+    assert fa2.require.truth({"gpu.cc": Version("8.0")}) is Tri.TRUE
+    assert [s.name for s in pack.load_flags(fresh)][:2] == ["trust_remote_code", "dtype"]
 
 
 def test_an_edited_file_is_checked_again(fresh: Path) -> None:
@@ -47,8 +57,24 @@ def test_an_edited_file_is_checked_again(fresh: Path) -> None:
     path = fresh / "attention.toml"
     text = path.read_text().replace('require = \'gpu.cc >= "8.0"\'', "require = 'gpu.cc >= \"8.0\" and gpu.warp'", 1)
     path.write_text(text)
+    os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 1_000_000))
     with pytest.raises(InputError, match=r"attention.toml: rule FA2-CC: unknown fact 'gpu.warp'"):
         reload(fresh)
+
+
+@pytest.mark.parametrize("spoil", ["corrupt", "writable by others"])
+def test_a_corrupt_or_foreign_pack_is_rebuilt(fresh: Path, monkeypatch: pytest.MonkeyPatch, spoil: str) -> None:
+    reload(fresh)
+    packed = fresh.parent / "cache" / pack.pack_file(fresh)
+    if spoil == "corrupt":
+        packed.write_bytes(packed.read_bytes()[:1000])
+    else:
+        packed.chmod(0o666)
+    built: list[Path] = []
+    real = pack._toml
+    monkeypatch.setattr(pack, "_toml", lambda path: built.append(path) or real(path))
+    assert any(r.id == "FA2-CC" for r in reload(fresh))
+    assert built  # rebuilt from the rule files, not read from the spoiled pack
 
 
 def _add_rule(folder: Path, flags: str, when: str) -> None:

@@ -15,20 +15,7 @@ from advisor.facts import probe
 from advisor.facts.probe import apply_probe, probe_imports
 from advisor.facts.software import Package, Software, unknown_torch_build
 from advisor.facts.wheels import install_hint, wheel_hint, wheel_tag_cuda
-
-UNDEFINED = ("/x/flash_attn_2_cuda.cpython-311-x86_64-linux-gnu.so: undefined symbol: "
-             "_ZN3c104cuda9SetDeviceEi")
-
-
-def package(root: Path, name: str, dist: str, version: str, body: str) -> Path:
-    """A top-level package `name` with `__init__.py` = body, and its dist-info."""
-    (root / name).mkdir(parents=True)
-    init = root / name / "__init__.py"
-    init.write_text(body)
-    info = root / f"{dist.replace('-', '_')}-{version}.dist-info"
-    info.mkdir()
-    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: {version}\n")
-    return init
+from tests.facts.fake_dists import UNDEFINED, package
 
 
 @pytest.fixture

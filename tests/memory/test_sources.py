@@ -96,6 +96,19 @@ def test_a_meta_device_build_counts_what_the_table_does_not(tmp_path: Path, monk
     assert again.count is not None and again.count.total == plan.count.total and not started  # from the cache
 
 
+def test_a_config_transformers_does_not_read_as_written_gets_no_meta_count(tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """Step-3.7-Flash's stored config is flat; transformers 5.23's step3p7 class is composite and builds its
+    default text model from it, so a meta-device build would count that model, not this checkpoint."""
+    monkeypatch.setenv("ADVISOR_CACHE_DIR", str(tmp_path))
+    monkeypatch.delenv("ADVISOR_NO_META_BUILD", raising=False)
+    facts = _facts(coverage.NEW_ARCHITECTURES / "stepfun-ai__Step-3.7-Flash.json", gpu="H200")
+    plan = plan_memory(facts)
+    assert plan.count is None and plan.reason is not None
+    assert "does not read this config.json as written (`vocab_size` = 128896" in plan.reason
+    assert api.recommend(facts).flags.get("device_map") != {"": 0}
+
+
 def test_an_estimate_is_labelled_and_keeps_more_room(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ADVISOR_NO_META_BUILD", "1")
     facts = _facts(coverage.NEW_ARCHITECTURES / f"{OLMOE}.json")

@@ -253,6 +253,23 @@ async def test_the_model_finder_picks_a_bundled_model() -> None:
         assert app.query_one("#model", Input).value == "Qwen/Qwen3-8B"
 
 
+async def test_the_model_finder_lists_well_known_models_first_with_their_size() -> None:
+    from textual.widgets import OptionList
+
+    from advisor import api
+
+    app = AdvisorApp(Inputs.of(gpu="H100", software_file=PROFILE, offline=True))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+o")
+        assert isinstance(app.screen, FinderScreen)
+        options = app.screen.query_one("#finder-list", OptionList)
+        shown = [options.get_option_at_index(i) for i in range(options.option_count)]
+        assert [o.id for o in shown] == [m.id for m in api.models()][: len(shown)]
+        first = str(shown[0].prompt)
+        assert shown[0].id == "sentence-transformers/all-MiniLM-L6-v2" and "22.7M · bert · embedding" in first
+
+
 async def test_memory_tab_draws_one_bar_per_gpu_or_says_there_is_no_plan() -> None:
     app = AdvisorApp(llama_on("H100"))
     async with app.run_test(size=(100, 30)) as pilot:
