@@ -69,9 +69,13 @@ TOWER_ALLOWANCE = 0.10
 """A tower's own allowance: projectors, mergers and extra layers differ most between wrappers."""
 PLAIN_ACTS = {"relu2", "gelu_new", "gelu_fast", "quick_gelu", "relu", "gelu", "xielu"}
 """Activations of plain (two-matrix) MLPs in the families that use them; a gated MLP is taken otherwise."""
-PLAIN_KEYS = ("n_inner", "ffn_dim", "decoder_ffn_dim", "encoder_ffn_dim", "ffn_hidden_size", "d_ff")
+PLAIN_KEYS = ("n_inner", "ffn_dim", "decoder_ffn_dim", "encoder_ffn_dim", "ffn_hidden_size", "d_ff", "dff")
+NULL_WIDTH_KEYS = ("n_inner", "intermediate_size")
+"""A width written as null means four times the hidden size in every family that writes one (transformers 5.23
+gpt2, gptj, codegen, gpt_bigcode: `inner_dim = config.n_inner if config.n_inner is not None else 4 * hidden`;
+gpt_neo the same with `intermediate_size`)."""
 VOCAB_KEYS = ("vocab_size", "n_vocab", "padded_vocab_size")
-INTER_KEYS = ("intermediate_size", "n_inner", "ffn_hidden_size", "d_ff", "ffn_dim", "dim_ff", "decoder_ffn_dim",
+INTER_KEYS = ("intermediate_size", "n_inner", "ffn_hidden_size", "d_ff", "ffn_dim", "dim_ff", "decoder_ffn_dim", "dff",
               "mlp_dim", "feed_forward_size", "inner_hidden_size")
 EXPERT_KEYS = ("num_experts", "num_local_experts", "n_routed_experts", "moe_num_experts", "n_experts",
                "num_routed_experts")
@@ -99,8 +103,8 @@ def _gated(cfg: Cfg) -> bool:
         return str(cfg.get("feed_forward_proj")).startswith("gated") or cfg.flag("is_gated_act", False)
     act = next((cfg.get(k) for k in ("mlp_hidden_act", "hidden_act", "activation_function", "hidden_activation")
                 if isinstance(cfg.get(k), str)), None)
-    if cfg.has(*PLAIN_KEYS) and not cfg.has("intermediate_size"):
-        return False
+    if (cfg.has(*PLAIN_KEYS) or "n_inner" in cfg.data) and not cfg.has("intermediate_size"):
+        return False  # the GPT-2 family's `n_inner` (null: 4 x hidden) is a plain MLP's width
     return not (isinstance(act, str) and act in PLAIN_ACTS)
 
 
@@ -380,6 +384,8 @@ def _ffn(acc: Acc, cfg: Cfg, layer: Layer, hidden: int, gated: bool) -> None:
             acc.lin(hidden, width, bias, n=mats * shared_n)
         return
     inter = _width(cfg, layer.index, *INTER_KEYS)
+    if inter is None and any(k in cfg.data and cfg.get(k) is None for k in NULL_WIDTH_KEYS):
+        inter = 4 * hidden
     if inter is None:
         raise MissingSize(f"{cfg.where} gives no feed-forward width (`intermediate_size`)")
     if cfg.flag("block_auto_adjust_ff_dim", False):  # LFM2: two thirds, scaled, rounded up to a multiple
