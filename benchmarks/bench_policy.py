@@ -1,10 +1,12 @@
-"""Time `advisor check --policy` on a large matrix: N models (copies of the bundled catalog's configs, one in ten
-without `model_type`) × the GPU catalog × the fixture software profiles, and report cases per second once the
-configs are read.
+"""Time `advisor check --policy` on a large matrix and report cases per second once the configs are read.
+
+The matrix: N models (copies of the bundled catalog's configs, one in ten without `model_type` and
+`architectures`) × the GPU catalog × the fixture software profiles.
 
 Run: python benchmarks/bench_policy.py [--models 100] [--gpus 29] [--repeat 3] [--profile]
 
-Cases per second is the slope between the full matrix and the same models on one target (the same config reads,
+Times are CPU seconds of the process (a shared machine's load stretches wall time, not CPU time). Cases per
+second is the slope between the full matrix and the same models on one target (the same config reads,
 the same per-model work, 1/targets of the cases): (cases_full - cases_one) / (seconds_full - seconds_one).
 Linearity: the full matrix on half the models takes about half the time. In-process (`check_report`, as the CLI
 calls it, JSON rendering left out), local files and fixture profiles only: no network, no GPU.
@@ -38,7 +40,8 @@ FLAGS = ['{ attn_implementation = "flash_attention_2", torch_dtype = "bfloat16",
 
 
 def write_configs(folder: Path, n: int) -> list[Path]:
-    """N catalog configs as local files, most used first; every tenth loses `model_type` (name matching)."""
+    """N catalog configs as local files, most used first; every tenth loses `model_type` and `architectures`,
+    so its type is matched against its name, as transformers' AutoConfig does."""
     entries = list(catalog().entries.values())
     out = []
     for i in range(n):
@@ -46,6 +49,7 @@ def write_configs(folder: Path, n: int) -> list[Path]:
         config = dict(entry.config)
         if i % 10 == 9:
             config.pop("model_type", None)
+            config.pop("architectures", None)
         path = folder / f"{i:03d}-{entry.id.replace('/', '__')}.json"
         path.write_text(json.dumps(config), encoding="utf-8")
         out.append(path)
@@ -64,9 +68,10 @@ def write_policy(folder: Path, name: str, configs: list[Path], gpus: list[str], 
 
 
 def run_once(policy: Path) -> tuple[float, int]:
-    start = time.perf_counter()
+    """CPU seconds of one in-process run (steadier than wall time on a shared machine), and its cases."""
+    start = time.process_time()
     report = check_report(policy_file=policy)
-    return time.perf_counter() - start, len(report.cases)
+    return time.process_time() - start, len(report.cases)
 
 
 def measure(models: int, gpus: int, repeat: int, profile: bool = False) -> dict[str, float]:
@@ -96,7 +101,7 @@ def measure(models: int, gpus: int, repeat: int, profile: bool = False) -> dict[
     linear = (med["half"] - med["one"] / 2) / max(med["full"] - med["one"], 1e-9)
     print(f"check --policy, {models} models × {len(names)} GPUs × {len(SOFTWARE)} software = {counts['full']} cases:")
     for name in ("full", "half", "one"):
-        print(f"  {name:<5} {counts[name]:>6} cases  median {med[name]:8.3f} s")
+        print(f"  {name:<5} {counts[name]:>6} cases  median {med[name]:8.3f} CPU s")
     print(f"  {rate:,.0f} cases/s once configs are read (goal: at least 5,000); half the models take "
           f"{linear:.2f} of the full matrix's time beyond the reads (linear: 0.50)")
     return {"cases_per_s": rate, "half_fraction": linear, **{f"{k}_s": v for k, v in med.items()}}

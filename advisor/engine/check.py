@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from packaging.version import Version
+
 from advisor.core.errors import InputError
 from advisor.core.logic import Tri, Unknown
 from advisor.core.results import Evaluation, Finding
@@ -12,7 +14,7 @@ from advisor.engine.expr import Dynamic, Scope
 from advisor.engine.fixes import FixVetter
 from advisor.engine.flags import FlagSpec
 from advisor.engine.resolver import target_version
-from advisor.engine.rules import Rule
+from advisor.engine.rules import PLACEHOLDER, Rule
 from advisor.facts.model import FLOAT_DTYPES
 
 DTYPE_NAMES = {**FLOAT_DTYPES, "auto": "auto"}
@@ -64,6 +66,62 @@ def effective_flags(ns: Mapping[str, Any], given: Mapping[str, Any]) -> dict[str
     return out
 
 
+Outcome = tuple[Finding | None, Evaluation]
+
+_OUTCOMES: dict[tuple[Any, ...], tuple[Rule, Outcome]] = {}
+_NAMES: dict[int, tuple[Rule, tuple[str, ...]]] = {}
+MAX_OUTCOMES = 200_000
+"""Outcomes remembered at most (then forgotten all at once): a few tens of MB for a large policy matrix."""
+
+
+def _names(rule: Rule) -> tuple[str, ...]:
+    """Every name the rule's outcome reads: its requirements' facts and the placeholders of its message and fix."""
+    hit = _NAMES.get(id(rule))
+    if hit is None or hit[0] is not rule:
+        names = {n for e in (rule.when, rule.require) if e is not None for n in e.names}
+        names.update(PLACEHOLDER.findall(rule.message + " " + rule.fix))
+        hit = _NAMES[id(rule)] = (rule, tuple(sorted(names)))
+    return hit[1]
+
+
+def _outcome(rule: Rule, flag: str | None, s: Scope) -> Outcome:
+    """The finding (on a failure) and the evaluation of RULE about FLAG in scope S.
+
+    Both are a function of the values of the names the rule reads (`_names`) and nothing else, so an
+    outcome is remembered by those values, with their types (True and 1 render differently) and the text of
+    versions (2.5 equals 2.5.0 but does not read the same): across a policy matrix most rules read the same
+    values on most targets. Values that cannot be hashed (a device_map dict) are evaluated every time.
+    """
+    values = tuple(map(s.__getitem__, _names(rule)))
+    types = tuple(map(type, values))
+    spelled = tuple(str(v) for v in values if v.__class__ is Version) if Version in types else ()
+    try:
+        key = (id(rule), flag, values, types, spelled)
+        hit = _OUTCOMES.get(key)
+    except TypeError:
+        return _evaluate(rule, flag, s)
+    if hit is not None and hit[0] is rule:
+        return hit[1]
+    if len(_OUTCOMES) >= MAX_OUTCOMES:
+        _OUTCOMES.clear()
+    out = _evaluate(rule, flag, s)
+    _OUTCOMES[key] = (rule, out)
+    return out
+
+
+def _evaluate(rule: Rule, flag: str | None, s: Scope) -> Outcome:
+    truth = rule.evaluate(s)
+    if truth is Tri.FALSE:
+        message = rule.render(rule.message, s)
+        return (Finding(rule.id, rule.severity, message, rule.render(rule.fix, s), flag=flag),
+                Evaluation(rule.id, rule.severity, "fail", message, flag))
+    if truth is Tri.UNKNOWN:
+        why = "; ".join(rule.unknown_reasons(s))
+        return None, Evaluation(rule.id, rule.severity, "unknown", f"{rule.title}: {why}", flag)
+    applies = rule.applies(s) is Tri.TRUE
+    return None, Evaluation(rule.id, rule.severity, "pass", rule.title, flag, applies)
+
+
 def check_flags(ns: Mapping[str, Any], rules: Sequence[Rule], specs: Sequence[FlagSpec],
                 flags: Mapping[str, Any], dynamic: Dynamic | None = None,
                 ) -> tuple[list[Finding], list[Evaluation], dict[str, Any]]:
@@ -92,16 +150,9 @@ def check_flags(ns: Mapping[str, Any], rules: Sequence[Rule], specs: Sequence[Fl
             s = scopes.get(flag)
             if s is None:  # one scope per flag: the rules about it see its value as `value`
                 s = scopes[flag] = scope.child(value=effective.get(flag) if flag else None)
-            truth = rule.evaluate(s)
-            if truth is Tri.FALSE:
-                message = rule.render(rule.message, s)
-                findings.append(Finding(rule.id, rule.severity, message, rule.render(rule.fix, s), flag=flag))
-                evaluations.append(Evaluation(rule.id, rule.severity, "fail", message, flag))
-            elif truth is Tri.UNKNOWN:
-                why = "; ".join(rule.unknown_reasons(s))
-                evaluations.append(Evaluation(rule.id, rule.severity, "unknown", f"{rule.title}: {why}", flag))
-            else:
-                applies = rule.applies(s) is Tri.TRUE
-                evaluations.append(Evaluation(rule.id, rule.severity, "pass", rule.title, flag, applies))
+            finding, evaluation = _outcome(rule, flag, s)
+            if finding is not None:
+                findings.append(finding)
+            evaluations.append(evaluation)
     shown = {k: (None if isinstance(v, Unknown) else v) for k, v in effective.items()}
     return FixVetter(scope, rules, specs).findings(findings, effective), evaluations, shown
