@@ -73,7 +73,15 @@ def _remote_code(facts: Facts) -> Any | None:
         return None
     from advisor.facts.remote_code import analyze_remote_code  # ast only for models with remote code
 
-    return analyze_remote_code(files)
+    hit = _REMOTE.get(id(files))
+    if hit is None or hit[0] is not files:  # once per model's files: a matrix asks for every target
+        if len(_REMOTE) > 256:
+            _REMOTE.clear()
+        hit = _REMOTE[id(files)] = (files, analyze_remote_code(files))
+    return hit[1]
+
+
+_REMOTE: dict[int, tuple[dict[str, str], Any]] = {}
 
 
 @cache

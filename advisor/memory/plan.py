@@ -11,7 +11,7 @@ from advisor.core.ledger import MemoryLedger, TensorParallel
 from advisor.core.logic import Unknown
 from advisor.facts.bundle import Facts
 from advisor.memory.config import Cfg, MissingSize
-from advisor.memory.figures import FIGURES
+from advisor.memory.figures import FIGURES, LEDGER
 from advisor.memory.kvcache import CacheSpec, cache_spec
 from advisor.memory.ledger import Group, Ledger, Setting, compute, groups
 from advisor.memory.overhead import CATALOG_RESERVE, CUDA_CONTEXT_BYTES, GIB, MARGIN, Shape
@@ -28,6 +28,7 @@ from advisor.memory.quant import (
 from advisor.memory.report import ledger_report
 from advisor.memory.units import Count, Unit
 
+_NONE = object()
 DEFAULT_CONTEXT = 4096
 MACHINE_GPUS = 8
 """GPUs in the largest single machine considered (HGX/DGX boards carry 8)."""
@@ -84,6 +85,7 @@ class MemoryPlan:
         self.cpu_capacity = cpu.value if cpu.known else None
         self._cache: dict[str, Ledger | Unknown] = {}
         self._fits_cache: dict[str, bool | Unknown] = {}
+        self._figures: dict[tuple[str, tuple[str, ...]], Any] = {}
 
     # --- settings and ledgers ---------------------------------------------------------------------
 
@@ -178,12 +180,21 @@ class MemoryPlan:
 
     def lookup(self, name: str, scope: Mapping[str, Any]) -> Any:
         key = name.removeprefix("memory.")
+        # A figure reads nothing of the scope but the ledger's flags (setting): remember its value by their
+        # values (repr: a dict has no hash, and True is not 1), as every rule and fix about every flag asks
+        # again. A dict or list answer is computed afresh each time: it may be put in a scope and changed.
+        memo = (key, tuple(repr(scope.get(f"flag.{flag}")) for flag in LEDGER))
+        hit = self._figures.get(memo, _NONE)
+        if hit is not _NONE:
+            return hit
         fn = getattr(self, f"_f_{key}", None) if key in FIGURES else None
         if fn is None:
             return Unknown(name, f"the memory plan has no figure `{key}`")
         value = fn(scope)
         if isinstance(value, Unknown):
-            return Unknown(name, value.reason)
+            value = Unknown(name, value.reason)
+        if not isinstance(value, dict | list):
+            self._figures[memo] = value
         return value
 
     def _led(self, scope: Mapping[str, Any], **kw: Any) -> Ledger | Unknown:
