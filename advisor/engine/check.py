@@ -34,6 +34,17 @@ def canonical_names(specs: Sequence[FlagSpec]) -> dict[str, str]:
     return names
 
 
+_CANONICAL: dict[int, tuple[Sequence[FlagSpec], dict[str, str]]] = {}
+
+
+def _canonical(specs: Sequence[FlagSpec]) -> dict[str, str]:
+    """canonical_names, once per flag table (read-only here)."""
+    hit = _CANONICAL.get(id(specs))
+    if hit is None or hit[0] is not specs:
+        hit = _CANONICAL[id(specs)] = (specs, canonical_names(specs))
+    return hit[1]
+
+
 def normalize_value(flag: str, value: Any) -> Any:
     if flag == "dtype" and isinstance(value, str):
         name = DTYPE_NAMES.get(value.removeprefix("torch.").lower())
@@ -68,6 +79,17 @@ def effective_flags(ns: Mapping[str, Any], given: Mapping[str, Any]) -> dict[str
 
 Outcome = tuple[Finding | None, Evaluation]
 
+
+class _Reading(Scope):
+    """The scope the rules of one check read: a memory figure is kept once computed, as the flags it
+    follows do not change while the rules are read (a fix tried later gets a scope of its own)."""
+
+    def __missing__(self, key: str) -> Any:
+        value = super().__missing__(key)
+        if key.startswith("memory."):
+            self[key] = value
+        return value
+
 _OUTCOMES: dict[tuple[Any, ...], tuple[Rule, Outcome]] = {}
 _NAMES: dict[int, tuple[Rule, tuple[str, ...]]] = {}
 MAX_OUTCOMES = 200_000
@@ -88,13 +110,14 @@ def _outcome(rule: Rule, flag: str | None, s: Scope) -> Outcome:
     """The finding (on a failure) and the evaluation of RULE about FLAG in scope S.
 
     Both are a function of the values of the names the rule reads (`_names`) and nothing else, so an
-    outcome is remembered by those values, with their types (True and 1 render differently) and the text of
-    versions (2.5 equals 2.5.0 but does not read the same): across a policy matrix most rules read the same
-    values on most targets. Values that cannot be hashed (a device_map dict) are evaluated every time.
+    outcome is remembered by those values, with their types (True and 1 render differently) and the release
+    numbers of versions (2.5 equals 2.5.0 but does not read the same; equal versions differ in nothing else):
+    across a policy matrix most rules read the same values on most targets. Values that cannot be hashed (a
+    device_map dict) are evaluated every time.
     """
     values = tuple(map(s.__getitem__, _names(rule)))
     types = tuple(map(type, values))
-    spelled = tuple(str(v) for v in values if v.__class__ is Version) if Version in types else ()
+    spelled = tuple(v.release for v in values if v.__class__ is Version) if Version in types else ()
     try:
         key = (id(rule), flag, values, types, spelled)
         hit = _OUTCOMES.get(key)
@@ -128,7 +151,7 @@ def check_flags(ns: Mapping[str, Any], rules: Sequence[Rule], specs: Sequence[Fl
     """Findings, one evaluation per rule and flag, and the effective flags that were checked."""
     if not isinstance(flags, Mapping):
         raise InputError("--flags must be a JSON object of from_pretrained keyword arguments")
-    names = canonical_names(specs)
+    names = _canonical(specs)
     given: dict[str, Any] = {}
     scope = Scope(ns)
     scope.dynamic = dynamic
@@ -143,13 +166,11 @@ def check_flags(ns: Mapping[str, Any], rules: Sequence[Rule], specs: Sequence[Fl
         scope[f"flag.{key}"] = value
     findings: list[Finding] = []
     evaluations: list[Evaluation] = []
-    scopes: dict[str | None, Scope] = {}
+    s = _Reading(scope)  # the rules about a flag see its value as `value`, set before each is read
+    s.dynamic = scope.dynamic
     for rule in rules:
-        targets: list[str | None] = list(rule.flags) if rule.flags else [None]
-        for flag in targets:
-            s = scopes.get(flag)
-            if s is None:  # one scope per flag: the rules about it see its value as `value`
-                s = scopes[flag] = scope.child(value=effective.get(flag) if flag else None)
+        for flag in rule.flags or (None,):
+            s["value"] = effective.get(flag) if flag else None
             finding, evaluation = _outcome(rule, flag, s)
             if finding is not None:
                 findings.append(finding)

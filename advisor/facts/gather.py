@@ -62,18 +62,26 @@ def facts_for(source: ModelSource, hardware: Hardware, software: Software, reque
     return derived_facts(base)
 
 
-_MODEL_FACTS: dict[tuple[int, Version | None], tuple[ModelSource, ModelFacts]] = {}
+_INFERRED: dict[tuple[int, Version | None], tuple[ModelSource, ModelSource]] = {}
+_MODEL_FACTS: dict[int, tuple[ModelSource, ModelFacts]] = {}
 
 
 def _model_facts(source: ModelSource, target: Version | None) -> ModelFacts:
-    """The model facts of SOURCE read for transformers TARGET, once per pair: a policy matrix asks for every
-    GPU and software target of the same model (the source is held, so its id is not reused meanwhile)."""
+    """The model facts of SOURCE read for transformers TARGET, once per source as read: a policy matrix asks
+    for every GPU and software target of the same model, and a config that names its type reads the same for
+    every version (the sources are held, so their ids are not reused meanwhile)."""
     key = (id(source), target)
-    hit = _MODEL_FACTS.get(key)
-    if hit is None or hit[0] is not source:
+    seen = _INFERRED.get(key)
+    if seen is None or seen[0] is not source:
+        if len(_INFERRED) > 1024:
+            _INFERRED.clear()
+        seen = _INFERRED[key] = (source, _infer_model_type(source, target))
+    inferred = seen[1]
+    hit = _MODEL_FACTS.get(id(inferred))
+    if hit is None or hit[0] is not inferred:
         if len(_MODEL_FACTS) > 1024:
             _MODEL_FACTS.clear()
-        hit = _MODEL_FACTS[key] = (source, model_facts(_infer_model_type(source, target)))
+        hit = _MODEL_FACTS[id(inferred)] = (inferred, model_facts(inferred))
     return hit[1]
 
 

@@ -441,8 +441,23 @@ def _with_exact(count: Count | None, total: int, method: str, complete: bool = F
 
 
 def plan_memory(facts: Facts) -> MemoryPlan:
-    """The memory plan for the facts (figures are computed per flag set, on demand)."""
-    return MemoryPlan(facts)
+    """The memory plan for the facts (figures are computed per flag set, on demand), once per what
+    `MemoryPlan.__init__` reads of them (keep the two in step): a policy matrix checks one model on one GPU
+    against several software targets, which differ in nothing the plan reads but the transformers major
+    and kernels/triton, and each plan remembers the figures it computed."""
+    tf = facts.transformers.value
+    kernels, triton = facts.software.package("kernels").version, facts.software.package("triton").version
+    key = (id(facts.model), id(facts.hardware), facts.request, tf is None or tf.major >= 5,
+           kernels.known, kernels.value, triton.known, triton.value)
+    hit = _PLANS.get(key)
+    if hit is None or hit[0] is not facts.model or hit[1] is not facts.hardware:
+        if len(_PLANS) > 512:
+            _PLANS.clear()
+        hit = _PLANS[key] = (facts.model, facts.hardware, MemoryPlan(facts))
+    return hit[2]
+
+
+_PLANS: dict[tuple[Any, ...], tuple[Any, Any, MemoryPlan]] = {}
 
 
 __all__ = ["MemoryPlan", "plan_memory", "safetensors_bytes", "weight_bytes"]
