@@ -40,17 +40,25 @@ FLAGS = ['{ attn_implementation = "flash_attention_2", torch_dtype = "bfloat16",
 
 
 def write_configs(folder: Path, n: int) -> list[Path]:
-    """N catalog configs as local files, most used first; every tenth loses `model_type` and `architectures`,
-    so its type is matched against its name, as transformers' AutoConfig does."""
+    """N catalog configs as local files, most used first. Every tenth whose type every software target knows
+    loses `model_type` and `architectures`, so its type is matched against its file name (which holds the
+    type), as transformers' AutoConfig does."""
+    from packaging.version import Version
+
+    from advisor.facts.transformers_support import native_model_types
+
+    oldest = native_model_types(Version("4.46.0"), None).value or frozenset()
     entries = list(catalog().entries.values())
     out = []
     for i in range(n):
         entry = entries[i % len(entries)]
         config = dict(entry.config)
-        if i % 10 == 9:
+        kind = str(config.get("model_type", ""))
+        if i % 10 == 9 and kind in oldest and any(k in config for k in ("hidden_size", "num_hidden_layers",
+                                                                        "num_attention_heads", "d_model")):
             config.pop("model_type", None)
             config.pop("architectures", None)
-        path = folder / f"{i:03d}-{entry.id.replace('/', '__')}.json"
+        path = folder / f"{i:03d}-{kind}-{entry.id.replace('/', '__')}.json"
         path.write_text(json.dumps(config), encoding="utf-8")
         out.append(path)
     return out
