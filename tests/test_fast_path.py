@@ -1,6 +1,6 @@
-"""`advisor recommend --format json` imports neither torch, transformers, textual nor huggingface_hub, reads
-the bundled model catalog only when it answers for a repo id, and on a config the formula table counts starts no
-subprocess."""
+"""`advisor recommend --format json` imports neither torch, transformers, textual nor huggingface_hub (not even for
+a repo id that the cache or the catalog answers offline: no request is made), reads the bundled model catalog
+only when it answers for a repo id, and on a config the formula table counts starts no subprocess."""
 
 from __future__ import annotations
 
@@ -69,3 +69,20 @@ def test_the_catalog_is_read_for_a_repo_id_it_answers(tmp_path: Path) -> None:
                  HF_HOME=str(tmp_path / "hf"), HF_HUB_OFFLINE="1", ADVISOR_CACHE_DIR=str(tmp_path / "advisor"))
     assert result["code"] == 0 and result["catalog_read"] is True
     assert json.loads(str(result["out"]))["model"]["source"] == "catalog"
+    assert result["loaded"] == []  # no request is made, so huggingface_hub is not imported
+
+
+def test_a_repo_id_answered_from_the_cache_offline_imports_no_huggingface_hub(tmp_path: Path) -> None:
+    commit = "0123456789abcdef0123456789abcdef01234567"
+    repo = tmp_path / "hf" / "hub" / "models--meta-llama--Llama-3.1-8B"
+    (repo / "snapshots" / commit).mkdir(parents=True)
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text(commit)
+    (repo / "snapshots" / commit / "config.json").write_bytes(
+        (ROOT / "fixtures/configs/meta-llama__Meta-Llama-3.1-8B.json").read_bytes())
+    result = run("recommend", "meta-llama/Llama-3.1-8B", "--gpu", "A100-80GB", "--offline", "--format", "json",
+                 HF_HOME=str(tmp_path / "hf"), ADVISOR_CACHE_DIR=str(tmp_path / "advisor"))
+    assert result["code"] == 0
+    model = json.loads(str(result["out"]))["model"]
+    assert (model["source"], model["commit"]) == ("cache", commit)
+    assert result["loaded"] == [] and result["catalog_read"] is False

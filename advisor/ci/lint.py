@@ -1,6 +1,7 @@
 """Find `from_pretrained(...)` calls of transformers model classes in Python files, with `ast`.
 
-The files are parsed, never imported. Only literal arguments are read: a model id, revision or flag held
+The files are parsed, never imported; a file whose text cannot hold such a call is not even parsed (a text
+scan first: `may_hold_calls`). Only literal arguments are read: a model id, revision or flag held
 in a variable, keyword unpacking (`**kwargs`) and `*args` are reported as unresolved, never guessed.
 Calls in comments or strings are not calls, so they never match.
 """
@@ -290,8 +291,34 @@ def _read_call(node: ast.Call, loader: str, b: _Bindings, file: str) -> Call:
                 tuple(unresolved), node.col_offset + 1, node.end_lineno or node.lineno, tuple(positions))
 
 
+CALL_WORDS = ("from_pretrained", "to_bettertransformer")
+"""A file can hold a call `lint` reports only if its text holds one of these attribute names."""
+
+
+def may_hold_calls(text: str) -> bool:
+    """Whether TEXT can hold a call `lint` reports: a text scan, about a hundred times cheaper than parsing.
+
+    Python spells an attribute only with its letters, so a call needs one of CALL_WORDS in the text. Identifiers
+    are NFKC-normalised (`ｆrom_pretrained` is `from_pretrained`), so non-ASCII text is scanned normalised.
+    """
+    if any(word in text for word in CALL_WORDS):
+        return True
+    if text.isascii():
+        return False
+    import unicodedata  # only for non-ASCII text that does not spell the words plainly
+
+    normal = unicodedata.normalize("NFKC", text)
+    return any(word in normal for word in CALL_WORDS)
+
+
 def lint_source(text: str, file: str) -> list[Call]:
-    """The from_pretrained calls in one file's source; SyntaxError when it does not parse."""
+    """The from_pretrained calls in one file's source; SyntaxError when it does not parse.
+
+    Text that cannot hold a call (`may_hold_calls`) is not parsed: it has none, and its syntax is for the
+    interpreter and the linters to judge, not a fact about any model.
+    """
+    if not may_hold_calls(text):
+        return []
     tree = ast.parse(text, filename=file)
     return _calls(tree, _Bindings(tree), file)
 
@@ -344,12 +371,17 @@ def python_files(paths: Sequence[Path]) -> list[Path]:
     return sorted(out, key=lambda p: p.as_posix())
 
 
-def display_path(path: Path) -> str:
-    """A path relative to the working directory when it is under it, with forward slashes."""
-    try:
-        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
-    except ValueError:
-        return path.as_posix()
+def display_path(path: Path, cwd: str | None = None) -> str:
+    """A path relative to the working directory (CWD: its real path, when the caller has it) when it is under
+    it, with forward slashes."""
+    base = cwd if cwd is not None else os.path.realpath(os.getcwd())
+    real = os.path.realpath(path)
+    if real == base:
+        return "."
+    prefix = base if base.endswith(os.sep) else base + os.sep
+    if real.startswith(prefix):
+        return Path(real[len(prefix):]).as_posix()
+    return path.as_posix()
 
 
 def lint_paths(paths: Iterable[Path]) -> tuple[list[Call], list[Unreadable], list[Suppression]]:
@@ -358,8 +390,9 @@ def lint_paths(paths: Iterable[Path]) -> tuple[list[Call], list[Unreadable], lis
     calls: list[Call] = []
     bad: list[Unreadable] = []
     quiet: list[Suppression] = []
+    cwd = os.path.realpath(os.getcwd())  # once, not per file
     for path in python_files(list(paths)):
-        name = display_path(path)
+        name = display_path(path, cwd)
         try:
             text = path.read_bytes().decode("utf-8")
             calls.extend(lint_source(text, name))

@@ -38,3 +38,10 @@ class Unknown:
 
     def __repr__(self) -> str:
         return f"unknown({self.name}: {self.reason})"
+
+    def __eq__(self, other: object) -> bool:
+        """Two unknowns with the same name and reason say the same thing (a rule reads nothing else of one)."""
+        return other.__class__ is Unknown and (self.name, self.reason) == (other.name, other.reason)
+
+    def __hash__(self) -> int:
+        return hash((self.name, self.reason))

@@ -29,8 +29,31 @@ def memory_plan(facts: Facts) -> MemoryPlan:
 
 
 def _target(facts: Facts) -> dict[str, Any]:
-    return {"hardware": facts.hardware.to_json(), "software": facts.software.to_json(),
-            "transformers": facts.transformers.to_json(), "request": facts.request.to_json()}
+    """The `target` object, once per (hardware, software, transformers, request): a matrix asks per case."""
+    parts = (facts.hardware, facts.software, facts.transformers, facts.request)
+    key = tuple(map(id, parts))
+    hit = _TARGETS.get(key)
+    if hit is None or any(a is not b for a, b in zip(hit[0], parts, strict=True)):
+        if len(_TARGETS) > 256:
+            _TARGETS.clear()
+        hit = _TARGETS[key] = (parts, {"hardware": facts.hardware.to_json(), "software": facts.software.to_json(),
+                                       "transformers": facts.transformers.to_json(),
+                                       "request": facts.request.to_json()})
+    return hit[1]
+
+
+_TARGETS: dict[tuple[int, ...], tuple[tuple[Any, ...], dict[str, Any]]] = {}
+_SUMMARIES: dict[int, tuple[Any, dict[str, Any]]] = {}
+
+
+def _summary(facts: Facts) -> dict[str, Any]:
+    """The `model` object, once per model facts (shared by every target of a matrix)."""
+    hit = _SUMMARIES.get(id(facts.model))
+    if hit is None or hit[0] is not facts.model:
+        if len(_SUMMARIES) > 256:
+            _SUMMARIES.clear()
+        hit = _SUMMARIES[id(facts.model)] = (facts.model, facts.model.summary())
+    return hit[1]
 
 
 def what_would_change(facts: Facts, rec: Recommendation) -> dict[str, str]:
@@ -66,6 +89,6 @@ def check(facts: Facts, flags: Mapping[str, Any], target_name: str = "") -> Chec
     """Validate a proposed flag set against the facts: every problem with its rule, severity and fix."""
     found, evaluations, normalized = check_flags(build_namespace(facts), fact_rules(), load_flags(), flags,
                                                  memory_plan(facts))
-    return CheckResult(model=facts.model.summary(), target=_target(facts), target_name=target_name,
+    return CheckResult(model=_summary(facts), target=_target(facts), target_name=target_name,
                        flags=normalized, findings=tuple(sorted(dict.fromkeys(found), key=lambda f: f.sort_key())),
                        evaluations=tuple(evaluations))

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from packaging.version import Version
+
 from advisor.core.errors import InputError
 from advisor.core.logic import Tri, Unknown
 from advisor.core.results import Evaluation, Finding
@@ -12,7 +14,7 @@ from advisor.engine.expr import Dynamic, Scope
 from advisor.engine.fixes import FixVetter
 from advisor.engine.flags import FlagSpec
 from advisor.engine.resolver import target_version
-from advisor.engine.rules import Rule
+from advisor.engine.rules import PLACEHOLDER, Rule
 from advisor.facts.model import FLOAT_DTYPES
 
 DTYPE_NAMES = {**FLOAT_DTYPES, "auto": "auto"}
@@ -30,6 +32,17 @@ def canonical_names(specs: Sequence[FlagSpec]) -> dict[str, str]:
         for alias in spec.aliases:
             names[alias] = spec.name
     return names
+
+
+_CANONICAL: dict[int, tuple[Sequence[FlagSpec], dict[str, str]]] = {}
+
+
+def _canonical(specs: Sequence[FlagSpec]) -> dict[str, str]:
+    """canonical_names, once per flag table (read-only here)."""
+    hit = _CANONICAL.get(id(specs))
+    if hit is None or hit[0] is not specs:
+        hit = _CANONICAL[id(specs)] = (specs, canonical_names(specs))
+    return hit[1]
 
 
 def normalize_value(flag: str, value: Any) -> Any:
@@ -64,13 +77,81 @@ def effective_flags(ns: Mapping[str, Any], given: Mapping[str, Any]) -> dict[str
     return out
 
 
+Outcome = tuple[Finding | None, Evaluation]
+
+
+class _Reading(Scope):
+    """The scope the rules of one check read: a memory figure is kept once computed, as the flags it
+    follows do not change while the rules are read (a fix tried later gets a scope of its own)."""
+
+    def __missing__(self, key: str) -> Any:
+        value = super().__missing__(key)
+        if key.startswith("memory."):
+            self[key] = value
+        return value
+
+_OUTCOMES: dict[tuple[Any, ...], tuple[Rule, Outcome]] = {}
+_NAMES: dict[int, tuple[Rule, tuple[str, ...]]] = {}
+MAX_OUTCOMES = 200_000
+"""Outcomes remembered at most (then forgotten all at once): a few tens of MB for a large policy matrix."""
+
+
+def _names(rule: Rule) -> tuple[str, ...]:
+    """Every name the rule's outcome reads: its requirements' facts and the placeholders of its message and fix."""
+    hit = _NAMES.get(id(rule))
+    if hit is None or hit[0] is not rule:
+        names = {n for e in (rule.when, rule.require) if e is not None for n in e.names}
+        names.update(PLACEHOLDER.findall(rule.message + " " + rule.fix))
+        hit = _NAMES[id(rule)] = (rule, tuple(sorted(names)))
+    return hit[1]
+
+
+def _outcome(rule: Rule, flag: str | None, s: Scope) -> Outcome:
+    """The finding (on a failure) and the evaluation of RULE about FLAG in scope S.
+
+    Both are a function of the values of the names the rule reads (`_names`) and nothing else, so an
+    outcome is remembered by those values, with their types (True and 1 render differently) and the release
+    numbers of versions (2.5 equals 2.5.0 but does not read the same; equal versions differ in nothing else):
+    across a policy matrix most rules read the same values on most targets. Values that cannot be hashed (a
+    device_map dict) are evaluated every time.
+    """
+    values = tuple(map(s.__getitem__, _names(rule)))
+    types = tuple(map(type, values))
+    spelled = tuple(v.release for v in values if v.__class__ is Version) if Version in types else ()
+    try:
+        key = (id(rule), flag, values, types, spelled)
+        hit = _OUTCOMES.get(key)
+    except TypeError:
+        return _evaluate(rule, flag, s)
+    if hit is not None and hit[0] is rule:
+        return hit[1]
+    if len(_OUTCOMES) >= MAX_OUTCOMES:
+        _OUTCOMES.clear()
+    out = _evaluate(rule, flag, s)
+    _OUTCOMES[key] = (rule, out)
+    return out
+
+
+def _evaluate(rule: Rule, flag: str | None, s: Scope) -> Outcome:
+    truth = rule.evaluate(s)
+    if truth is Tri.FALSE:
+        message = rule.render(rule.message, s)
+        return (Finding(rule.id, rule.severity, message, rule.render(rule.fix, s), flag=flag),
+                Evaluation(rule.id, rule.severity, "fail", message, flag))
+    if truth is Tri.UNKNOWN:
+        why = "; ".join(rule.unknown_reasons(s))
+        return None, Evaluation(rule.id, rule.severity, "unknown", f"{rule.title}: {why}", flag)
+    applies = rule.applies(s) is Tri.TRUE
+    return None, Evaluation(rule.id, rule.severity, "pass", rule.title, flag, applies)
+
+
 def check_flags(ns: Mapping[str, Any], rules: Sequence[Rule], specs: Sequence[FlagSpec],
                 flags: Mapping[str, Any], dynamic: Dynamic | None = None,
                 ) -> tuple[list[Finding], list[Evaluation], dict[str, Any]]:
     """Findings, one evaluation per rule and flag, and the effective flags that were checked."""
     if not isinstance(flags, Mapping):
         raise InputError("--flags must be a JSON object of from_pretrained keyword arguments")
-    names = canonical_names(specs)
+    names = _canonical(specs)
     given: dict[str, Any] = {}
     scope = Scope(ns)
     scope.dynamic = dynamic
@@ -85,23 +166,14 @@ def check_flags(ns: Mapping[str, Any], rules: Sequence[Rule], specs: Sequence[Fl
         scope[f"flag.{key}"] = value
     findings: list[Finding] = []
     evaluations: list[Evaluation] = []
-    scopes: dict[str | None, Scope] = {}
+    s = _Reading(scope)  # the rules about a flag see its value as `value`, set before each is read
+    s.dynamic = scope.dynamic
     for rule in rules:
-        targets: list[str | None] = list(rule.flags) if rule.flags else [None]
-        for flag in targets:
-            s = scopes.get(flag)
-            if s is None:  # one scope per flag: the rules about it see its value as `value`
-                s = scopes[flag] = scope.child(value=effective.get(flag) if flag else None)
-            truth = rule.evaluate(s)
-            if truth is Tri.FALSE:
-                message = rule.render(rule.message, s)
-                findings.append(Finding(rule.id, rule.severity, message, rule.render(rule.fix, s), flag=flag))
-                evaluations.append(Evaluation(rule.id, rule.severity, "fail", message, flag))
-            elif truth is Tri.UNKNOWN:
-                why = "; ".join(rule.unknown_reasons(s))
-                evaluations.append(Evaluation(rule.id, rule.severity, "unknown", f"{rule.title}: {why}", flag))
-            else:
-                applies = rule.applies(s) is Tri.TRUE
-                evaluations.append(Evaluation(rule.id, rule.severity, "pass", rule.title, flag, applies))
+        for flag in rule.flags or (None,):
+            s["value"] = effective.get(flag) if flag else None
+            finding, evaluation = _outcome(rule, flag, s)
+            if finding is not None:
+                findings.append(finding)
+            evaluations.append(evaluation)
     shown = {k: (None if isinstance(v, Unknown) else v) for k, v in effective.items()}
     return FixVetter(scope, rules, specs).findings(findings, effective), evaluations, shown

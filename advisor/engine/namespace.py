@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from packaging.version import InvalidVersion, Version
@@ -129,15 +130,33 @@ def _version(value: object) -> Version | None:
 def build_namespace(facts: Facts) -> dict[str, Any]:
     """Flatten a Facts bundle into the names rules read (values, None, or Unknown)."""
     ns: dict[str, Any] = {}
-    _hardware(ns, facts)
-    _software(ns, facts)
-    _model(ns, facts)
+    ns.update(_part(_hardware, facts, (facts.hardware,)))
+    ns.update(_part(_software, facts, (facts.software, facts.transformers)))
+    ns.update(_part(_model, facts, (facts.model, facts.remote, facts.arch)))
     req = facts.request
     ns.update({"request.dtype": req.dtype, "request.task": req.task, "request.offline": req.offline,
                "request.context": req.context, "request.batch": req.batch})
     for name, fact in facts.extra.items():
         ns[name] = _v(fact, name)
     return ns
+
+
+_PARTS: dict[tuple[Any, ...], tuple[tuple[Any, ...], dict[str, Any]]] = {}
+
+
+def _part(fill: Callable[[dict[str, Any], Facts], None], facts: Facts, reads: tuple[Any, ...]) -> dict[str, Any]:
+    """The names FILL writes, from the parts of FACTS it READS (and nothing else), once per those parts: a
+    policy matrix builds a namespace per case from a few hardware, software and model parts. Each part writes
+    only its own names, so merging them in order gives the same namespace as filling one dict."""
+    key = (fill, *map(id, reads))
+    hit = _PARTS.get(key)
+    if hit is None or any(a is not b for a, b in zip(hit[0], reads, strict=True)):
+        if len(_PARTS) > 1024:
+            _PARTS.clear()
+        part: dict[str, Any] = {}
+        fill(part, facts)
+        hit = _PARTS[key] = (reads, part)
+    return hit[1]
 
 
 def _hardware(ns: dict[str, Any], facts: Facts) -> None:

@@ -58,7 +58,14 @@ def _model_type_known(facts: Facts) -> Fact[Any]:
         return Fact.unknown(target.reason or "the target transformers version is unknown", target.source)
     if not model_type.known or model_type.value is None:
         return Fact.unknown(model_type.reason or "config.json has no model_type", model_type.source)
-    return knows_model_type(model_type.value, target.value, installed_transformers())
+    key = (model_type.value, target.value, installed_transformers())
+    found = _KNOWN.get(key)
+    if found is None:  # once per (model type, version, installation), as _support
+        found = _KNOWN[key] = knows_model_type(*key)
+    return found
+
+
+_KNOWN: dict[tuple[Any, ...], Fact[Any]] = {}
 
 
 def _remote_code(facts: Facts) -> Any | None:
@@ -67,7 +74,15 @@ def _remote_code(facts: Facts) -> Any | None:
         return None
     from advisor.facts.remote_code import analyze_remote_code  # ast only for models with remote code
 
-    return analyze_remote_code(files)
+    hit = _REMOTE.get(id(files))
+    if hit is None or hit[0] is not files:  # once per model's files: a matrix asks for every target
+        if len(_REMOTE) > 256:
+            _REMOTE.clear()
+        hit = _REMOTE[id(files)] = (files, analyze_remote_code(files))
+    return hit[1]
+
+
+_REMOTE: dict[int, tuple[dict[str, str], Any]] = {}
 
 
 @cache
@@ -138,5 +153,10 @@ def _flash_attn_hint(facts: Facts) -> Fact[Any]:
     if not torch.known:
         return Fact.unknown(torch.reason or "torch's version is unknown", torch.source)
     cuda = sw.torch.cuda.value if sw.torch.cuda.known else None
-    hint = install_hint(torch.value, cuda, sw.version("flash-attn"))
-    return Fact.of(hint, "flash-attn release wheels (knowledge: kernels.md §1.4)")
+    return _hint(torch.value, cuda, sw.version("flash-attn"))
+
+
+@cache
+def _hint(torch: Any, cuda: Any, flash_attn: Any) -> Fact[Any]:
+    """The install hint, once per (torch, CUDA, flash-attn) versions: it reads the wheel table."""
+    return Fact.of(install_hint(torch, cuda, flash_attn), "flash-attn release wheels (knowledge: kernels.md §1.4)")

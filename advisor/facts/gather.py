@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +15,7 @@ from advisor.facts.config_defaults import completed_config
 from advisor.facts.derived import derived_facts
 from advisor.facts.hardware import Hardware
 from advisor.facts.locate import load_model
-from advisor.facts.model import FLOAT_DTYPES, model_facts
+from advisor.facts.model import FLOAT_DTYPES, ModelFacts, model_facts
 from advisor.facts.model_source import ModelSource
 from advisor.facts.software import Software
 from advisor.facts.target import Target, hardware_of, software_of
@@ -59,11 +58,7 @@ def facts_for(source: ModelSource, hardware: Hardware, software: Software, reque
     tf = software.package("transformers").version
     transformers: Fact[Version] = tf if tf.value is not None or not tf.known else Fact.unknown(
         "transformers is not installed on the target", tf.source)
-    source = _infer_model_type(source, transformers.value)
-    completed, notes = _completed(source.config, transformers.value)
-    if notes:
-        source = replace(source, notes=(*source.notes, *notes))
-    mfacts = model_facts(source, completed)
+    mfacts = _model_facts(source, transformers.value)
     base = Facts(hardware=hardware, software=software, model=mfacts, request=request,
                  transformers=transformers, arch=Fact.unknown("not computed", "none"))
     return derived_facts(base)
@@ -85,6 +80,43 @@ def _completed(config: dict[str, Any], target: Version | None) -> tuple[dict[str
     return hit[1]
 
 
+_MODEL_FACTS: dict[tuple[int, Version | None], tuple[ModelSource, ModelFacts]] = {}
+
+
+def _model_facts(source: ModelSource, target: Version | None) -> ModelFacts:
+    """The model facts of SOURCE read for transformers TARGET (its type inferred from the name when the config
+    names none, its missing keys completed from the config class's defaults), once per source as read and
+    target: a policy matrix asks for every GPU and software target of the same model (the sources are held, so
+    their ids are not reused meanwhile)."""
+    key = (id(source), target)
+    hit = _MODEL_FACTS.get(key)
+    if hit is None or hit[0] is not source:
+        if len(_MODEL_FACTS) > 1024:
+            _MODEL_FACTS.clear()
+        inferred = _infer_model_type(source, target)
+        completed, notes = _completed(inferred.config, target)
+        if notes:
+            inferred = replace(inferred, notes=(*inferred.notes, *notes))
+        hit = _MODEL_FACTS[key] = (source, model_facts(inferred, completed))
+    return hit[1]
+
+
+_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
+
+
+def _names_type(name: str, model_type: str) -> bool:
+    """Whether lower-cased NAME holds MODEL_TYPE between non-alphanumerics (what the expression
+    `(?<![a-z0-9])TYPE(?![a-z0-9])` matches), with plain `str.find`: there are about 600 types, more than
+    `re`'s own cache holds, so searching with an expression per type recompiled them all every time."""
+    at = name.find(model_type)
+    while at >= 0:
+        end = at + len(model_type)
+        if (at == 0 or name[at - 1] not in _NAME_CHARS) and (end == len(name) or name[end] not in _NAME_CHARS):
+            return True
+        at = name.find(model_type, at + 1)
+    return False
+
+
 def _infer_model_type(source: ModelSource, target: Version | None) -> ModelSource:
     """Old configs name no model_type; transformers then matches known types against the model's name."""
     cfg = source.config
@@ -95,8 +127,9 @@ def _infer_model_type(source: ModelSource, target: Version | None) -> ModelSourc
 
     known = native_model_types(target, installed_transformers()).value or frozenset()
     name = source.id if source.source != "local" else Path(source.id).stem + "/" + Path(source.id).parent.name
+    lowered = name.lower()
     for pattern in sorted(known, key=len, reverse=True):
-        if re.search(rf"(?<![a-z0-9]){re.escape(pattern)}(?![a-z0-9])", name.lower()):
+        if _names_type(lowered, pattern):
             note = (f"config.json names no model_type; `{pattern}` is taken from the model's name, "
                     "as transformers' AutoConfig does")
             return replace(source, config={**cfg, "model_type": pattern}, notes=(*source.notes, note))

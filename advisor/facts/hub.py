@@ -1,6 +1,7 @@
 """config.json, remote code and safetensors metadata of a Hub repo, through `huggingface_hub`.
 
-`huggingface_hub` is imported inside the functions, only when a repo id is asked for.
+`huggingface_hub` is imported inside the functions, only when a request will be made: an answer from the
+local cache (offline mode) reads the cache's folders directly (`_cached`).
 
 Settings are read from the environment at call time and passed to huggingface_hub explicitly
 (`endpoint=`, `cache_dir=`, `etag_timeout=`): huggingface_hub copies HF_ENDPOINT, HF_HOME, HF_HUB_CACHE,
@@ -19,10 +20,8 @@ bytes and gives the same error, and a fixed config in a new commit is a new cach
 from __future__ import annotations
 
 import contextlib
-import logging
 import os
 import re
-import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
@@ -30,10 +29,11 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 from advisor.core.errors import FactsUnavailable, InputError
 from advisor.core.frozen import frozen
 from advisor.facts.model_source import MAX_CONFIG_BYTES, ModelSource, parse_config
-from advisor.facts.remote_code import CodeRef, remote_code_refs
 
 if TYPE_CHECKING:
     from huggingface_hub import HfApi
+
+    from advisor.facts.remote_code import CodeRef
 
 T = TypeVar("T")
 
@@ -148,9 +148,9 @@ def load_from_hub(repo_id: str, *, revision: str | None = None, offline: bool = 
     validate_repo_id(repo_id)
     rev = validate_revision(revision) if revision is not None else "main"
     s = HubSettings.from_env(offline)
+    if s.offline:  # no request will be made: the cache is read without importing huggingface_hub
+        return _from_cache(repo_id, rev, s, "offline mode is on (--offline or HF_HUB_OFFLINE)")
     with _quiet(), _offline_mode(s.offline):
-        if s.offline:
-            return _from_cache(repo_id, rev, s, "offline mode is on (--offline or HF_HUB_OFFLINE)")
         try:
             meta = _call(repo_id, rev, lambda: _head(repo_id, rev, "config.json", s))
         except HubUnreachable as exc:
@@ -190,10 +190,34 @@ def _from_cache(repo_id: str, rev: str, s: HubSettings, why: str) -> ModelSource
 
 
 def _cached(repo_id: str, rev: str, filename: str, s: HubSettings) -> str | None:
-    from huggingface_hub import try_to_load_from_cache
+    """The cached FILENAME of REPO_ID at REV, or None: huggingface_hub's `try_to_load_from_cache` (2.4), read
+    here so that an answer from the cache needs no import of huggingface_hub (~470 modules, 0.1 s or more).
 
-    found = try_to_load_from_cache(repo_id, filename, cache_dir=s.cache_dir, revision=rev)
-    return found if isinstance(found, str) else None
+    The layout is huggingface_hub's: `models--ORG--NAME/refs/REV` holds the commit a branch or tag resolved to,
+    `snapshots/COMMIT/FILE` the file, `.no_exist/COMMIT/FILE` a file known to be absent. REPO_ID, REV and
+    FILENAME are validated before they reach here (`validate_repo_id`, `validate_revision`, checked module
+    names), so none of them leaves the cache folder.
+    """
+    repo = os.path.join(s.cache_dir, "--".join(("models", *repo_id.split("/"))))
+    if not os.path.isdir(repo):
+        return None
+    commit = rev
+    ref = os.path.join(repo, "refs", rev)
+    if os.path.isfile(ref):
+        try:
+            with open(ref, encoding="utf-8") as f:
+                commit = f.read(MAX_REVISION_CHARS + 1)
+        except (OSError, UnicodeDecodeError):
+            return None
+    if not commit or os.path.isfile(os.path.join(repo, ".no_exist", commit, filename)):
+        return None
+    try:
+        if commit not in os.listdir(os.path.join(repo, "snapshots")):
+            return None  # as huggingface_hub: a snapshot folder of that exact name, never a path below one
+    except OSError:
+        return None
+    found = os.path.join(repo, "snapshots", commit, filename)
+    return found if os.path.isfile(found) else None
 
 
 def _head(repo_id: str, rev: str, filename: str, s: HubSettings) -> Any:
@@ -235,6 +259,10 @@ def _fetch_code(repo_id: str, commit: str | None, config: dict[str, Any], s: Hub
     """The `.py` files `auto_map` points at, at the config's commit (another repo's at its default branch)."""
     files: dict[str, str] = {}
     notes: list[str] = []
+    if not isinstance(config.get("auto_map"), dict):
+        return files, notes
+    from advisor.facts.remote_code import remote_code_refs  # ast and tomllib only for a config with remote code
+
     for ref in remote_code_refs(config):
         if ref.key in files:
             continue
@@ -371,6 +399,9 @@ def _first_line(exc: BaseException) -> str:
 @contextlib.contextmanager
 def _quiet() -> Iterator[None]:
     """Silence huggingface_hub's log lines and progress bars for the duration of a call, then restore them."""
+    import logging
+    import warnings
+
     import huggingface_hub.file_download
     import huggingface_hub.hf_api  # noqa: F401 - importing them first: their loggers reset the level
     from huggingface_hub.utils.tqdm import disable_progress_bars

@@ -205,11 +205,32 @@ class _View(Protocol):
 
 
 def _view(target: Version, installed: InstalledTransformers | None) -> _View | Fact[None]:
+    """The view for TARGET: the installed source's, opened again only when its stamped files or its cache
+    file changed (a policy matrix asks for every case, and opening re-reads the JSON cache file), else the
+    table's, opened once."""
     if installed is not None and installed.version == target:
-        scanned = _StaticView.open(installed)
+        cache_file = _cache_file(installed)
+        try:
+            st = os.stat(cache_file)
+            written: tuple[int, int] | None = (st.st_mtime_ns, st.st_size)
+        except OSError:
+            written = None
+        key = (installed, tuple(_stamps(installed.root, _STAMPED).values()), str(cache_file), written)
+        if key not in _STATIC:
+            if len(_STATIC) > 16:
+                _STATIC.clear()
+            _STATIC[key] = _StaticView.open(installed)
+        scanned = _STATIC[key]
         if scanned is not None:
             return scanned
-    return _TableView.open(target)
+    table = _TABLE.get(target)
+    if table is None:
+        table = _TABLE[target] = _TableView.open(target)
+    return table
+
+
+_STATIC: dict[tuple[Any, ...], _StaticView | None] = {}
+_TABLE: dict[Version, _TableView | Fact[None]] = {}
 
 
 # -- the installed source, read statically and cached on disk ---------------------------------------
@@ -387,6 +408,7 @@ class _TableView:
         self.exact = Version(at) == target
         exact = "" if self.exact else f", the nearest tabulated release at or below {target}"
         self.read_from = f"table {TABLE_NAME}, transformers {at}{exact}"
+        self._native: frozenset[str] | None = None
 
     @classmethod
     def open(cls, target: Version) -> _TableView | Fact[None]:
@@ -423,8 +445,10 @@ class _TableView:
         return row is not None and any(self._order[v] > self._at and cell is not None for v, cell in row.items())
 
     def native(self) -> frozenset[str]:
-        rows: dict[str, Any] = self._table["model_types"]
-        return frozenset(t for t, row in rows.items() if self._at_version(row) is not None)
+        if self._native is None:  # once per view
+            rows: dict[str, Any] = self._table["model_types"]
+            self._native = frozenset(t for t, row in rows.items() if self._at_version(row) is not None)
+        return self._native
 
     def class_auto(self, name: str) -> str | None:
         cell = self._at_version(self._table["classes"].get(name))

@@ -13,7 +13,7 @@ from advisor.facts.bundle import Facts
 from advisor.facts.config_defaults import installed_reader
 from advisor.facts.meta_count import available, meta_count
 from advisor.memory.config import Cfg, MissingSize
-from advisor.memory.figures import FIGURES
+from advisor.memory.figures import FIGURES, LEDGER
 from advisor.memory.kvcache import CacheSpec, cache_spec, mla_latent_for
 from advisor.memory.ledger import Group, Ledger, Setting, compute, groups
 from advisor.memory.overhead import (
@@ -39,6 +39,7 @@ from advisor.memory.quant import (
 from advisor.memory.report import ledger_report
 from advisor.memory.units import Count, Unit
 
+_NONE = object()
 DEFAULT_CONTEXT = 4096
 MACHINE_GPUS = 8
 """GPUs in the largest single machine considered (HGX/DGX boards carry 8)."""
@@ -102,6 +103,7 @@ class MemoryPlan:
             self.cpu_capacity = max(0, self.cpu_capacity - sum(d.capacity or 0 for d in self.devices))
         self._cache: dict[str, Ledger | Unknown] = {}
         self._fits_cache: dict[str, bool | Unknown] = {}
+        self._figures: dict[tuple[str, tuple[str, ...]], Any] = {}
 
     def _meta(self, top: dict[str, Any], model_type: str | None, architecture: str | None, target: Any) -> None:
         """The exact count from a meta-device build with the installed transformers, when it can run here (of
@@ -218,12 +220,21 @@ class MemoryPlan:
 
     def lookup(self, name: str, scope: Mapping[str, Any]) -> Any:
         key = name.removeprefix("memory.")
+        # A figure reads nothing of the scope but the ledger's flags (setting): remember its value by their
+        # values (repr: a dict has no hash, and True is not 1), as every rule and fix about every flag asks
+        # again. A dict or list answer is computed afresh each time: it may be put in a scope and changed.
+        memo = (key, tuple(repr(scope.get(f"flag.{flag}")) for flag in LEDGER))
+        hit = self._figures.get(memo, _NONE)
+        if hit is not _NONE:
+            return hit
         fn = getattr(self, f"_f_{key}", None) if key in FIGURES else None
         if fn is None:
             return Unknown(name, f"the memory plan has no figure `{key}`")
         value = fn(scope)
         if isinstance(value, Unknown):
-            return Unknown(name, value.reason)
+            value = Unknown(name, value.reason)
+        if not isinstance(value, dict | list):
+            self._figures[memo] = value
         return value
 
     def _led(self, scope: Mapping[str, Any], **kw: Any) -> Ledger | Unknown:
@@ -499,8 +510,23 @@ def _with_meta(count: Count | None, meta: Any, label: str, notes: tuple[str, ...
 
 
 def plan_memory(facts: Facts) -> MemoryPlan:
-    """The memory plan for the facts (figures are computed per flag set, on demand)."""
-    return MemoryPlan(facts)
+    """The memory plan for the facts (figures are computed per flag set, on demand), once per what
+    `MemoryPlan.__init__` reads of them (keep the two in step): a policy matrix checks one model on one GPU
+    against several software targets, which differ in nothing the plan reads but the transformers major
+    and kernels/triton, and each plan remembers the figures it computed."""
+    tf = facts.transformers.value
+    kernels, triton = facts.software.package("kernels").version, facts.software.package("triton").version
+    key = (id(facts.model), id(facts.hardware), facts.request, tf is None or tf.major >= 5,
+           kernels.known, kernels.value, triton.known, triton.value)
+    hit = _PLANS.get(key)
+    if hit is None or hit[0] is not facts.model or hit[1] is not facts.hardware:
+        if len(_PLANS) > 512:
+            _PLANS.clear()
+        hit = _PLANS[key] = (facts.model, facts.hardware, MemoryPlan(facts))
+    return hit[2]
+
+
+_PLANS: dict[tuple[Any, ...], tuple[Any, Any, MemoryPlan]] = {}
 
 
 __all__ = ["MemoryPlan", "plan_memory", "safetensors_bytes", "weight_bytes"]

@@ -2,9 +2,10 @@
 
 Kept from the real config: the model class, head_dim, attention heads and KV heads (so the GQA ratio),
 the kinds of layer (sliding and full), softcap, rope settings. Shrunk always: layers (enough to hold one
-of each layer kind), vocabulary, and the sliding window when the test sequence would not cross it.
-Shrunk only while over the parameter budget, in this order: experts, FFN width, hidden size (where the
-class takes head_dim on its own), then heads (keeping their ratio). Every change is written as a note.
+of each layer kind), vocabulary, the sliding window when the test sequence would not cross it, and the
+width the attention never sees: experts, FFN width and hidden size (where the class takes head_dim on its
+own). Shrunk only while over the parameter budget: heads (keeping their ratio). Every change is written as
+a note.
 """
 
 from __future__ import annotations
@@ -104,9 +105,20 @@ def _shrink_layers(plan: Plan, layers: int) -> None:
             cfg[period], cfg[offset] = 2, 1
 
 
+FFN_WIDTH = 256
+"""The FFN width of a stand-in: the candidates exercise attention, which never sees the FFN."""
+
+
 def shrink_steps(plan: Plan, real: Shape) -> list[Plan]:
-    """Successively smaller variants of PLAN, each with its notes; the caller takes the first that fits."""
-    steps = [plan]
+    """Variants of PLAN in the order to try them, each with its notes: the caller takes the first that builds,
+    keeps head_dim and fits the parameter budget.
+
+    What the candidates exercise is the attention shape (heads, KV heads, head_dim, windows, softcap), so the
+    width around it goes first, whatever the budget: experts to 4, the FFN to FFN_WIDTH, then the hidden
+    size to 256 where the class takes head_dim on its own (else the FFN alone). Fewer heads (in the same GQA
+    ratio) only while over the budget. The wider variants follow, for a class that cannot be narrowed.
+    """
+    wide = [plan]
     cfg = dict(plan.config)
     notes = list(plan.notes)
     experts = [(k, cfg[k]) for k in EXPERT_KEYS if isinstance(cfg.get(k), int) and cfg[k] > 4]
@@ -121,17 +133,23 @@ def shrink_steps(plan: Plan, real: Shape) -> list[Plan]:
         for key in ("n_group", "topk_group"):
             if isinstance(cfg.get(key), int) and cfg[key] > 1:
                 cfg[key] = 1
-        steps.append(Plan(dict(cfg), list(notes)))
+        wide.append(Plan(dict(cfg), list(notes)))
     hidden = _hidden(cfg)
-    for width in (4 * hidden, hidden, 256):
+    for width in (4 * hidden, hidden, FFN_WIDTH):
         ffn = [(k, cfg[k]) for k in FFN_KEYS if isinstance(cfg.get(k), int) and cfg[k] > width]
         if ffn:
             for key, value in ffn:
                 cfg[key] = width
                 notes.append(f"{key} {value} → {width}")
             notes = _dedupe(notes)
-            steps.append(Plan(dict(cfg), list(notes)))
-    return steps + _narrow_steps(cfg, notes, real)
+            wide.append(Plan(dict(cfg), list(notes)))
+    narrow = _narrow_steps(cfg, notes, real)
+    keeps_heads = [p for p in narrow if p.config.get("hidden_size") != cfg.get("hidden_size")
+                   and all(p.config.get(k) == cfg.get(k) for k in ("num_attention_heads", "num_key_value_heads"))]
+    fewer_heads = [p for p in narrow if p not in keeps_heads]
+    narrowest = wide[-1] if len(wide) > 1 else plan
+    first = [*keeps_heads, narrowest]
+    return first + fewer_heads + [p for p in reversed(wide) if p is not narrowest]
 
 
 def _narrow_steps(cfg: dict[str, Any], notes: list[str], real: Shape) -> list[Plan]:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from advisor.ci.lint import Call, lint_paths, lint_source
+from advisor.ci.lint import Call, lint_paths, lint_source, may_hold_calls
 from advisor.core.logic import Unknown
 from tests.ci.conftest import DATA, SW4_FA, SW5, Run, write_policy
 
@@ -189,3 +189,18 @@ def test_inline_suppressions_silence_a_rule_and_stale_ones_are_reported(advisor:
     code.write_text(code.read_text().replace("  # advisor: ignore[FA2-CC, FA2-PKG]", ""), encoding="utf-8")
     again = json.loads(advisor("lint", code, "--gpu", "T4", "--software", SW5, "--offline", "--format", "json").out)
     assert "FA2-CC" in [f["rule"] for f in again["findings"]]
+
+
+def test_text_that_cannot_hold_a_call_is_not_parsed(tmp_path: Path) -> None:
+    """The text scan before ast.parse: a file without the words has no calls and is not parsed, so a syntax
+    error there is no finding; a call spelled with compatibility characters (NFKC) is still found."""
+    (tmp_path / "broken_but_unrelated.py").write_text("def f(:\n    pass\n", encoding="utf-8")
+    (tmp_path / "plain.py").write_text("import os\nprint(os.sep)  # café\n", encoding="utf-8")
+    wide = "from transformers import AutoModel\nm = AutoModel.\uff46rom_pretrained('google-bert/bert-base-uncased')\n"
+    (tmp_path / "wide.py").write_text(wide, encoding="utf-8")
+    (tmp_path / "broken.py").write_text(BROKEN, encoding="utf-8")
+    calls, bad, _ = lint_paths([tmp_path])
+    assert [(c.file.rsplit("/", 1)[-1], c.model) for c in calls] == [("wide.py", "google-bert/bert-base-uncased")]
+    assert [b.file.rsplit("/", 1)[-1] for b in bad] == ["broken.py"]
+    assert not may_hold_calls("x = 1\n") and not may_hold_calls("s = 'caf\u00e9'\n")
+    assert may_hold_calls("m.to_bettertransformer()") and may_hold_calls("A.from_pretrained")

@@ -125,6 +125,34 @@ def test_offline_reads_the_cache_without_any_request(server: HubServer, cache: P
     assert server.count() == before
 
 
+def test_the_cache_is_read_as_huggingface_hub_reads_it(server: HubServer, cache: Path) -> None:
+    """advisor reads the cache's folders itself (no import of huggingface_hub offline): the same answers as
+    huggingface_hub's own `try_to_load_from_cache` on a cache that huggingface_hub filled."""
+    from huggingface_hub import try_to_load_from_cache
+
+    from advisor.facts.hub import HubSettings, _cached
+
+    main = commit_of("microsoft/phi-2", "main")
+    for rev in ("main", "refs/pr/23", "v1.0"):
+        load_model("microsoft/phi-2", revision=rev)
+    load_model("Qwen/Qwen2.5-7B")
+    pr = commit_of("microsoft/phi-2", "refs/pr/23")
+    no_exist = cache / "models--microsoft--phi-2" / ".no_exist" / main
+    no_exist.mkdir(parents=True)
+    (no_exist / "tokenizer.json").touch()
+    (cache / "models--microsoft--phi-2" / "snapshots" / main / "sub").mkdir()
+    settings = HubSettings.from_env()
+    asked = [(repo, rev, name) for repo in ("microsoft/phi-2", "Qwen/Qwen2.5-7B", "org/missing")
+             for rev in ("main", "refs/pr/23", "v1.0", main, pr, "0" * 40, "no-such-branch")
+             for name in ("config.json", "modeling_phi.py", "tokenizer.json", "sub", "missing.py")]
+    answers = []
+    for repo, rev, name in asked:
+        theirs = try_to_load_from_cache(repo, name, cache_dir=str(cache), revision=rev)
+        answers.append(_cached(repo, rev, name, settings))
+        assert answers[-1] == (theirs if isinstance(theirs, str) else None), (repo, rev, name)
+    assert sum(a is not None for a in answers) >= 10  # the comparison covered files that are there
+
+
 # --- faults: error class, one line, nothing half-written -------------------------------------------------
 
 @pytest.mark.parametrize(("repo", "revision", "error", "words"), [

@@ -96,3 +96,23 @@ def test_auto_map_never_reads_outside_the_model_folder(tmp_path: Path) -> None:
     (model / "config.json").write_text(json.dumps(config))
     src = load_local(str(model))
     assert set(src.files) == {"modeling_x.py"}
+
+
+def test_name_matching_of_a_config_without_model_type_reads_as_the_expression() -> None:
+    """The plain `str.find` matching of a model type in a name agrees with the expression it replaces,
+    `(?<![a-z0-9])TYPE(?![a-z0-9])`, on every type transformers knows and names that hold them oddly."""
+    import re
+
+    from packaging.version import Version
+
+    from advisor.facts.gather import _names_type
+    from advisor.facts.transformers_support import installed_transformers, native_model_types
+
+    known = native_model_types(Version("5.23.0"), installed_transformers()).value
+    assert known and len(known) > 300
+    names = ["meta-llama/llama-3.1-8b", "x/gpt2", "a/gpt2-xl", "a/xgpt2", "a/gpt2x", "bert/bert", "t5", "my-t5_small",
+             "qwen2/qwen2_moe", "org/mistral7b", "org/mixtral-8x7b", "café-llama", "llamallama-llama", ""]
+    for model_type in sorted(known):
+        pattern = re.compile(rf"(?<![a-z0-9]){re.escape(model_type)}(?![a-z0-9])")
+        for name in [*names, f"org/{model_type}", f"{model_type}{model_type}", f"1{model_type}-{model_type}"]:
+            assert _names_type(name, model_type) == bool(pattern.search(name)), (name, model_type)

@@ -212,3 +212,35 @@ def test_cache_wins_over_catalog(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
         point_env_at(monkeypatch, server.url, str(tmp_path / "hf"))
         assert load_model("Qwen/Qwen2.5-7B").source == "hub"
     assert load_model("Qwen/Qwen2.5-7B").source == "cache"
+
+
+def _one_line_find(repo_id: str) -> tuple[str, object] | None:
+    """The one-line lookup on a fresh process's path: with the whole catalog not yet parsed."""
+    from advisor.facts import model_catalog
+
+    model_catalog.catalog.cache_clear()
+    try:
+        return model_catalog._find(repo_id)
+    finally:
+        model_catalog.catalog.cache_clear()
+
+
+def test_the_one_line_lookup_answers_as_the_whole_parse() -> None:
+    cat = catalog()
+    asked = [e.id for e in cat.entries.values()] + list(cat.aliases) + [e.id.upper() for e in cat.entries.values()]
+    asked += ["nobody/nothing", "gpt", "meta-llama", "llama-3.1-8b", f" {next(iter(cat.entries.values())).id} "]
+    for repo in asked:
+        whole = cat.lookup(repo)
+        assert _one_line_find(repo) == (None if whole is None else (cat.taken, whole)), repo
+
+
+def test_the_one_line_lookup_falls_back_to_the_whole_parse_on_another_layout(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from advisor.facts import model_catalog
+
+    doc = json.loads(data_path(model_catalog.CATALOG_FILE).read_bytes())
+    (tmp_path / "catalog").mkdir()
+    (tmp_path / "catalog" / "models.json").write_text(json.dumps(doc, indent=1), encoding="utf-8")
+    monkeypatch.setattr(model_catalog, "data_path", lambda name: tmp_path / name)
+    found = _one_line_find("gpt2")
+    assert found is not None and found[1].id == "openai-community/gpt2"  # type: ignore[attr-defined]

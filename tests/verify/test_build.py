@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from advisor.verify.build import VOCAB, Shape, base_plan, shrink_steps
+from advisor.verify.build import FFN_WIDTH, VOCAB, Shape, base_plan, shrink_steps
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -41,13 +41,18 @@ def test_quantization_and_remote_code_are_dropped_with_notes() -> None:
     assert "quantization_config" not in plan.config and any("unquantized" in n for n in plan.notes)
 
 
-def test_steps_shrink_experts_then_width_then_heads_keeping_the_ratio() -> None:
+def test_steps_narrow_the_width_first_and_heads_only_after_keeping_the_ratio() -> None:
     cfg = config("mistralai__Mixtral-8x7B-v0.1.json")
     steps = shrink_steps(base_plan(cfg, 2, 32), Shape(4096, 32, 8, 128))
-    assert steps[0].config["num_local_experts"] == 8
-    assert steps[1].config["num_local_experts"] == 4 and steps[1].config["num_experts_per_tok"] == 2
-    narrow = [s for s in steps if s.config.get("hidden_size") == 256]
-    assert narrow and narrow[0].config["num_attention_heads"] == 32 and narrow[0].config["head_dim"] == 128
-    last = steps[-1].config
-    assert last["num_key_value_heads"] == 1 and last["num_attention_heads"] == 4  # ratio 32/8 kept
-    assert last["hidden_size"] == 4 * 128  # hidden = heads x head_dim, so head_dim stays 128
+    first = steps[0].config  # the width attention never sees goes whatever the budget; the heads stay
+    assert first["num_local_experts"] == 4 and first["num_experts_per_tok"] == 2
+    assert first["intermediate_size"] == FFN_WIDTH and first["hidden_size"] == 256
+    assert (first["num_attention_heads"], first["num_key_value_heads"], first["head_dim"]) == (32, 8, 128)
+    assert any(n.startswith("hidden_size 4096 → 256") for n in steps[0].notes)
+    second = steps[1].config  # for a class that does not take head_dim on its own: the hidden size stays
+    assert second["hidden_size"] == 4096 and second["intermediate_size"] == FFN_WIDTH
+    fewer = [s.config for s in steps if s.config["num_attention_heads"] != 32]
+    assert fewer and fewer[-1]["num_key_value_heads"] == 1 and fewer[-1]["num_attention_heads"] == 4  # ratio kept
+    assert fewer[-1]["hidden_size"] == 4 * 128  # hidden = heads x head_dim, so head_dim stays 128
+    assert steps.index(next(s for s in steps if s.config["num_attention_heads"] != 32)) == 2
+    assert steps[-1].config["num_local_experts"] == 8  # the full width last, for a class that cannot narrow
