@@ -19,6 +19,7 @@ from advisor.core.frozen import replace
 from advisor.core.results import CheckResult, Recommendation
 from advisor.emit.snippet import python_snippet
 from advisor.engine import advise
+from advisor.engine.fixes import without_rejected
 from advisor.engine.flags import FlagSpec
 from advisor.engine.namespace import build_namespace
 from advisor.engine.pack import load_flags, load_rules
@@ -127,12 +128,16 @@ def check(facts: Facts, flags: Mapping[str, Any], target_name: str = "") -> Chec
 
 
 def what_would_change(facts: Facts, rec: Recommendation) -> dict[str, str]:
-    """For each rule that rejected a candidate: its fix, in words for these facts."""
+    """For each rule that rejected a candidate: its fix, in words for these facts, without the alternatives
+    that propose a value the same recommendation rejected too (on a T4, FA3-CC's "use flash_attention_2"
+    goes, since flash_attention_2 is rejected there as well)."""
     wanted = {r.rule for d in rec.decisions for rej in d.rejected for r in rej.reasons}
     if not wanted:
         return {}
     ns = build_namespace(facts)
-    return {r.id: r.render(r.fix, ns) for r in load_rules() if r.id in wanted}
+    rejected = [rej.value for d in rec.decisions for rej in d.rejected if isinstance(rej.value, str)]
+    values = [v for spec in load_flags() for v in spec.values if isinstance(v, str)]
+    return {r.id: without_rejected(r.render(r.fix, ns), rejected, values) for r in load_rules() if r.id in wanted}
 
 
 def explain(text: str | bytes | BinaryIO, *, model: str | None = None, revision: str | None = None,
