@@ -22,8 +22,9 @@ pytestmark = pytest.mark.anyio
 
 
 def text_of(widget: Static) -> str:
+    """The text a Static shows (markup, Content or paragraphs), unwrapped."""
     visual = widget.visual
-    return visual.plain if isinstance(visual, Content) else str(visual)
+    return str(getattr(visual, "plain", visual))
 
 
 def attn(app: AdvisorApp) -> object:
