@@ -186,6 +186,8 @@ def make_dumps(size: tuple[int, int], path: Path) -> None:
             async with app.run_test(size=size) as pilot:
                 await _until_drawn(app)
                 await pilot.pause(0.2)
+                await pilot.press("2", "3", "4", "5", "6", "1")  # every tab shown once (an app may mount
+                await pilot.pause(0.2)                            # a tab's widgets when it is first shown)
                 out.append(dump(app))
         return out
 

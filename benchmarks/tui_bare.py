@@ -8,13 +8,24 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from textual.app import App, ComposeResult
 from textual.containers import Container, Horizontal, VerticalScroll
 from textual.content import Content
-from textual.widgets import (Button, DataTable, Footer, Input, Label, OptionList, Select, Static, TabbedContent,
-                             TabPane, Tree)
+from textual.widgets import (
+    Button,
+    DataTable,
+    Footer,
+    Input,
+    Label,
+    OptionList,
+    Select,
+    Static,
+    TabbedContent,
+    TabPane,
+    Tree,
+)
 from textual.widgets.option_list import Option
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -27,7 +38,7 @@ class BareApp(App[None]):
     """The same widget tree as `AdvisorApp`, filled by `show(content)` with no work behind it."""
 
     CSS_PATH = CSS
-    BINDINGS = [(key, "noop", label) for key, label in KEYS]
+    BINDINGS: ClassVar = [(key, "noop", label) for key, label in KEYS]
 
     def __init__(self, gpu_names: list[str]) -> None:
         super().__init__()
