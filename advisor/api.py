@@ -9,7 +9,7 @@ catalogs (`rules`, `rule`, `flags`, `gpus`, `models`). Nothing here parses comma
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from importlib import import_module
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,7 +19,6 @@ from advisor.core.frozen import replace
 from advisor.core.results import CheckResult, Recommendation
 from advisor.emit.snippet import python_snippet
 from advisor.engine import advise
-from advisor.engine.fixes import without_rejected
 from advisor.engine.flags import FlagSpec
 from advisor.engine.namespace import build_namespace
 from advisor.engine.pack import load_flags, load_rules
@@ -130,16 +129,9 @@ def check(facts: Facts, flags: Mapping[str, Any], target_name: str = "") -> Chec
 
 
 def what_would_change(facts: Facts, rec: Recommendation) -> dict[str, str]:
-    """For each rule that rejected a candidate: its fix, in words for these facts, without the alternatives
-    that propose a value the same recommendation rejected too (on a T4, FA3-CC's "use flash_attention_2"
-    goes, since flash_attention_2 is rejected there as well)."""
-    wanted = {r.rule for d in rec.decisions for rej in d.rejected for r in rej.reasons}
-    if not wanted:
-        return {}
-    ns = build_namespace(facts)
-    rejected = [rej.value for d in rec.decisions for rej in d.rejected if isinstance(rej.value, str)]
-    values = [v for spec in load_flags() for v in spec.values if isinstance(v, str)]
-    return {r.id: without_rejected(r.render(r.fix, ns), rejected, values) for r in load_rules() if r.id in wanted}
+    """For each rule that rejected a candidate: its fix in words for these facts (never a value that fails
+    here too)."""
+    return advise.what_would_change(facts, rec)
 
 
 def explain(text: str | bytes | BinaryIO, *, model: str | None = None, revision: str | None = None,
@@ -267,35 +259,40 @@ def parse_package(spec: str) -> tuple[str, str | None]:
 def check_report(*, model: str | None = None, flags: Mapping[str, Any] | None = None, flags_file: str | None = None,
                  revision: str | None = None, policy_file: Path | None = None,
                  targets: Sequence[Target] | None = None, request: Mapping[str, Any] | None = None,
-                 fail_on: str | None = None) -> Report:
+                 fail_on: str | None = None, progress: Callable[[str], None] | None = None) -> Report:
     """`advisor check`: MODEL with FLAGS, or every model of a policy file, on each target, as one report.
 
     TARGETS replace the policy's (none: the policy's, else this machine); REQUEST holds the request fields
-    given explicitly, which replace the policy's; FAIL_ON replaces the policy's `fail-on`.
+    given explicitly, which replace the policy's; FAIL_ON replaces the policy's `fail-on`. PROGRESS, when
+    given, gets a line with the size of the matrix, then one as each model is read.
     """
     from advisor.ci.run import check_report as run  # the CI modules stay off `advisor recommend`'s path
 
     return run(model=model, flags=flags, flags_file=flags_file, revision=revision, policy_file=policy_file,
-               targets=targets, request=request, fail_on=fail_on)
+               targets=targets, request=request, fail_on=fail_on, progress=progress)
 
 
 def lint_report(paths: Sequence[Path], *, policy_file: Path | None = None, targets: Sequence[Target] | None = None,
-                request: Mapping[str, Any] | None = None, fail_on: str | None = None) -> Report:
+                request: Mapping[str, Any] | None = None, fail_on: str | None = None,
+                progress: Callable[[str], None] | None = None) -> Report:
     """`advisor lint`: the flags of every from_pretrained call found in PATHS, checked on each target."""
     from advisor.ci.run import lint_report as run  # the CI modules stay off `advisor recommend`'s path
 
-    return run(paths, policy_file=policy_file, targets=targets, request=request, fail_on=fail_on)
+    return run(paths, policy_file=policy_file, targets=targets, request=request, fail_on=fail_on,
+               progress=progress)
 
 
-def verify(facts: Facts, candidates: str, options: VerifyOptions) -> VerifyReport:
+def verify(facts: Facts, candidates: str, options: VerifyOptions,
+           progress: Callable[[str], None] | None = None) -> VerifyReport:
     """Try candidate flag sets on a small model of the same shape on this machine, beside the rules' verdicts.
 
+    PROGRESS, when given, gets a line for each step (building, loading, forward, generate) and outcome.
     MissingRuntime (exit 2) when torch or transformers cannot be imported here.
     """
     from advisor.verify.core import verify_candidates  # torch-side code only for verify
 
     verify_ready()
-    return verify_candidates(facts, candidates, options)
+    return verify_candidates(facts, candidates, options, progress=progress)
 
 
 def verify_ready() -> None:

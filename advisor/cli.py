@@ -6,8 +6,11 @@ This is the only module that knows argparse. Exit codes are `advisor.core.errors
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
+import threading
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
@@ -60,6 +63,8 @@ def _add_report_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--fail-on", default=None, choices=["error", "warning", "info"],
                    help="lowest severity that fails (default: the policy's, else error)")
     p.add_argument("--exit-zero", action="store_true", help="always exit 0 (report only)")
+    p.add_argument("-q", "--quiet", action="store_true",
+                   help="no progress lines on stderr (shown once a run has taken two seconds)")
     _add_format(p, "report", "text")
 
 
@@ -176,6 +181,7 @@ def _verify_options(ver: argparse.ArgumentParser) -> None:
     ver.add_argument("--max-params", type=int, metavar="N", help="parameter budget of the small model")
     ver.add_argument("--seq-len", type=int, default=32, metavar="N", help="tokens in the test sequence")
     ver.add_argument("--no-compile", action="store_true", help="run flex_attention without torch.compile")
+    ver.add_argument("-q", "--quiet", action="store_true", help="no progress lines on stderr")
 
 
 def _explain_options(exp: argparse.ArgumentParser) -> None:
@@ -287,21 +293,24 @@ def cmd_check(args: argparse.Namespace) -> int:
     flags_file = args.flags[1:] if args.flags and args.flags.startswith("@") else None
     # flags without a model are refused before they are read
     flags = read_flags(args.flags) if args.model is not None else None if args.flags is None else {}
-    report = api.check_report(model=args.model, flags=flags, flags_file=flags_file, revision=args.revision,
-                          policy_file=args.policy, targets=_targets(args), request=_given(args),
-                          fail_on=args.fail_on)
+    with contextlib.nullcontext() if args.quiet else Progress("check", after_s=PROGRESS_AFTER_S) as progress:
+        report = api.check_report(model=args.model, flags=flags, flags_file=flags_file, revision=args.revision,
+                                  policy_file=args.policy, targets=_targets(args), request=_given(args),
+                                  fail_on=args.fail_on, progress=progress)
     return _finish(report, args)
 
 
 def cmd_lint(args: argparse.Namespace) -> int:
-    report = api.lint_report(list(args.paths), policy_file=args.policy, targets=_targets(args), request=_given(args),
-                         fail_on=args.fail_on)
+    with contextlib.nullcontext() if args.quiet else Progress("lint", after_s=PROGRESS_AFTER_S) as progress:
+        report = api.lint_report(list(args.paths), policy_file=args.policy, targets=_targets(args),
+                                 request=_given(args), fail_on=args.fail_on, progress=progress)
     return _finish(report, args)
 
 
 def _finish(report: Any, args: argparse.Namespace) -> int:
     _emit("report", args.format, report, args)
-    sys.stderr.write(report.summary() + "\n")
+    if args.format != "text":  # the text report ends with the same summary
+        sys.stderr.write(report.summary() + "\n")
     return int(report.exit_code(bool(args.exit_zero)))
 
 
@@ -346,10 +355,85 @@ def cmd_models(args: argparse.Namespace) -> int:
     return ExitCode.OK
 
 
+TUI_INSTALL = "pip install 'hf-advisor[tui]'"
+
+
+def tui_missing() -> list[str]:
+    """The packages of the TUI extra that cannot be imported here."""
+    import importlib.util  # only when the app is asked for
+
+    missing = []
+    for name in ("textual", "rich"):
+        try:
+            found = importlib.util.find_spec(name) is not None
+        except (ImportError, ValueError):
+            found = False
+        if not found:
+            missing.append(name)
+    return missing
+
+
 def cmd_tui(args: argparse.Namespace) -> int:
+    if missing := tui_missing():
+        raise InputError(f"the TUI needs {' and '.join(missing)}, which cannot be imported here: {TUI_INSTALL} "
+                         "(recommend, check, lint and the JSON need neither)")
     from advisor.tui.app import run_app  # textual only for the app
 
     return run_app(args.model, args.revision, _target(args), _request(args))
+
+
+PROGRESS_AFTER_S = 2.0
+"""check and lint write progress lines once a run has taken this long (a cold policy over the Hub)."""
+
+
+class Progress:
+    """Progress lines on stderr, `advisor COMMAND [12.3 s] LINE` (stdout stays the report); a context manager.
+
+    With AFTER_S, nothing is written until the run has taken that long; then the first line (what the run
+    is about) and the latest one are written, and every line after them.
+    """
+
+    def __init__(self, command: str, after_s: float = 0.0) -> None:
+        self.command = command
+        self.start = time.monotonic()
+        self.first: str | None = None
+        self.latest: str | None = None
+        self.shown = after_s <= 0
+        self.lock = threading.Lock()
+        self.timer = threading.Timer(after_s, self._catch_up) if not self.shown else None
+        if self.timer is not None:
+            self.timer.daemon = True
+            self.timer.start()
+
+    def _write(self, text: str) -> None:
+        sys.stderr.write(f"advisor {self.command} [{time.monotonic() - self.start:5.1f} s] {clean(text)}\n")
+        sys.stderr.flush()
+
+    def _catch_up(self) -> None:
+        with self.lock:
+            if self.shown:
+                return
+            self.shown = True
+            for text in dict.fromkeys(t for t in (self.first, self.latest) if t is not None):
+                self._write(text)
+
+    def __call__(self, text: str) -> None:
+        with self.lock:
+            if self.shown:
+                self._write(text)
+                return
+            if self.first is None:
+                self.first = text
+            self.latest = text
+
+    def __enter__(self) -> Progress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        with self.lock:
+            self.shown = True  # a run that ended before AFTER_S stays silent
+        if self.timer is not None:
+            self.timer.cancel()
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
@@ -361,7 +445,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     options = api.VerifyOptions(seq_len=args.seq_len, max_params=args.max_params, timeout_s=args.timeout,
                                 compile_flex=not args.no_compile, real=args.real)
     facts = api.gather(args.model, revision=args.revision, target=_target(args), request=_request(args))
-    report = api.verify(facts, args.candidates, options)
+    report = api.verify(facts, args.candidates, options, progress=None if args.quiet else Progress("verify"))
     _emit("verify", args.format, report, args)
     if report.skipped:
         sys.stderr.write(f"advisor: not verified: {report.skipped}\n")
@@ -428,7 +512,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             sys.stdout.write(f"advisor {advisor.__version__}\n")
             return ExitCode.OK
         if args.command is None:
-            if sys.stdin.isatty() and sys.stdout.isatty():
+            if sys.stdin.isatty() and sys.stdout.isatty() and not tui_missing():
                 args = build_parser("tui").parse_args(["tui"])
             else:
                 parser.print_help(sys.stderr)

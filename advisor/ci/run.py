@@ -6,7 +6,7 @@ fail-on (default error) · 3 the facts needed could not be obtained (an error-se
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -57,11 +57,11 @@ def _policy_jobs(policy: Policy) -> list[Job]:
 def check_report(*, model: str | None = None, flags: Mapping[str, Any] | None = None, flags_file: str | None = None,
                  revision: str | None = None, policy_file: Path | None = None,
                  targets: Sequence[Target] | None = None, request: Mapping[str, Any] | None = None,
-                 fail_on: str | None = None) -> Report:
+                 fail_on: str | None = None, progress: Callable[[str], None] | None = None) -> Report:
     """Check MODEL with FLAGS (read from FLAGS_FILE when named), or every model of a policy, on each target.
 
     TARGETS replace the policy's (none given: the policy's, else this machine); REQUEST holds the request
-    fields given explicitly, which replace the policy's.
+    fields given explicitly, which replace the policy's. PROGRESS gets the matrix size and each model read.
     """
     policy = load_policy(policy_file) if policy_file is not None else None
     jobs: list[Job] = []
@@ -80,13 +80,14 @@ def check_report(*, model: str | None = None, flags: Mapping[str, Any] | None = 
     else:
         raise InputError("check needs a MODEL with --flags, or --policy FILE")
     specs = _targets(targets, policy)
-    cases = run_matrix(jobs, specs, merged_request(policy, request or {}), strict=True)
+    cases = run_matrix(jobs, specs, merged_request(policy, request or {}), strict=True, progress=progress)
     return _report("check", cases, policy, fail_on_of(fail_on, policy))
 
 
 def lint_report(paths: Sequence[Path], *, policy_file: Path | None = None, targets: Sequence[Target] | None = None,
-                request: Mapping[str, Any] | None = None, fail_on: str | None = None) -> Report:
-    """Check the flags of every from_pretrained call in PATHS against the targets."""
+                request: Mapping[str, Any] | None = None, fail_on: str | None = None,
+                progress: Callable[[str], None] | None = None) -> Report:
+    """Check the flags of every from_pretrained call in PATHS against the targets (PROGRESS: as check's)."""
     found = policy_file if policy_file is not None else (None if targets else find_policy(Path.cwd()))
     policy = load_policy(found) if found is not None else None
     calls, unreadable, quiet = lint_paths(list(paths) or [Path(".")])
@@ -96,7 +97,7 @@ def lint_report(paths: Sequence[Path], *, policy_file: Path | None = None, targe
                 column=c.column, positions=c.positions)
             for c in calls]
     specs = _targets(targets, policy)
-    cases = run_matrix(jobs, specs, merged_request(policy, request or {}), strict=False)
+    cases = run_matrix(jobs, specs, merged_request(policy, request or {}), strict=False, progress=progress)
     for bad in unreadable:
         for t in specs:
             cases.append(Case(bad.file, None, t.label, {}, bad.file, bad.line, (),

@@ -108,10 +108,13 @@ class Report:
     def models(self) -> list[str]:
         return sorted({c.model for c in self.cases})
 
-    def summary(self) -> str:
-        """One line for stderr."""
+    def tally(self) -> str:
+        """The counts and what they cover: `2 error(s), 0 warning(s), 1 info, 0 unknown across 3 model(s) ×
+        2 target(s)`, or why there was nothing to check."""
         if not self.cases and self.command == "check":
-            return "advisor check: pass: nothing to check (the policy names no models: [[model]] tables)"
+            return "nothing to check (the policy names no models: [[model]] tables)"
+        if not self.cases:
+            return "nothing to check (no from_pretrained(...) call found)"
         n = self.counts()
         parts = [f"{n['error']} error(s)", f"{n['warning']} warning(s)", f"{n['info']} info",
                  f"{n['unknown']} unknown"]
@@ -119,7 +122,11 @@ class Report:
         if self.command == "lint":
             calls = {(c.file, c.line) for c in self.cases}
             scope = f"{len(calls)} call(s) × {len(self.targets())} target(s)"
-        return f"advisor {self.command}: {self.verdict()}: {', '.join(parts)} across {scope}"
+        return f"{', '.join(parts)} across {scope}"
+
+    def summary(self) -> str:
+        """One line for stderr."""
+        return f"advisor {self.command}: {self.verdict()}: {self.tally()}"
 
 
 def iter_evaluations(report: Report) -> Iterator[tuple[Case, Evaluation]]:

@@ -23,10 +23,8 @@ MARKS = {"pass": "ok", "fail": "FAIL", "unknown": "?"}
 def report_text(report: Report, style: Style | None = None) -> str:
     """The report as plain text (STYLE: the terminal's width and colour; lines are not cut)."""
     lines = _lint(report) if report.command == "lint" else _check(report)
-    n = report.counts()
     lines += ["", f"{report.command}: {report.verdict().upper()} (fail-on {report.fail_on}, exit "
-              f"{int(report.exit_code())}): {n['error']} error(s), {n['warning']} warning(s), {n['info']} info, "
-              f"{n['unknown']} unknown in {len(report.cases)} check(s)"]
+              f"{int(report.exit_code())}): {report.tally()}"]
     if report.policy:
         lines.append(f"policy: {clean(report.policy)}")
     return "\n".join(lines).lstrip("\n") + "\n"

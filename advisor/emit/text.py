@@ -60,13 +60,13 @@ def _header(rec: Recommendation, st: Style) -> list[str]:
     lines += st.wrap(f"on {_machine(t)}", 2, 0)
     tf = t["transformers"]
     if "unknown" in tf:
-        lines += st.wrap(st.paint("! ", "warning") + "transformers: unknown here ("
-                         f"{clean(tf['unknown'])}): advice that depends on its version is withheld. Name the target's "
-                         "packages: --with transformers==VERSION, or --software FILE", 2, 0)
+        lines += st.wrap(st.paint("! ", "warning") + "the target's transformers version is unknown: "
+                         f"{clean(tf['unknown'])}. Advice that depends on it is withheld; name the target's "
+                         "packages with --with transformers==VERSION or --software FILE", 2, 0)
     torch = t["software"]["packages"].get("torch", {}).get("version", {})
     if "unknown" in torch and "unknown" not in tf:
-        lines += st.wrap(st.paint("! ", "warning") + f"torch: unknown here ({clean(torch['unknown'])}). Name it: "
-                         "--with torch==VERSION, or --software FILE", 2, 0)
+        lines += st.wrap(st.paint("! ", "warning") + f"the target's torch version is unknown: "
+                         f"{clean(torch['unknown'])}. Name it with --with torch==VERSION or --software FILE", 2, 0)
     if t["software"].get("note"):
         lines += st.wrap(st.paint("! ", "warning") + clean(t["software"]["note"]), 2, 0)
     lines += _verdict(rec, st)

@@ -1,17 +1,27 @@
-"""A rule's fix as advice for one recommendation: the alternatives it offers that name a value the same
-recommendation rejected are left out, so "what would change it" never sends someone to another dead end.
+"""Fixes that hold on the facts: a fix never proposes a value of its flag that fails here too.
 
-A fix is a sentence of alternatives ("Use flash_attention_2 or sdpa, or upgrade transformers.", "Use
-flash_attention_2 (or flash_attention_4 on Blackwell)."): they are split at " or " and ", or " outside
-parentheses and quotes, and an "(or …)" aside is an alternative of its own. An alternative that names a
-rejected value goes; the verb of a dropped first alternative carries over to the next ("Use sdpa."). When
-nothing is left, the fix says so instead of proposing anything.
+A rule's fix is written once for every machine ("Use flash_attention_2 or sdpa."). On a T4
+flash_attention_2 fails as well, so proposing it sends the user into the next failure. `FixVetter.vet` tries
+each value of the flag that a fix names against the rules about that flag on these facts (unknown is not a
+pass) and `without_rejected` drops the alternatives that name a failing one: a fix is a sentence of
+alternatives split at " or " and ", or " outside parentheses and quotes, an "(or …)" aside is an
+alternative of its own, and the verb of a dropped first alternative carries over to the next ("Use sdpa.").
+When no alternative is left, the fix proposes the first value of the flag that works here, or says that
+none is known to.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Mapping, Sequence
+from typing import Any
+
+from advisor.core.frozen import replace
+from advisor.core.results import Finding
+from advisor.engine.expr import Scope
+from advisor.engine.flags import FlagSpec
+from advisor.engine.resolver import candidate_reasons, target_version
+from advisor.engine.rules import Rule
 
 _SEPARATOR = re.compile(r",\s+or\s+|\s+or\s+")
 _ASIDE = re.compile(r"\s*\(or\s[^()]*\)")
@@ -42,7 +52,7 @@ def _names_any(text: str, patterns: list[re.Pattern[str]]) -> bool:
 
 
 def without_rejected(fix: str, rejected: Collection[str], values: Collection[str]) -> str:
-    """FIX without the alternatives that name one of the REJECTED values.
+    """FIX without the alternatives that name one of the REJECTED values ("" when none is left).
 
     VALUES are every candidate value of the flags concerned (they tell where a dropped alternative's verb
     ends: "Use " before "sdpa", 'Use attn_implementation=' before '"eager"'). FIX comes back unchanged
@@ -66,9 +76,7 @@ def without_rejected(fix: str, rejected: Collection[str], values: Collection[str
         if not _names_any(piece, bad):
             kept.append((i, sep, piece.strip()))
     if not kept:
-        listed = list(dict.fromkeys(named))
-        words = listed[0] if len(listed) == 1 else ", ".join(listed[:-1]) + " and " + listed[-1]
-        return f"nothing on this target; the fix's {words} {'is' if len(listed) == 1 else 'are'} rejected here too."
+        return ""
     first = kept[0][2]
     if kept[0][0] != 0:
         first = _carry_verb([p for _, p in pieces[: kept[0][0]]], first, values)
@@ -97,3 +105,58 @@ def _carry_verb(dropped: list[str], first: str, values: Collection[str]) -> str:
         verb = lead.group("verb")
         return verb[:1].upper() + verb[1:] + " " + first
     return first[:1].upper() + first[1:]
+
+
+class FixVetter:
+    """Checks the fixes of one set of facts (SCOPE: the facts and the flags as set), caching each trial."""
+
+    def __init__(self, scope: Scope, rules: Sequence[Rule], specs: Sequence[FlagSpec]) -> None:
+        self.scope = scope
+        self.rules = rules
+        self.specs = {s.name: s for s in specs}
+        self.version = target_version(scope)
+        self._works: dict[tuple[str, str], bool] = {}
+
+    def works(self, flag: str, value: str) -> bool:
+        """Whether VALUE of FLAG passes every rejecting rule about FLAG here (unknown is not a pass)."""
+        key = (flag, value)
+        if key not in self._works:
+            spec = self.specs[flag]
+            trial = self.scope.child(value=value, **{f"flag.{flag}": value})
+            kw = spec.kwarg(self.version)
+            if kw is not None:
+                trial[f"kwarg.{kw}"] = value
+            reasons, _ = candidate_reasons([r for r in self.rules if flag in r.flags], trial)
+            self._works[key] = not reasons
+        return self._works[key]
+
+    def vet(self, text: str, flag: str | None, current: Any = None, prefer: Any = None) -> str:
+        """TEXT without the alternatives that propose a value of FLAG failing here; when none is left, the
+        value that works here first of PREFER (the recommended one) and FLAG's candidates, never CURRENT
+        (the value in the flag set checked)."""
+        spec = self.specs.get(flag) if flag is not None else None
+        if spec is None or not text:
+            return text
+        values = list(dict.fromkeys(v for v in (*spec.candidates(self.scope), *spec.values) if isinstance(v, str)))
+        failing = [v for v in values if _mention(v).search(text) and not self.works(spec.name, v)]
+        if not failing:
+            return text
+        kept = without_rejected(text, failing, values)
+        if kept:
+            return kept
+        listed = ", ".join(failing)
+        too = f"{listed} {'fails' if len(failing) == 1 else 'fail'} here too"
+        order = [prefer, *values] if isinstance(prefer, str) else values
+        other = next((v for v in order if v != current and v not in failing and self.works(spec.name, v)), None)
+        kw = spec.kwarg(self.version) or spec.name
+        if other is None:
+            return f"No value of {kw} is known to work here ({too})."
+        return f'Use {kw}="{other}" ({too}).'
+
+    def findings(self, found: Sequence[Finding], current: Mapping[str, Any]) -> list[Finding]:
+        """FOUND with each fix vetted (CURRENT: the value each flag has in the flag set checked)."""
+        out = []
+        for f in found:
+            fix = self.vet(f.fix, f.flag, current.get(f.flag) if f.flag else None)
+            out.append(f if fix == f.fix else replace(f, fix=fix))
+        return out

@@ -102,6 +102,12 @@ class Rule:
     errors: tuple[ErrorText, ...] = ()
     """The upstream error messages this rule explains (`advisor explain`)."""
 
+    @property
+    def keywords_read(self) -> tuple[str, ...]:
+        """The keywords, exactly as passed, that `when` and `require` read (`kwarg.torch_dtype`)."""
+        names = {n for e in (self.when, self.require) if e is not None for n in e.names}
+        return tuple(sorted(n[6:] for n in names if n.startswith("kwarg.")))
+
     def packed(self) -> tuple[Any, ...]:
         """The rule as plain data for the rule pack (requirements as compiled code)."""
         d = self.docs

@@ -56,7 +56,7 @@ def facts_for(source: ModelSource, hardware: Hardware, software: Software, reque
     """Assemble a Facts bundle from its parts (the TUI and the matrix recompute with one part changed)."""
     tf = software.package("transformers").version
     transformers: Fact[Version] = tf if tf.value is not None or not tf.known else Fact.unknown(
-        "transformers is not installed on the target (add --with transformers==VERSION)", tf.source)
+        "transformers is not installed on the target", tf.source)
     mfacts = model_facts(_infer_model_type(source, transformers.value))
     base = Facts(hardware=hardware, software=software, model=mfacts, request=request,
                  transformers=transformers, arch=Fact.unknown("not computed", "none"))

@@ -165,7 +165,7 @@ def test_text_view(advisor: Callable[..., Run], policy: Path) -> None:
     heads = [line for line in r.out.splitlines() if "A100-80GB · tf5" in line and "T4 · tf5" in line
              and not line.startswith(("error", "warning", "info", "unknown"))]
     assert heads, "a model × target matrix follows the problems"
-    assert r.err.startswith("advisor check: fail: ") and r.err.count("\n") == 1
+    assert r.err == ""  # the summary ends the text report; stderr would say it twice
 
 
 @pytest.mark.parametrize("ref, url", [
