@@ -476,7 +476,8 @@ class AdvisorApp(App[int]):
 
         self.push_screen(PromptScreen(
             "Save the advice", "A file ending in [b].json[/] gets the JSON; any other the Python snippet. "
-            "⏎ saves, esc cancels.", "load_model.py", lambda v: None if v else "name a file"), chosen)
+            "⏎ saves, esc cancels.", "load_model.py", lambda v: None if v else "name a file", select=True),
+            chosen)
 
     def save_to(self, path: Path, overwrite: bool = False) -> bool:
         """Write the JSON (for a `.json` path) or the Python snippet to PATH, whole or not at all; an existing

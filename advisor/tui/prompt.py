@@ -17,13 +17,15 @@ Check = Callable[[str], str | None]
 
 
 class PromptScreen(ModalScreen[str | None]):
-    """Title, hint, an input; ⏎ closes with the value once CHECK accepts it, escape with None."""
+    """Title, hint, an input; ⏎ closes with the value once CHECK accepts it, escape with None. With SELECT
+    the given value starts selected, so typing replaces it (a proposed file name); else typing adds to it."""
 
     BINDINGS = bindings.MODAL
 
     def __init__(self, title: str, hint: str, value: str = "", check: Check | None = None,
-                 placeholder: str = "") -> None:
+                 placeholder: str = "", select: bool = False) -> None:
         super().__init__(classes="modal")
+        self._select = select
         self._title, self._hint, self._value, self._check = title, hint, value, check
         self._placeholder = placeholder
 
@@ -31,7 +33,8 @@ class PromptScreen(ModalScreen[str | None]):
         with Vertical(classes="dialog"):
             yield Static(self._title, classes="dialog-title")
             yield Static(self._hint, classes="dialog-hint")
-            yield Input(self._value, placeholder=self._placeholder, id="prompt-input", select_on_focus=False)
+            yield Input(self._value, placeholder=self._placeholder, id="prompt-input",
+                        select_on_focus=self._select)
             yield Static("", id="prompt-error", classes="dialog-error")
 
     @on(Input.Submitted, "#prompt-input")

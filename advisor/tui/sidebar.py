@@ -27,11 +27,12 @@ NARROW, WIDE = 22, 28
 
 def sidebar_width(total: int, model: str | None) -> int:
     """The inputs column's width in a window TOTAL cells wide: narrow below 100 columns, else wide enough
-    for MODEL's whole name (borders, padding and the cursor included), up to 30 % of the window."""
+    for MODEL's whole name (borders, padding and the cursor included), up to 35 % of the window (a path of
+    64 characters is whole at 200 columns)."""
     if total < 100:
         return NARROW
     want = len(model or "") + 5
-    return max(WIDE, min(want, total * 3 // 10))
+    return max(WIDE, min(want, total * 7 // 20))
 
 
 def context_hint(used: int | None, given: int | None) -> str:

@@ -140,8 +140,7 @@ async def test_save_asks_before_it_overwrites_a_file(tmp_path: Path) -> None:
         for answer in ("n", "y"):
             await pilot.press("ctrl+s")
             assert isinstance(app.screen, PromptScreen)
-            app.screen.query_one(Input).value = str(target)
-            await pilot.press("enter")
+            await pilot.press(*str(target), "enter")  # typing replaces the proposed name
             await pilot.pause()
             assert isinstance(app.screen, ConfirmScreen)
             assert str(target) in str(app.screen.query_one("#confirm-question", Static).visual)
