@@ -304,7 +304,7 @@ class AdvisorApp(App[int]):
         detail = self.query_one(FlagDetail)
         advice = self.advice
         rec = advice.recommendation if advice else None
-        key = (id(advice), flag)
+        key = (self._shown, flag)  # the answer by its number (an id() may be reused by a later answer)
         if key == self._detail_key:
             return
         self._detail_key = key
