@@ -31,6 +31,7 @@ from advisor.facts.model_source import ModelSource, is_local
 from advisor.facts.profiles import parse_with
 from advisor.facts.software import Software
 from advisor.facts.target import Target, hardware_of, software_of
+from advisor.memory.plan import DEFAULT_CONTEXT
 
 if TYPE_CHECKING:
     from typing import BinaryIO
@@ -53,6 +54,7 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "DEFAULT_CONTEXT",
     "CheckResult",
     "Explanation",
     "Facts",

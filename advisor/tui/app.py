@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from contextlib import suppress
+from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import App, ComposeResult
 from textual.containers import Container, Horizontal
 from textual.markup import escape
+from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Footer, Static, TabbedContent, TabPane
 from textual.worker import get_current_worker
@@ -16,24 +21,33 @@ from advisor import api
 from advisor.core.errors import AdvisorError
 from advisor.emit.json_out import recommendation_json
 from advisor.tui import bindings
-from advisor.tui.code_view import CodeView
 from advisor.tui.commands import AdvisorCommands
-from advisor.tui.facts_view import FactsTree
-from advisor.tui.findings_view import FindingsList
-from advisor.tui.flags_view import FlagDetail, FlagsTable
-from advisor.tui.memory_view import MemoryView
-from advisor.tui.packages_view import PackagesTable
+from advisor.tui.explain import headline
+from advisor.tui.flags_view import FlagDetail, FlagsTable, loading_text
 from advisor.tui.session import Advice, Inputs, Session
-from advisor.tui.sidebar import InputsPanel
+from advisor.tui.sidebar import InputsPanel, sidebar_width
+
+if TYPE_CHECKING:
+    from advisor.tui.packages_view import PackagesTable
 
 DARK, LIGHT = "textual-dark", "textual-light"
-TAB_FOCUS: dict[str, type[Widget]] = {"flags": FlagsTable, "findings": FindingsList, "memory": MemoryView,
-                                      "facts": FactsTree, "packages": PackagesTable, "code": CodeView}
-"""The widget that takes the focus when a tab is shown."""
+TABS = {"flags": "Flags", "findings": "Findings", "memory": "Memory", "facts": "Facts", "packages": "Packages",
+        "code": "Code"}
+VIEW_IDS = {"flags": "flags-table", "findings": "findings-list", "memory": "memory-view", "facts": "facts-tree",
+            "packages": "packages-table", "code": "code-view"}
+"""The widget of each tab that takes the focus when the tab is shown (and that the tab's keys act in)."""
+NO_ADVICE = "[dim]No advice for these inputs: the message above says why.[/]"
+BUSY_AFTER_S = 0.15
+"""A computation that takes longer than this says "computing…"; a quicker one redraws once, with no flicker."""
 
 
 class AdvisorApp(App[int]):
-    """Explore a model's safe `from_pretrained` flags, and what changes with the hardware or packages."""
+    """Explore a model's safe `from_pretrained` flags, and what changes with the hardware or packages.
+
+    Speed (benchmarks/bench_tui.py): the first screen holds the Flags tab only; the other tabs' widgets are
+    mounted when first shown, and a new answer fills the tab on screen at once and the others when they are
+    shown, so a GPU change redraws what is visible and nothing else.
+    """
 
     CSS_PATH = Path(__file__).with_name("advisor.tcss")
     TITLE = "advisor"
@@ -48,6 +62,10 @@ class AdvisorApp(App[int]):
         self.error: str | None = None
         self._generation = 0
         self._shown = 0
+        self._stale: set[str] = set()
+        """Tabs whose widgets still show an older answer than `advice` (filled when shown)."""
+        self._busy: Timer | None = None
+        self._detail_key: tuple[int, str | None] | None = None
 
     @property
     def computing(self) -> bool:
@@ -57,29 +75,95 @@ class AdvisorApp(App[int]):
     # -- layout ------------------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        yield Static("advisor", id="status")
+        yield Static(self._status_text(busy=bool(self.inputs.model)), id="status")
         yield Static("", id="error")
+        yield Static("", id="headline")
         with Horizontal(id="body"):
             yield InputsPanel(self.inputs, [g.name for g in api.gpus()], id="sidebar")
             with TabbedContent(id="tabs", initial="flags"):
-                with TabPane("Flags", id="flags"), Container(id="flags-pane"):
+                with TabPane(TABS["flags"], id="flags"), Container(id="flags-pane"):
                     yield FlagsTable(id="flags-table")
-                    yield FlagDetail(id="flag-detail")
-                with TabPane("Findings", id="findings"):
-                    yield FindingsList(id="findings-list")
-                with TabPane("Memory", id="memory"):
-                    yield MemoryView(id="memory-view")
-                with TabPane("Facts", id="facts"):
-                    yield FactsTree(id="facts-tree")
-                with TabPane("Packages", id="packages"):
-                    yield PackagesTable(id="packages-table")
-                with TabPane("Code", id="code"):
-                    yield CodeView(id="code-view")
+                    yield FlagDetail(loading_text(self.inputs.model), id="flag-detail")
+                for tab in list(TABS)[1:]:
+                    yield TabPane(TABS[tab], id=tab)
         yield Footer()
 
     def on_mount(self) -> None:
         self.query_one(FlagsTable).focus()
-        self.call_after_refresh(self.recompute)  # draw the first screen before the engine's imports
+        self._fit_sidebar()
+        self.recompute()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._fit_sidebar()
+
+    def _fit_sidebar(self) -> None:
+        """The inputs column as wide as the model's name needs, within what the width allows."""
+        self.query_one("#sidebar").styles.width = sidebar_width(self.size.width, self.inputs.model)
+
+    # -- the tabs' widgets, mounted when first shown -------------------------------------------------
+
+    def _view(self, tab: str) -> Widget | None:
+        """The tab's focus widget, or None while it is not mounted yet."""
+        found = self.query(f"#{VIEW_IDS[tab]}")
+        return found.first() if found else None
+
+    async def _ensure_view(self, tab: str) -> Widget:
+        """The tab's focus widget, mounting the tab's widgets the first time."""
+        view = self._view(tab)
+        if view is None:
+            view = self._new_view(tab)
+            await self.query_one(TabbedContent).get_pane(tab).mount(view)
+        return view
+
+    @staticmethod
+    def _new_view(tab: str) -> Widget:
+        # The other tabs' modules load when a tab is first shown: a quicker first screen.
+        if tab == "findings":
+            from advisor.tui.findings_view import FindingsList  # as above
+
+            return FindingsList(id=VIEW_IDS[tab])
+        if tab == "memory":
+            from advisor.tui.memory_view import MemoryView  # as above
+
+            return MemoryView(id=VIEW_IDS[tab])
+        if tab == "facts":
+            from advisor.tui.facts_view import FactsTree  # as above
+
+            return FactsTree(id=VIEW_IDS[tab])
+        if tab == "packages":
+            from advisor.tui.packages_view import PackagesTable  # as above
+
+            return PackagesTable(id=VIEW_IDS[tab])
+        from advisor.tui.code_view import CodeView  # as above
+
+        return CodeView(id=VIEW_IDS[tab])
+
+    async def _open_tab(self, tab: str) -> Widget:
+        """Show TAB with the current answer in it; its focus widget."""
+        view = await self._ensure_view(tab)  # mounted before it is shown: one switch, drawn once
+        tabs = self.query_one(TabbedContent)
+        if tabs.active != tab:
+            tabs.active = tab
+        self._refresh_tab(tab)
+        return view
+
+    async def _focus_tab(self, tab: str) -> None:
+        """Show TAB and move the focus into it, so that its keys act at once."""
+        view = await self._open_tab(tab)
+        self.screen.set_focus(view)
+
+    @on(TabbedContent.TabActivated)
+    async def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        """A tab was chosen (a click, a key): fill it, and take the focus into it (unless the person is
+        typing in the inputs column)."""
+        if not event.tabbed_content.is_attached or not self.is_running:
+            return  # the app is closing
+        tab = event.pane.id or "flags"
+        if tab != event.tabbed_content.active:
+            return  # a later change of tab is on its way (answering this one would switch back and forth)
+        view = await self._open_tab(tab)
+        if not event.pane.has_focus_within and not self.query_one("#sidebar").has_focus_within:
+            self.screen.set_focus(view)
 
     # -- computing ---------------------------------------------------------------------------------
 
@@ -87,15 +171,20 @@ class AdvisorApp(App[int]):
         """Take new inputs; recompute when they differ from the current ones."""
         if inputs == self.inputs:
             return
+        model_changed = inputs.model != self.inputs.model
         self.inputs = inputs
         for panel in self.query(InputsPanel):
             panel.show(inputs)
+        if model_changed:
+            self._fit_sidebar()
         self.recompute()
 
     def recompute(self) -> None:
         """Start computing the advice for the current inputs; an older computation is dropped."""
         self._generation += 1
-        self._status(busy=True)
+        if self._busy is not None:
+            self._busy.stop()
+        self._busy = self.set_timer(BUSY_AFTER_S, lambda: self._status(busy=self.computing))
         self._advise(self.inputs, self._generation)
 
     @work(thread=True, exclusive=True, group="advise", exit_on_error=False)
@@ -115,6 +204,9 @@ class AdvisorApp(App[int]):
         if generation != self._generation:
             return
         self._shown = generation
+        if self._busy is not None:
+            self._busy.stop()
+            self._busy = None
         if isinstance(result, str):
             self.error = result
             banner = f"[b]✗[/] {escape(result)}"
@@ -122,6 +214,8 @@ class AdvisorApp(App[int]):
                 banner += "\n[dim]The tabs still show the last advice that could be computed.[/]"
             self.query_one("#error", Static).update(banner)
             self.query_one("#error").add_class("-shown")
+            if self.advice is None:
+                self.query_one(FlagDetail).show(None, None, {}, {}, empty=NO_ADVICE)
             self._status(busy=False)
             return
         self.error = None
@@ -131,20 +225,41 @@ class AdvisorApp(App[int]):
         self._status(busy=False)
 
     def _fill(self, advice: Advice) -> None:
+        """Show ADVICE: the parts always on screen and the tab on screen now; the other tabs when shown."""
         rec = advice.recommendation
-        self.query_one(FlagsTable).show(rec)
-        self.query_one(FindingsList).show(rec.findings if rec else None)
-        self.query_one(MemoryView).show(rec.memory if rec else None)
-        self.query_one(FactsTree).show(advice.facts_json())
-        self.query_one(PackagesTable).show(advice.software, advice.inputs.with_packages)
-        self.query_one(CodeView).show(rec.python if rec else "", recommendation_json(rec) if rec else "")
-        tabs = self.query_one(TabbedContent)
-        count = len(rec.findings) if rec else 0
-        tabs.get_tab("findings").label = f"Findings {count}" if count else "Findings"
-        self._show_detail(self.query_one(FlagsTable).current_flag)
+        findings = rec.findings if rec else ()
+        line = self.query_one("#headline", Static)
+        line.update(headline(findings))
+        line.set_class(any(f.severity != "info" for f in findings), "-shown")
+        self.query_one(InputsPanel).show_context(rec.memory.context if rec and rec.memory else None)
+        count = len(findings)
+        self.query_one(TabbedContent).get_tab("findings").label = f"Findings {count}" if count else "Findings"
+        self._stale = set(TABS)
+        self._refresh_tab(self.query_one(TabbedContent).active or "flags")
 
-    def _status(self, busy: bool) -> None:
-        line = self.query_one("#status", Static)
+    def _refresh_tab(self, tab: str) -> None:
+        """Fill TAB's widgets with the current answer when they show an older one (and are mounted)."""
+        advice = self.advice
+        if tab not in self._stale or advice is None or self._view(tab) is None:
+            return
+        self._stale.discard(tab)
+        rec = advice.recommendation
+        view: Any = self._view(tab)
+        if tab == "flags":
+            view.show(rec)
+            self._show_detail(view.current_flag)
+        elif tab == "findings":
+            view.show(rec.findings if rec else None)
+        elif tab == "memory":
+            view.show(rec.memory if rec else None)
+        elif tab == "facts":
+            view.show(advice.facts_json())
+        elif tab == "packages":
+            view.show(advice.software, advice.inputs.with_packages)
+        else:
+            view.show(rec.python if rec else "", recommendation_json(rec) if rec else "")
+
+    def _status_text(self, busy: bool) -> str:
         advice = self.advice
         if advice is None or advice.facts is None:
             text = "[b]advisor[/] · " + ("no model chosen (^o to find one)" if not self.inputs.model
@@ -156,7 +271,11 @@ class AdvisorApp(App[int]):
             tf = advice.facts.transformers.value
             text = (f"[b]{escape(where)}[/] · transformers {tf or 'unknown'} · "
                     f"[b]{escape(str(m.get('architecture') or '?'))}[/] [dim]{escape(str(m.get('id')))}[/]")
-        line.update(text + ("  [dim]computing…[/]" if busy else ""))
+        return text + ("  [dim]computing…[/]" if busy else "")
+
+    def _status(self, busy: bool) -> None:
+        line = self.query_one("#status", Static)
+        line.update(self._status_text(busy))
         line.set_class(busy, "-busy")
 
     # -- reacting to the views ---------------------------------------------------------------------
@@ -169,22 +288,32 @@ class AdvisorApp(App[int]):
         self.set_inputs(new)
 
     @on(InputsPanel.Leave)
-    def _leave_sidebar(self) -> None:
-        self._focus_tab(self.query_one(TabbedContent).active or "flags")
+    async def _leave_sidebar(self) -> None:
+        await self._focus_tab(self.query_one(TabbedContent).active or "flags")
+
+    @on(FlagDetail.Leave)
+    def _leave_detail(self) -> None:
+        self.screen.set_focus(self.query_one(FlagsTable))
 
     @on(FlagsTable.Chosen)
     def _flag_chosen(self, event: FlagsTable.Chosen) -> None:
         self._show_detail(event.flag)
 
     def _show_detail(self, flag: str | None) -> None:
+        """The detail of FLAG in the current answer (drawn again only when it is another flag or answer)."""
         detail = self.query_one(FlagDetail)
         advice = self.advice
         rec = advice.recommendation if advice else None
+        key = (self._shown, flag)  # the answer by its number (an id() may be reused by a later answer)
+        if key == self._detail_key:
+            return
+        self._detail_key = key
         decision = next((d for d in rec.decisions if d.flag == flag), None) if rec else None
         if advice is None or decision is None:
-            detail.show(None, None, {}, {}) if rec is None else None
+            if rec is None:
+                detail.show(None, None, {}, {})
             return
-        detail.show(decision, api.flag(decision.flag), {r.id: r for r in api.rules()}, advice.fixes)
+        detail.show(decision, api.flag(decision.flag), _rules_by_id(), advice.fixes)
 
     @on(FlagsTable.RulesWanted)
     def _flag_rules(self, event: FlagsTable.RulesWanted) -> None:
@@ -196,8 +325,7 @@ class AdvisorApp(App[int]):
         ids = list(dict.fromkeys([*decision.rules, *rejecting]))
         self._rule_finder(ids or None)
 
-    @on(PackagesTable.Overlay)
-    def _overlay(self, event: PackagesTable.Overlay) -> None:
+    def on_packages_table_overlay(self, event: PackagesTable.Overlay) -> None:
         inputs = self.inputs.without_package(event.name) if event.spec is None else \
             self.inputs.with_package(event.spec)
         self.set_inputs(inputs)
@@ -232,24 +360,25 @@ class AdvisorApp(App[int]):
 
     def action_focus_gpu(self) -> None:
         self.query_one("#sidebar").remove_class("-hidden")
-        self.query_one("#gpu").focus()
+        self.screen.set_focus(self.query_one("#gpu"))
 
-    def action_edit_packages(self) -> None:
-        self._focus_tab("packages")
+    async def action_edit_packages(self) -> None:
+        await self._focus_tab("packages")
 
-    def action_show_tab(self, tab: str) -> None:
-        self._focus_tab(tab)
+    async def action_show_tab(self, tab: str) -> None:
+        await self._focus_tab(tab)
 
-    def _focus_tab(self, tab: str) -> None:
-        self.query_one(TabbedContent).active = tab
-        self.query_one(TAB_FOCUS[tab]).focus()
+    async def action_toggle_code(self) -> None:
+        await self._focus_tab("code")
+        view: Any = self._view("code")
+        view.action_toggle_view()
 
-    def action_toggle_code(self) -> None:
-        self._focus_tab("code")
-        self.query_one(CodeView).action_toggle_view()
-
-    def action_toggle_sidebar(self) -> None:
-        self.query_one("#sidebar").toggle_class("-hidden")
+    async def action_toggle_sidebar(self) -> None:
+        sidebar = self.query_one("#sidebar")
+        leaving = sidebar.has_focus_within
+        sidebar.toggle_class("-hidden")
+        if leaving:  # the focus must not stay in a hidden column
+            await self._focus_tab(self.query_one(TabbedContent).active or "flags")
 
     def action_toggle_theme(self) -> None:
         self.theme = LIGHT if self.theme == DARK else DARK
@@ -322,32 +451,60 @@ class AdvisorApp(App[int]):
             self.notify("Copied the JSON to the clipboard.")
 
     def action_save(self) -> None:
-        from advisor.tui.prompt import PromptScreen  # as above
+        from advisor.tui.prompt import ConfirmScreen, PromptScreen  # as above
 
         if self._texts() is None:
             return
 
-        def chosen(path: str | None) -> None:
-            if path:
-                self.save_to(Path(path).expanduser())
+        def chosen(name: str | None) -> None:
+            if not name:
+                return
+            path = Path(name).expanduser()
+            if not path.exists():
+                self.save_to(path)
+                return
+
+            def answered(overwrite: bool | None) -> None:
+                if overwrite:
+                    self.save_to(path, overwrite=True)
+                else:
+                    self.notify(f"Not saved: {path} is left as it was.")
+
+            self.push_screen(ConfirmScreen(
+                "Overwrite?", f"[b]{escape(str(path))}[/] exists. Replace it with the "
+                f"{'JSON' if path.suffix.lower() == '.json' else 'Python snippet'}?", "Overwrite"), answered)
 
         self.push_screen(PromptScreen(
             "Save the advice", "A file ending in [b].json[/] gets the JSON; any other the Python snippet. "
-            "⏎ saves, esc cancels.", "load_model.py", lambda v: None if v else "name a file"), chosen)
+            "⏎ saves, esc cancels.", "load_model.py", lambda v: None if v else "name a file", select=True),
+            chosen)
 
-    def save_to(self, path: Path) -> bool:
-        """Write the JSON (for a `.json` path) or the Python snippet to PATH; say what happened."""
+    def save_to(self, path: Path, overwrite: bool = False) -> bool:
+        """Write the JSON (for a `.json` path) or the Python snippet to PATH, whole or not at all; an existing
+        file only with OVERWRITE. Says what happened."""
         texts = self._texts()
         if texts is None:
             return False
-        text = texts[1] if path.suffix.lower() == ".json" else texts[0]
+        what = "JSON" if path.suffix.lower() == ".json" else "Python snippet"
+        if path.exists() and not overwrite:
+            self.notify(f"Not saved: {path} exists.", severity="warning")
+            return False
+        tmp = path.with_name(f".{path.name}.advisor-tmp")
         try:
-            path.write_text(text, encoding="utf-8")
+            tmp.write_text(texts[1] if what == "JSON" else texts[0], encoding="utf-8")
+            tmp.replace(path)
         except OSError as exc:
+            with suppress(OSError):
+                tmp.unlink(missing_ok=True)
             self.notify(f"Could not save {path}: {exc.strerror or exc}", severity="error")
             return False
-        self.notify(f"Saved the {'JSON' if path.suffix.lower() == '.json' else 'Python snippet'} to {path}.")
+        self.notify(f"Saved the {what} to {path}.")
         return True
+
+
+@cache
+def _rules_by_id() -> Mapping[str, api.Rule]:
+    return {r.id: r for r in api.rules()}
 
 
 def run_app(model: str | None = None, revision: str | None = None, target: api.Target | None = None,

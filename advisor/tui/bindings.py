@@ -6,6 +6,8 @@ from textual.binding import Binding, BindingType
 
 APP: list[BindingType] = [
     Binding("f1", "help", "Help", tooltip="Every key binding", id="help"),
+    Binding("ctrl+b", "toggle_sidebar", "Inputs", tooltip="Show or hide the inputs column (more room for the "
+            "advice)", id="toggle-sidebar"),
     Binding("ctrl+o", "find_model", "Model", tooltip="Fuzzy-find a bundled model, or type a Hub id or path",
             id="find-model"),
     Binding("ctrl+g", "focus_gpu", "GPU", tooltip="Choose the target GPU (or this machine) and the count",
@@ -19,8 +21,6 @@ APP: list[BindingType] = [
     Binding("ctrl+s", "save", "Save", tooltip="Save the Python snippet or the JSON to a file", id="save"),
     Binding("ctrl+y", "copy_python", "Copy", tooltip="Copy the Python snippet to the clipboard",
             id="copy-python"),
-    Binding("ctrl+b", "toggle_sidebar", "Inputs", show=False, tooltip="Show or hide the inputs column",
-            id="toggle-sidebar"),
     Binding("ctrl+t", "toggle_theme", "Theme", show=False, tooltip="Switch between the dark and light theme",
             id="toggle-theme"),
     Binding("question_mark", "help", "Help", show=False, tooltip="Every key binding", id="help-alt"),
@@ -54,6 +54,11 @@ FLAGS: list[BindingType] = [
             id="flags-rules"),
 ]
 
+DETAIL: list[BindingType] = [
+    Binding("escape", "leave", "Back to flags", tooltip="Move the focus back to the flags table",
+            id="detail-leave"),
+]
+
 FINDINGS: list[BindingType] = [
     Binding("r", "finding_rule", "Rule docs", tooltip="The documentation of the selected finding's rule",
             id="findings-rule"),
@@ -84,6 +89,11 @@ EXPLAIN: list[BindingType] = [
             id="explain-use-model"),
 ]
 
+CONFIRM: list[BindingType] = [
+    Binding("y", "answer(True)", "Yes", tooltip="Go ahead (overwrite the file)", id="confirm-yes"),
+    Binding("n,escape", "answer(False)", "No", tooltip="Leave it as it is", id="confirm-no"),
+]
+
 FINDER: list[BindingType] = [
     Binding("escape", "dismiss_screen", "Close", tooltip="Close without choosing", id="finder-close"),
     Binding("down", "cursor_down", "Next", show=False, tooltip="Next match", id="finder-down"),
@@ -94,12 +104,14 @@ SECTIONS: dict[str, list[BindingType]] = {
     "Everywhere": APP,
     "Inputs column": SIDEBAR,
     "Flags table": FLAGS,
+    "Flag detail": DETAIL,
     "Findings": FINDINGS,
     "Packages": PACKAGES,
     "Code": CODE,
     "Model finder": FINDER,
     "Explain an error": EXPLAIN,
     "Windows (help, rule docs, save)": MODAL,
+    "Questions (overwrite a file?)": CONFIRM,
 }
 """Bindings by the part of the app they act in, in the order the help screen shows them."""
 

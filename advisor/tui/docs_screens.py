@@ -12,6 +12,7 @@ from textual.widgets import Static
 
 from advisor.tui import bindings
 from advisor.tui.explain import rule_doc
+from advisor.tui.paragraphs import Paragraphs
 
 if TYPE_CHECKING:
     from advisor.api import Rule
@@ -22,7 +23,7 @@ class TextScreen(ModalScreen[None]):
 
     BINDINGS = bindings.MODAL
 
-    def __init__(self, title: str, body: str, screen_id: str) -> None:
+    def __init__(self, title: str, body: str | Paragraphs, screen_id: str) -> None:
         super().__init__(classes="modal", id=screen_id)
         self._title, self._body = title, body
 

@@ -1,19 +1,21 @@
 """Textual markup for what the app explains: a flag's decision, a rule's documentation, a finding, a fact.
 
-Pure functions over the API's objects (no widgets, no rule logic): the views show what these return.
+Pure functions over the API's objects (no widgets, no rule logic): the views show what these return,
+paragraphs whose wrapped lines hang under their first (`paragraphs.Paragraphs`).
 Rule ids are links (`@click=app.show_rule(...)`) so the mouse opens their documentation.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from textual.markup import escape
 
 from advisor.emit.text import display_value as value_text
 from advisor.emit.text import error_line
+from advisor.tui.paragraphs import Para, Paragraphs
 
 if TYPE_CHECKING:
     from advisor.api import Explanation, FlagSpec, Rule
@@ -25,70 +27,93 @@ SEVERITY_STYLE = {"error": "$error", "warning": "$warning", "info": "$accent"}
 SEVERITY_TITLE = {"error": "Errors", "warning": "Warnings", "info": "Information"}
 
 
-def rule_link(rule_id: str) -> str:
-    return f"[@click=app.show_rule({rule_id!r})][b $accent]{escape(rule_id)}[/][/]"
+HEADLINE_MAX = 3
+"""Findings that matter shown on the first screen, one line each; more are counted."""
+MARK = {"error": "✗", "warning": "▲", "info": "·"}
+
+
+def rule_link(rule_id: str, style: str = "$accent") -> str:
+    return f"[@click=app.show_rule({rule_id!r})][b {style}]{escape(rule_id)}[/][/]"
+
+
+def headline(findings: Sequence[Finding]) -> str:
+    """The findings that matter (errors, then warnings), a line each, for the first screen; "" for none."""
+    shown = sorted((f for f in findings if f.severity in ("error", "warning")), key=lambda f: f.severity != "error")
+    lines = []
+    for f in shown[:HEADLINE_MAX]:
+        style = SEVERITY_STYLE[f.severity]
+        lines.append(f"[b {style}]{MARK[f.severity]}[/] {rule_link(f.rule, style)} {escape(f.message)}")
+    if len(shown) > HEADLINE_MAX:
+        lines.append(f"[dim]… and {len(shown) - HEADLINE_MAX} more: 2 shows every finding[/]")
+    return "\n".join(lines)
 
 
 def flag_detail(decision: Decision, spec: FlagSpec | None, rules: Mapping[str, Rule],
-                fixes: Mapping[str, str]) -> str:
+                fixes: Mapping[str, str]) -> Paragraphs:
     """A flag's full story: its value and why, every better candidate with what it failed, its docs."""
-    lines = [f"[b]{escape(decision.name)}[/] = [b $success]{escape(value_text(decision.value))}[/]"]
+    out = [Para(f"[b]{escape(decision.name)}[/] = [b $success]{escape(value_text(decision.value))}[/]")]
     if spec is not None:
-        lines.append(f"[dim]{escape(spec.title)}[/]")
-    lines += ["", f"[b]Why:[/] {escape(decision.summary)}"]
+        out.append(Para(f"[dim]{escape(spec.title)}[/]"))
+    out += [Para(), Para(f"[b]Why:[/] {escape(decision.summary)}", hang=5)]
     if decision.rejected:
-        lines += ["", "[b]Better candidates it rejected[/] (best first)"]
+        out += [Para(), Para("[b]Better candidates it rejected[/] (best first)")]
         for rej in decision.rejected:
-            lines.append(f"  [b $warning]{escape(value_text(rej.value))}[/]")
+            out.append(Para(f"[b $warning]{escape(value_text(rej.value))}[/]", indent=2))
             for reason in rej.reasons:
                 mark = "?" if reason.status == "unknown" else "✗"
                 note = " [dim](unknown, not a pass)[/]" if reason.status == "unknown" else ""
-                lines.append(f"    {mark} {rule_link(reason.rule)} {escape(reason.message)}{note}")
+                out.append(Para(f"{mark} {rule_link(reason.rule)} {escape(reason.message)}{note}", indent=4,
+                                hang=2))
                 fix = fixes.get(reason.rule)
                 if fix:
-                    lines.append(f"      [dim]→ what would change it:[/] {escape(fix)}")
+                    out.append(Para(f"[dim]→ what would change it:[/] {escape(fix)}", indent=6, hang=2))
     if decision.rules:
-        lines += ["", "[b]Rules that chose it[/]"]
+        out += [Para(), Para("[b]Rules that chose it[/]")]
         for rid in decision.rules:
             title = rules[rid].title if rid in rules else ""
-            lines.append(f"  {rule_link(rid)} {escape(title)}")
+            out.append(Para(f"{rule_link(rid)} {escape(title)}", indent=2, hang=2))
     if spec is not None:
         for key, title in DOC_PARTS:
             text = spec.docs.get(key)
             if text:
-                lines += ["", f"[b]{title}[/]", f"  {escape(text)}"]
-    return "\n".join(lines)
+                out += [Para(), Para(f"[b]{title}[/]"), Para(escape(text), indent=2)]
+    return Paragraphs(out)
 
 
-def rule_doc(rule: Rule) -> str:
+def rule_doc(rule: Rule) -> Paragraphs:
     """A rule's documentation in the same parts as `advisor rules ID`."""
     d = rule.docs
     style = SEVERITY_STYLE.get(rule.severity, "$text")
-    lines = [
-        f"[b]{escape(rule.id)}[/]: {escape(rule.title)}",
-        f"[{style}]{rule.severity}[/]  [dim]file rules/{escape(rule.file)} · flags "
-        f"{escape(', '.join(rule.flags) or '(any)')}[/]",
-        "",
-        f"[b]When[/]      {escape(rule.when.text if rule.when else '(always)')}",
-        f"[b]Requires[/]  {escape(rule.require.text)}" if rule.require else
-        f"[b]Reported by[/]  advisor {escape(rule.emitted_by or '')}",
+    out = [
+        Para(f"[b]{escape(rule.id)}[/]: {escape(rule.title)}", hang=2),
+        Para(f"[{style}]{rule.severity}[/]  [dim]file rules/{escape(rule.file)} · flags "
+             f"{escape(', '.join(rule.flags) or '(any)')}[/]", hang=2),
+        Para(),
+        Para(f"[b]When[/]      {escape(rule.when.text if rule.when else '(always)')}", hang=10),
+        Para(f"[b]Requires[/]  {escape(rule.require.text)}", hang=10) if rule.require else
+        Para(f"[b]Reported by[/]  advisor {escape(rule.emitted_by or '')}", hang=13),
     ]
     for key, title in DOC_PARTS:
-        lines += ["", f"[b]{title}[/]", f"  {escape(getattr(d, key))}"]
-    lines += ["", "[b]Fix[/]", f"  {escape(rule.fix)}", "", "[b]References[/]"]
-    lines += [f"  • {escape(ref)}" for ref in d.references]
+        out += [Para(), Para(f"[b]{title}[/]"), Para(escape(getattr(d, key)), indent=2)]
+    out += [Para(), Para("[b]Fix[/]"), Para(escape(rule.fix), indent=2), Para(), Para("[b]References[/]")]
+    out += [Para(f"• {escape(ref)}", indent=2, hang=2) for ref in d.references]
     if rule.errors:
-        lines += ["", "[b]Error messages it explains[/]"]
-        lines += [f"  • {escape(error_line(e))}" for e in rule.errors]
-    return "\n".join(lines)
+        out += [Para(), Para("[b]Error messages it explains[/]")]
+        out += [Para(f"• {escape(error_line(e))}", indent=2, hang=2) for e in rule.errors]
+    return Paragraphs(out)
 
 
-def finding_text(finding: Finding) -> str:
+def finding_paras(finding: Finding, indent: int = 0) -> list[Para]:
+    """A finding: its rule and message, then its fix, each wrapped under itself."""
     style = SEVERITY_STYLE.get(finding.severity, "$text")
-    out = f"[b {style}]{escape(finding.rule)}[/] {escape(finding.message)}"
+    out = [Para(f"[b {style}]{escape(finding.rule)}[/] {escape(finding.message)}", indent=indent, hang=2)]
     if finding.fix:
-        out += f"\n  [dim]fix:[/] {escape(finding.fix)}"
+        out.append(Para(f"[dim]fix:[/] {escape(finding.fix)}", indent=indent + 2, hang=5))
     return out
+
+
+def finding_text(finding: Finding) -> Paragraphs:
+    return Paragraphs(finding_paras(finding))
 
 
 def is_fact(node: object) -> bool:
@@ -114,32 +139,35 @@ VERDICT_MARKUP = {"fails": "[b $error]fails on these facts[/]", "unknown": "[dim
                   "holds": "[$success]holds on these facts[/] [dim](unlikely to be this rule)[/]"}
 
 
-def explanation_markup(e: Explanation) -> str:
+def explanation_markup(e: Explanation) -> Paragraphs:
     """The rules that explain a pasted error, best first, then what the text revealed."""
     if not e.matches:
-        lines = ["[b $warning]No rule explains this error.[/] advisor does not know this message."]
+        out = [Para("[b $warning]No rule explains this error.[/] advisor does not know this message.")]
     else:
-        lines = [f"[b]{len(e.matches)} rule{'s' if len(e.matches) != 1 else ''} explain this error[/], best first"]
+        out = [Para(f"[b]{len(e.matches)} rule{'s' if len(e.matches) != 1 else ''} explain this error[/], "
+                    "best first")]
     for n, m in enumerate(e.matches, 1):
         style = SEVERITY_STYLE.get(m.severity, "$text")
-        lines += ["", f"[b]{n}.[/] {rule_link(m.rule)} {escape(m.title)} [{style}]{m.severity}[/]"]
+        out += [Para(), Para(f"[b]{n}.[/] {rule_link(m.rule)} {escape(m.title)} [{style}]{m.severity}[/]",
+                             hang=3)]
         for hit in m.messages:
-            lines.append(f"  [dim]line {hit.line}:[/] {escape(hit.excerpt)}")
+            out.append(Para(f"[dim]line {hit.line}:[/] {escape(hit.excerpt)}", indent=2, hang=2))
         if m.verdict is not None:
-            lines.append(f"  {VERDICT_MARKUP[m.verdict]}")
-        lines.append(f"  [b]What happened[/] {escape(m.happened)}")
+            out.append(Para(VERDICT_MARKUP[m.verdict], indent=2))
+        out.append(Para(f"[b]What happened[/] {escape(m.happened)}", indent=2, hang=2))
         releases = ", ".join(f"{h.package} {'(every release read)' if h.releases == '*' else h.releases}"
                              for h in m.messages)
-        lines.append(f"  [b]Raised by[/] {escape(releases)}")
-        lines.append(f"  [b]Why[/] {escape(m.explanation)}")
-        lines.append(f"  [b]Fix[/] {escape(m.fix)}")
+        out.append(Para(f"[b]Raised by[/] {escape(releases)}", indent=2, hang=2))
+        out.append(Para(f"[b]Why[/] {escape(m.explanation)}", indent=2, hang=2))
+        out.append(Para(f"[b]Fix[/] {escape(m.fix)}", indent=2, hang=2))
     r = e.recognised
     seen = [("Exceptions", ", ".join(r.exceptions)),
             ("Models", ", ".join(dict.fromkeys(f"{m.id} ({m.how})" for m in r.models))),
             ("Packages", ", ".join(f"{name} {' / '.join(v)}" for name, v in r.packages)),
             ("GPUs", ", ".join(w if w == c else f"{w} ({c})" for w, c in r.gpus))]
-    shown = [f"  [b]{k}[/] {escape(v)}" for k, v in seen if v]
-    lines += ["", "[b]Recognised[/]", *(shown or ["  [dim]nothing: no exception, model, package or GPU[/]"])]
+    shown = [Para(f"[b]{k}[/] {escape(v)}", indent=2, hang=2) for k, v in seen if v]
+    out += [Para(), Para("[b]Recognised[/]"),
+            *(shown or [Para("[dim]nothing: no exception, model, package or GPU[/]", indent=2)])]
     if e.named is not None:
-        lines += ["", f"[dim]^o loads {escape(e.named.id)} into the app.[/]"]
-    return "\n".join(lines)
+        out += [Para(), Para(f"[dim]^o loads {escape(e.named.id)} into the app.[/]")]
+    return Paragraphs(out)

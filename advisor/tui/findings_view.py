@@ -36,7 +36,7 @@ class FindingsList(OptionList):
             title = f"[b {SEVERITY_STYLE[severity]}]{SEVERITY_TITLE[severity]} ({len(group)})[/]"
             self.add_option(Option(Content.from_markup(title), disabled=True))
             for i, f in enumerate(group):
-                self.add_option(Option(Content.from_markup(finding_text(f)), id=f"{f.rule}#{severity}{i}"))
+                self.add_option(Option(finding_text(f), id=f"{f.rule}#{severity}{i}"))
         first = next((i for i in range(self.option_count) if not self.get_option_at_index(i).disabled), None)
         self.highlighted = first
 

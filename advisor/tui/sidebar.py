@@ -12,6 +12,7 @@ from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import Button, Input, Label, Select, Static
 
+from advisor.api import DEFAULT_CONTEXT
 from advisor.tui import bindings
 from advisor.tui.session import Inputs
 
@@ -20,6 +21,25 @@ HARDWARE_FILE = "@file"
 DTYPES = ("auto", "bfloat16", "float16", "float32")
 TASKS = ("inference", "training")
 DEBOUNCE_S = 0.35
+NARROW, WIDE = 22, 28
+"""The inputs column's width below 100 columns (room for the flags table's reasons) and its least above."""
+
+
+def sidebar_width(total: int, model: str | None) -> int:
+    """The inputs column's width in a window TOTAL cells wide: narrow below 100 columns, else wide enough
+    for MODEL's whole name (borders, padding and the cursor included), up to 35 % of the window (a path of
+    64 characters is whole at 200 columns)."""
+    if total < 100:
+        return NARROW
+    want = len(model or "") + 5
+    return max(WIDE, min(want, total * 7 // 20))
+
+
+def context_hint(used: int | None, given: int | None) -> str:
+    """The Context field's placeholder when it is left blank: the context the advice is computed for."""
+    if given is not None or used is None:
+        return f"{DEFAULT_CONTEXT} (default)"
+    return f"{used} (default)" if used == DEFAULT_CONTEXT else f"{used} (model max)"
 
 
 class InputsPanel(VerticalScroll):
@@ -69,8 +89,10 @@ class InputsPanel(VerticalScroll):
                          compact=True)
         with Horizontal(classes="row"):
             yield Label("Context")
-            yield Input("" if i.context is None else str(i.context), placeholder="model max",
-                        type="integer", id="context", compact=True, tooltip="Context length in tokens")
+            yield Input("" if i.context is None else str(i.context), placeholder=context_hint(None, None),
+                        type="integer", id="context", compact=True,
+                        tooltip=f"Context length in tokens; blank: {DEFAULT_CONTEXT}, or the model's maximum "
+                                "when smaller")
         with Horizontal(classes="row"):
             yield Label("Batch")
             yield Input(str(i.batch), type="integer", id="batch", compact=True)
@@ -119,6 +141,10 @@ class InputsPanel(VerticalScroll):
             self.query_one("#task", Select).value = inputs.task
         self.query_one("#overlays", Static).update(self._overlay_text(inputs))
 
+    def show_context(self, used: int | None) -> None:
+        """Say in the blank Context field which context the advice is for (the ledger's)."""
+        self.query_one("#context", Input).placeholder = context_hint(used, self._inputs.context)
+
     def _post(self, changes: dict[str, Any]) -> None:
         """Post CHANGES that differ from the inputs shown (a widget's first value is not a change)."""
         if any(getattr(self._inputs, k) != v for k, v in changes.items()):
@@ -154,7 +180,8 @@ class InputsPanel(VerticalScroll):
         self._numbers()
 
     def _numbers(self) -> None:
-        """Post the numeric fields; a blank count or batch means 1, a blank context the model's maximum."""
+        """Post the numeric fields; a blank count or batch means 1, a blank context the default (4096, or the
+        model's maximum when smaller)."""
         changes: dict[str, Any] = {}
         for field, blank in (("count", 1), ("context", None), ("batch", 1)):
             raw = self.query_one(f"#{field}", Input).value.strip()
