@@ -41,14 +41,14 @@ def cache_write_bytes(name: str, data: bytes) -> bool:
     """Write DATA to file `name` by an atomic rename; False when the cache folder cannot be written."""
     import tempfile  # only when writing: its import (random, shutil, weakref) is not on a cached run's path
 
-    folder = cache_dir()
+    target = cache_dir() / name  # NAME may hold one folder level ("config-classes/…")
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{name}.", dir=folder)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
         try:
             with os.fdopen(fd, "wb") as fh:
                 fh.write(data)
-            os.replace(tmp, folder / name)
+            os.replace(tmp, target)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise

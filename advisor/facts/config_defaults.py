@@ -17,6 +17,7 @@ from __future__ import annotations
 import ast
 import operator
 import re
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,8 @@ from advisor.facts.transformers_support import installed_transformers
 
 _MAPPING_LINE = re.compile(r'\(\s*"([^"]+)"\s*,\s*"([^"]+)"\s*\)')
 _SKIP_ARGS = {"self", "kwargs", "args"}
-CACHE_FILE = "config-classes.json"
+CACHE_FOLDER = "config-classes"
+_CACHE_NAME = re.compile(r"[a-z0-9][a-z0-9_.-]{0,99}")
 READER_FORMAT = 2
 BASE_CLASSES = {"PreTrainedConfig", "PretrainedConfig"}
 """Part of every cache key: bumped whenever what the reader records changes."""
@@ -107,7 +109,6 @@ class ConfigReader:
         self._mapping: dict[str, str] | None = None
         self._modules: dict[str, str] | None = None
         self._classes: dict[str, ConfigClass | None] = {}
-        self._disk: dict[str, Any] | None = None
 
     # -- files ------------------------------------------------------------------------------------
 
@@ -206,11 +207,9 @@ class ConfigReader:
         """The config class of MODEL_TYPE with its bases' declarations merged, or None when not found."""
         if model_type in self._classes:
             return self._classes[model_type]
-        disk_key = f"{self.cache_key}|{model_type}"
-        if self.cache_key is not None:
-            if self._disk is None:
-                self._disk = cache_read(CACHE_FILE)
-            hit = self._disk.get(disk_key)
+        disk = self._disk_name(model_type)
+        if disk is not None:
+            hit = cache_read(disk).get("class")
             if isinstance(hit, dict):
                 try:
                     self._classes[model_type] = None if hit.get("missing") else ConfigClass.from_json(hit)
@@ -227,9 +226,16 @@ class ConfigReader:
                 rel = next((r for r in self._candidates(name)), rel)
             found = self._read(rel, name, model_type)
         self._classes[model_type] = found
-        if self.cache_key is not None:
-            cache_write(CACHE_FILE, {disk_key: found.to_json() if found else {"missing": True}}, keep=1024)
+        if disk is not None:
+            cache_write(disk, {"class": found.to_json() if found else {"missing": True}})
         return found
+
+    def _disk_name(self, model_type: str) -> str | None:
+        """The cache file of one class of this tree: a file per class and tree, so that a lookup reads only
+        its own entry (one shared file of every class ever read cost more to parse than the plan it feeds)."""
+        if self.cache_key is None or not _CACHE_NAME.fullmatch(model_type):
+            return None
+        return f"{CACHE_FOLDER}/{zlib.crc32(self.cache_key.encode()):08x}-{model_type}.json"
 
     def _candidates(self, name: str) -> list[str]:
         pattern = re.compile(rf"^class {re.escape(name)}\b", re.M)

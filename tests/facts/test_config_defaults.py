@@ -118,8 +118,9 @@ def test_the_reader_keeps_its_classes_in_the_cache(tmp_path: Path, monkeypatch: 
     monkeypatch.setattr(cd, "_READERS", {})
     found = installed_reader()
     assert found is not None and found[0].config_class("llama") is not None
-    cached = json.loads((tmp_path / cd.CACHE_FILE).read_text())
-    assert any(k.endswith("|llama") for k in cached)
+    files = list((tmp_path / cd.CACHE_FOLDER).glob("*-llama.json"))
+    assert len(files) == 1 and json.loads(files[0].read_text())["class"]  # a file per class: a lookup reads its own
+    assert found[0].config_class("no such type!") is None and len(list((tmp_path / cd.CACHE_FOLDER).iterdir())) == 1
     monkeypatch.setattr(cd, "_READERS", {})
     again = installed_reader()
     assert again is not None
