@@ -8,6 +8,7 @@ read; evidence that names transformers is checked against the tables and the ins
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,7 @@ from advisor.engine.rules import EVIDENCE_ITEM, Rule
 from advisor.facts.release_table import index, messages
 from advisor.facts.transformers_support import installed_transformers
 
+ROOT = Path(__file__).resolve().parents[2]
 RULES: tuple[Rule, ...] = build(data_dir(), rule_files(data_dir()))[0]
 PACKAGE_OF = {"gpu.cc": None, "torch.cuda": "torch", "torch.hip": "torch", "driver.cuda": "cuda"}
 """The package whose boundary a comparison of these facts is (None: the rule's evidence names it)."""
@@ -99,3 +101,49 @@ def test_evidence_survives_the_rule_pack() -> None:
     assert packed == {r.id: r.evidence for r in RULES}
     assert any(packed.values())
 
+
+CITATION = re.compile(r"^(?P<package>[A-Za-z0-9_.\-]+) (?P<release>v?\d[\w.+\-]*) (?P<file>[^\s:]+)(?::(?P<line>\d+))?"
+                      r"(?: \(.+\))?$")
+"""A reference to upstream source: `<package> <release> <file>[:line] [(what)]`."""
+THREAD = re.compile(r"^[\w.-]+/[\w.-]+#\d+$")
+"""An upstream issue or pull request: `owner/repo#N`."""
+ABOUT_ADVISOR = {"KNOWLEDGE-TABLE"}
+"""Rules about advisor itself (besides those a part of the run emits): they may cite advisor's own files."""
+
+
+def _installed_file(package: str, release: str, file: str) -> Path | None:
+    """The file of an installed distribution when its version is the one cited (None otherwise)."""
+    from importlib import metadata
+
+    try:
+        dist = metadata.distribution(package)
+    except metadata.PackageNotFoundError:
+        return None
+    if dist.version.split("+")[0] != release:
+        return None
+    return Path(str(dist.locate_file(file)))
+
+
+@pytest.mark.parametrize("rule", RULES, ids=lambda r: r.id)
+def test_every_reference_is_an_upstream_citation(rule: Rule) -> None:
+    """A release and a file (checked against the installed source where that release is installed, against the
+    releases the tables read for transformers), an upstream thread, or a URL; never advisor's own notes."""
+    read = set(index()["releases_read"])
+    for ref in rule.docs.references:
+        assert "knowledge:" not in ref, (rule.id, ref)
+        if THREAD.match(ref) or ref.startswith("https://"):
+            continue
+        m = CITATION.match(ref)
+        if m is None:
+            own = rule.emitted_by is not None or rule.id in ABOUT_ADVISOR
+            assert own and (ROOT / ref).exists(), f"{rule.id}: {ref!r} is not a citation"
+            continue
+        package, release, file = m.group("package"), m.group("release"), m.group("file")
+        Version(release)
+        if package == "transformers":
+            assert release in read, f"{rule.id}: transformers {release} is not a release the tables read"
+        found = _installed_file(package, release, file if package != "transformers" else f"transformers/{file}")
+        if found is not None:
+            assert found.is_file(), (rule.id, ref)
+            if m.group("line"):
+                assert int(m.group("line")) <= len(found.read_text(encoding="utf-8").splitlines()), (rule.id, ref)
