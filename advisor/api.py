@@ -3,18 +3,18 @@
     from advisor.api import Request, Target, gather, recommend
     rec = recommend(gather("Qwen/Qwen2.5-7B", target=Target(gpu="T4"), request=Request(dtype="bfloat16")))
 
-Facts (`gather`, `facts_for`) → answers (`recommend`, `check`, `check_report`, `lint_report`) → catalogs
-(`rules`, `rule`, `flags`, `gpus`, `models`). Nothing here parses command lines or renders output.
+Facts (`gather`, `facts_for`) → answers (`recommend`, `check`, `check_report`, `lint_report`, `explain`) →
+catalogs (`rules`, `rule`, `flags`, `gpus`, `models`). Nothing here parses command lines or renders output.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from importlib import import_module
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from advisor.core.errors import InputError
+from advisor.core.errors import AdvisorError, InputError
 from advisor.core.frozen import replace
 from advisor.core.results import CheckResult, Recommendation
 from advisor.emit.snippet import python_snippet
@@ -33,11 +33,15 @@ from advisor.facts.software import Software
 from advisor.facts.target import Target, hardware_of, software_of
 
 if TYPE_CHECKING:
+    from typing import BinaryIO
+
+    from advisor.core.explanation import Explanation
     from advisor.core.report import Report
     from advisor.facts.model_catalog import CatalogEntry
     from advisor.verify.types import VerifyOptions, VerifyReport
 
-_LAZY = {"Report": "advisor.core.report", "CatalogEntry": "advisor.facts.model_catalog",
+_LAZY = {"Report": "advisor.core.report", "Explanation": "advisor.core.explanation",
+         "CatalogEntry": "advisor.facts.model_catalog",
          "VerifyOptions": "advisor.verify.types", "VerifyReport": "advisor.verify.types"}
 """Names the API exports that `advisor recommend` does not need: imported on first use."""
 
@@ -50,6 +54,7 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "CheckResult",
+    "Explanation",
     "Facts",
     "FlagSpec",
     "Hardware",
@@ -64,6 +69,7 @@ __all__ = [
     "VerifyReport",
     "check",
     "check_report",
+    "explain",
     "facts_for",
     "flag",
     "flags",
@@ -121,12 +127,78 @@ def check(facts: Facts, flags: Mapping[str, Any], target_name: str = "") -> Chec
 
 
 def what_would_change(facts: Facts, rec: Recommendation) -> dict[str, str]:
-    """For each rule that rejected a candidate: its fix, in words for these facts."""
-    wanted = {r.rule for d in rec.decisions for rej in d.rejected for r in rej.reasons}
-    if not wanted:
-        return {}
-    ns = build_namespace(facts)
-    return {r.id: r.render(r.fix, ns) for r in load_rules() if r.id in wanted}
+    """For each rule that rejected a candidate: its fix in words for these facts (never a value that fails
+    here too)."""
+    return advise.what_would_change(facts, rec)
+
+
+def explain(text: str | bytes | BinaryIO, *, model: str | None = None, revision: str | None = None,
+            target: Target | None = None, request: Request | None = None, facts: Facts | None = None,
+            recommend_flags: bool = True) -> Explanation:
+    """The rules that explain an error message or a whole log (TEXT: a string, bytes, or a binary stream read
+    once, streaming), best match first, with what the log says of its origin.
+
+    When MODEL is given, or the log names one (a from_pretrained("…") line, a Hub URL or cache path, a local
+    config.json) and RECOMMEND_FLAGS is true, the facts of TARGET (default: this machine) are gathered for it:
+    they rank the rules, write each fix for them, and give the recommendation. FACTS, when given, are used
+    instead. InputError (exit 2) for empty, binary or unreadable input; a model given as MODEL that cannot
+    be read raises too, one named only by the log becomes a note.
+    """
+    import io  # explain's modules stay off `advisor recommend`'s path
+
+    from advisor.core.explanation import Explanation, ModelMention  # as above
+    from advisor.engine import explain as ex  # as above
+
+    if isinstance(text, str):
+        stream: BinaryIO = io.BytesIO(text.encode("utf-8", "surrogateescape"))
+    elif isinstance(text, bytes | bytearray):
+        stream = io.BytesIO(bytes(text))
+    else:
+        stream = text
+    all_rules = load_rules()
+    found = ex.scan(stream, all_rules)
+    seen = found.recognised
+    notes: list[str] = []
+    named, passed_over = ex.pick_model(seen.models, lambda p: Path(p).expanduser().exists())
+    mention = ModelMention(model, "--model", 0) if model is not None else named
+    if model is None:
+        notes += passed_over
+    target = target or Target()
+    if facts is not None:
+        mention = ModelMention(str(facts.model.summary().get("id")), "the facts given", 0)
+    elif mention is not None and recommend_flags:
+        try:
+            facts = gather(mention.id, revision=revision, target=target, request=request)
+        except AdvisorError as exc:
+            if model is not None:
+                raise
+            notes.append(f"the log names {mention.id} ({mention.how}, line {mention.line}), but its facts could "
+                         f"not be gathered: {exc}")
+    rec = None
+    verdicts: dict[str, tuple[str, str]] = {}
+    ns = None
+    versions = seen.versions()
+    if facts is not None:
+        rec = recommend(facts)
+        try:
+            checked = check(facts, seen.flags) if seen.flags else None
+        except AdvisorError as exc:
+            checked = None
+            notes.append(f"the flags of the log's from_pretrained call could not be checked: {exc}")
+        verdicts = ex.verdicts(rec, checked)
+        ns = build_namespace(facts)
+        versions = {**versions, **ex.installed_versions(facts)}
+    elif mention is None and recommend_flags:
+        notes.append("the log names no model: pass --model MODEL to see the flags that fit this machine")
+    gpus = list(dict.fromkeys(catalog for _, catalog in seen.gpus))
+    here = {str(g.name.value) for g in facts.hardware.gpus} if facts is not None else set()
+    if gpus and target.is_this_machine and not any(g in name for g in gpus for name in here):
+        notes.append(f"the log names {', '.join(gpus)}: pass --gpu {gpus[0]}"
+                     + (" and --model MODEL" if facts is None else "") + " to rank the rules for that machine")
+    matches = ex.rank(found, all_rules, verdicts, versions, ns)
+    label = "" if facts is None else target.label
+    return Explanation(found.input, matches, seen, mention if facts is not None else None, named, label, rec,
+                       tuple(notes))
 
 
 def rules() -> tuple[Rule, ...]:
@@ -155,11 +227,12 @@ def gpus() -> tuple[CatalogGpu, ...]:
     return load_catalog()
 
 
-def models() -> tuple[CatalogEntry, ...]:
-    """The bundled model catalog, in its order."""
+def models(query: str | None = None) -> tuple[CatalogEntry, ...]:
+    """The bundled model catalog, most used first; with QUERY, the models whose id holds each of its words."""
     from advisor.facts.model_catalog import catalog  # the catalog loads only when it is asked for
 
-    return tuple(catalog().entries.values())
+    words = (query or "").lower().split()
+    return tuple(e for e in catalog().entries.values() if all(w in e.id.lower() for w in words))
 
 
 def split_gpu_spec(spec: str | None) -> tuple[str | None, int]:
@@ -184,35 +257,40 @@ def parse_package(spec: str) -> tuple[str, str | None]:
 def check_report(*, model: str | None = None, flags: Mapping[str, Any] | None = None, flags_file: str | None = None,
                  revision: str | None = None, policy_file: Path | None = None,
                  targets: Sequence[Target] | None = None, request: Mapping[str, Any] | None = None,
-                 fail_on: str | None = None) -> Report:
+                 fail_on: str | None = None, progress: Callable[[str], None] | None = None) -> Report:
     """`advisor check`: MODEL with FLAGS, or every model of a policy file, on each target, as one report.
 
     TARGETS replace the policy's (none: the policy's, else this machine); REQUEST holds the request fields
-    given explicitly, which replace the policy's; FAIL_ON replaces the policy's `fail-on`.
+    given explicitly, which replace the policy's; FAIL_ON replaces the policy's `fail-on`. PROGRESS, when
+    given, gets a line with the size of the matrix, then one as each model is read.
     """
     from advisor.ci.run import check_report as run  # the CI modules stay off `advisor recommend`'s path
 
     return run(model=model, flags=flags, flags_file=flags_file, revision=revision, policy_file=policy_file,
-               targets=targets, request=request, fail_on=fail_on)
+               targets=targets, request=request, fail_on=fail_on, progress=progress)
 
 
 def lint_report(paths: Sequence[Path], *, policy_file: Path | None = None, targets: Sequence[Target] | None = None,
-                request: Mapping[str, Any] | None = None, fail_on: str | None = None) -> Report:
+                request: Mapping[str, Any] | None = None, fail_on: str | None = None,
+                progress: Callable[[str], None] | None = None) -> Report:
     """`advisor lint`: the flags of every from_pretrained call found in PATHS, checked on each target."""
     from advisor.ci.run import lint_report as run  # the CI modules stay off `advisor recommend`'s path
 
-    return run(paths, policy_file=policy_file, targets=targets, request=request, fail_on=fail_on)
+    return run(paths, policy_file=policy_file, targets=targets, request=request, fail_on=fail_on,
+               progress=progress)
 
 
-def verify(facts: Facts, candidates: str, options: VerifyOptions) -> VerifyReport:
+def verify(facts: Facts, candidates: str, options: VerifyOptions,
+           progress: Callable[[str], None] | None = None) -> VerifyReport:
     """Try candidate flag sets on a small model of the same shape on this machine, beside the rules' verdicts.
 
+    PROGRESS, when given, gets a line for each step (building, loading, forward, generate) and outcome.
     MissingRuntime (exit 2) when torch or transformers cannot be imported here.
     """
     from advisor.verify.core import verify_candidates  # torch-side code only for verify
 
     verify_ready()
-    return verify_candidates(facts, candidates, options)
+    return verify_candidates(facts, candidates, options, progress=progress)
 
 
 def verify_ready() -> None:

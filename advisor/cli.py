@@ -6,8 +6,11 @@ This is the only module that knows argparse. Exit codes are `advisor.core.errors
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
+import threading
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
@@ -16,13 +19,16 @@ import advisor
 from advisor import api
 from advisor.core.errors import AdvisorError, ExitCode, InputError
 from advisor.emit import formats
+from advisor.emit.plain import clean
+from advisor.emit.style import terminal_style
 
 
 class _Parser(argparse.ArgumentParser):
     """argparse that reports usage errors in one line with exit code 2."""
 
     def error(self, message: str) -> NoReturn:
-        raise InputError(f"{self.prog}: {message}")
+        where = self.prog.removeprefix("advisor").strip()  # main() prefixes "advisor: " once
+        raise InputError(f"{where}: {message}" if where else message)
 
 
 REQUEST_OPTIONS = ("dtype", "task", "context", "batch")
@@ -37,21 +43,28 @@ def _add_fact_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--software", type=Path, metavar="FILE", help="software profile replacing detection")
     g.add_argument("--with", dest="with_", action="append", default=[], metavar="NAME==VERSION",
                    help="overlay a package version (NAME==none: not installed); repeatable")
-    g.add_argument("--dtype", help="auto, bfloat16, float16 or float32")
-    g.add_argument("--task", help="inference or training")
-    g.add_argument("--context", type=int, help="context length in tokens")
-    g.add_argument("--batch", type=int, help="batch size")
+    g.add_argument("--dtype", help="auto, bfloat16, float16 or float32; bf16, fp16, fp32 too (default: auto)")
+    g.add_argument("--task", help="inference or training (default: inference)")
+    g.add_argument("--context", type=int, metavar="N",
+                   help="context length in tokens (default: 4096, or the model's maximum when smaller)")
+    g.add_argument("--batch", type=int, metavar="N", help="batch size (default: 1)")
     g.add_argument("--offline", action="store_true", help="use only the cache and the bundled catalog")
 
 
 def _add_format(p: argparse.ArgumentParser, renders: str, default: str) -> None:
-    p.add_argument("--format", default=default, choices=formats.names(renders))
+    p.add_argument("--format", default=default, choices=formats.names(renders), help=f"(default: {default})")
+    p.add_argument("--color", default="auto", choices=["auto", "always", "never"],
+                   help="colour in text output (default: auto: a terminal without NO_COLOR)")
+    p.add_argument("--output", "-o", type=Path, metavar="FILE",
+                   help="write the answer to FILE (whole or not at all) instead of stdout")
 
 
 def _add_report_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--fail-on", default=None, choices=["error", "warning", "info"],
                    help="lowest severity that fails (default: the policy's, else error)")
     p.add_argument("--exit-zero", action="store_true", help="always exit 0 (report only)")
+    p.add_argument("-q", "--quiet", action="store_true",
+                   help="no progress lines on stderr (shown once a run has taken two seconds)")
     _add_format(p, "report", "text")
 
 
@@ -65,6 +78,7 @@ SUBCOMMANDS = {
     "models": "list the bundled model catalog (what is answered offline)",
     "tui": "open the interactive app",
     "verify": "try the flags on a small model of the same architecture on this machine",
+    "explain": "explain an error message or a log: the rules behind it, the fix, the safe flags",
 }
 
 
@@ -76,17 +90,44 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     if only is not None:
         builder = _BUILDERS.get(only)
         if builder is not None:
-            builder(sub.add_parser(only, help=SUBCOMMANDS[only]))
+            builder(_subparser(sub, only, SUBCOMMANDS[only]))
             return parser
     for name, text in SUBCOMMANDS.items():
-        _BUILDERS[name](sub.add_parser(name, help=text))
+        _BUILDERS[name](_subparser(sub, name, text))
     return parser
+
+
+def _subparser(sub: Any, name: str, text: str) -> argparse.ArgumentParser:
+    examples = EXAMPLES.get(name)
+    epilog = "examples:\n" + "\n".join(f"  {e}" for e in examples) if examples else None
+    p: argparse.ArgumentParser = sub.add_parser(name, help=text, description=text[:1].upper() + text[1:] + ".",
+                                                epilog=epilog, formatter_class=argparse.RawDescriptionHelpFormatter)
+    return p
+
+
+EXAMPLES = {
+    "recommend": ["advisor recommend meta-llama/Llama-3.1-8B --gpu T4 --dtype bf16",
+                  "advisor recommend ./my-model --gpu H100x8 --context 32768 --format json",
+                  "advisor recommend Qwen/Qwen2.5-7B --with transformers==4.57.1 --explain"],
+    "check": ["advisor check meta-llama/Llama-3.1-8B --gpu T4 "
+              "--flags '{\"attn_implementation\": \"flash_attention_2\"}'",
+              "advisor check --policy advisor.toml --format sarif --output advisor.sarif"],
+    "lint": ["advisor lint src/", "advisor lint src/ --gpu A10G --format github"],
+    "facts": ["advisor facts --format text", "advisor facts Qwen/Qwen3-8B --gpu L4"],
+    "rules": ["advisor rules", "advisor rules FA2-CC", "advisor rules dtype --format json"],
+    "gpus": ["advisor gpus", "advisor gpus --format json"],
+    "models": ["advisor models", "advisor models qwen"],
+    "tui": ["advisor tui meta-llama/Llama-3.1-8B --gpu T4"],
+    "verify": ["advisor verify fixtures/configs/meta-llama__Meta-Llama-3.1-8B.json --candidates attn"],
+}
 
 
 def _recommend_options(rec: argparse.ArgumentParser) -> None:
     rec.add_argument("model", help="Hub repo id, model folder, or config.json path")
     _add_fact_options(rec)
     _add_format(rec, "recommendation", "text")
+    rec.add_argument("--explain", "-v", action="store_true",
+                     help="text: every rejected candidate with every reason, every finding with its fix")
 
 
 def _check_options(chk: argparse.ArgumentParser) -> None:
@@ -120,6 +161,7 @@ def _gpus_options(gpus: argparse.ArgumentParser) -> None:
 
 
 def _models_options(models: argparse.ArgumentParser) -> None:
+    models.add_argument("query", nargs="*", help="only the models whose id holds these words (any order)")
     _add_format(models, "models", "text")
 
 
@@ -139,12 +181,21 @@ def _verify_options(ver: argparse.ArgumentParser) -> None:
     ver.add_argument("--max-params", type=int, metavar="N", help="parameter budget of the small model")
     ver.add_argument("--seq-len", type=int, default=32, metavar="N", help="tokens in the test sequence")
     ver.add_argument("--no-compile", action="store_true", help="run flex_attention without torch.compile")
+    ver.add_argument("-q", "--quiet", action="store_true", help="no progress lines on stderr")
+
+
+def _explain_options(exp: argparse.ArgumentParser) -> None:
+    exp.add_argument("message", nargs="*", help="the error message (quote it), or - to read a log from stdin")
+    exp.add_argument("--file", type=Path, metavar="LOG", help="read the log or traceback from LOG")
+    exp.add_argument("--model", help="recommend flags for MODEL (default: the model the log names, if any)")
+    _add_fact_options(exp)
+    _add_format(exp, "explanation", "text")
 
 
 _BUILDERS: dict[str, Callable[[argparse.ArgumentParser], None]] = {
     "recommend": _recommend_options, "check": _check_options, "lint": _lint_options, "facts": _facts_options,
     "rules": _rules_options, "gpus": _gpus_options, "models": _models_options, "tui": _tui_options,
-    "verify": _verify_options,
+    "verify": _verify_options, "explain": _explain_options,
 }
 
 
@@ -176,8 +227,37 @@ def _request(args: argparse.Namespace) -> Any:
     return api.Request(**_given(args))
 
 
-def _emit(renders: str, name: str, answer: Any) -> None:
-    sys.stdout.write(formats.render(renders, name, answer))
+def _emit(renders: str, name: str, answer: Any, args: argparse.Namespace) -> None:
+    output: Path | None = getattr(args, "output", None)
+    stream = sys.stdout if output is None else None
+    style = terminal_style(getattr(args, "color", "auto") if output is None else "never",
+                           bool(getattr(args, "explain", False)), stream)
+    text = formats.render(renders, name, answer, style)
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        write_whole(output, text)
+
+
+def write_whole(path: Path, text: str) -> None:
+    """TEXT into PATH by a rename: a reader never sees half a file, and a failure leaves none behind."""
+    import os  # only when writing a file
+    import tempfile
+
+    folder = path.parent if str(path.parent) else Path(".")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=folder)
+    except OSError as exc:
+        raise InputError(f"--output {path}: cannot write there ({exc.strerror})") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException as exc:
+        Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise InputError(f"--output {path}: cannot write it ({exc.strerror})") from None
+        raise
 
 
 def read_flags(raw: str | None) -> dict[str, Any] | None:
@@ -205,7 +285,7 @@ def read_flags(raw: str | None) -> dict[str, Any] | None:
 def cmd_recommend(args: argparse.Namespace) -> int:
     facts = api.gather(args.model, revision=args.revision, target=_target(args), request=_request(args))
     rec = api.recommend(facts)
-    _emit("recommendation", args.format, rec)
+    _emit("recommendation", args.format, rec, args)
     return ExitCode.OK
 
 
@@ -213,21 +293,24 @@ def cmd_check(args: argparse.Namespace) -> int:
     flags_file = args.flags[1:] if args.flags and args.flags.startswith("@") else None
     # flags without a model are refused before they are read
     flags = read_flags(args.flags) if args.model is not None else None if args.flags is None else {}
-    report = api.check_report(model=args.model, flags=flags, flags_file=flags_file, revision=args.revision,
-                          policy_file=args.policy, targets=_targets(args), request=_given(args),
-                          fail_on=args.fail_on)
+    with contextlib.nullcontext() if args.quiet else Progress("check", after_s=PROGRESS_AFTER_S) as progress:
+        report = api.check_report(model=args.model, flags=flags, flags_file=flags_file, revision=args.revision,
+                                  policy_file=args.policy, targets=_targets(args), request=_given(args),
+                                  fail_on=args.fail_on, progress=progress)
     return _finish(report, args)
 
 
 def cmd_lint(args: argparse.Namespace) -> int:
-    report = api.lint_report(list(args.paths), policy_file=args.policy, targets=_targets(args), request=_given(args),
-                         fail_on=args.fail_on)
+    with contextlib.nullcontext() if args.quiet else Progress("lint", after_s=PROGRESS_AFTER_S) as progress:
+        report = api.lint_report(list(args.paths), policy_file=args.policy, targets=_targets(args),
+                                 request=_given(args), fail_on=args.fail_on, progress=progress)
     return _finish(report, args)
 
 
 def _finish(report: Any, args: argparse.Namespace) -> int:
-    _emit("report", args.format, report)
-    sys.stderr.write(report.summary() + "\n")
+    _emit("report", args.format, report, args)
+    if args.format != "text":  # the text report ends with the same summary
+        sys.stderr.write(report.summary() + "\n")
     return int(report.exit_code(bool(args.exit_zero)))
 
 
@@ -237,21 +320,21 @@ def cmd_facts(args: argparse.Namespace) -> int:
         data = api.gather(args.model, revision=args.revision, target=target, request=_request(args)).to_json()
     else:
         data = {"hardware": api.hardware_facts(target).to_json(), "software": api.software_facts(target).to_json()}
-    _emit("facts", args.format, data)
+    _emit("facts", args.format, data, args)
     return ExitCode.OK
 
 
 def cmd_rules(args: argparse.Namespace) -> int:
     if args.id is None:
-        _emit("rules", args.format, api.rules())
+        _emit("rules", args.format, api.rules(), args)
         return ExitCode.OK
     rule = api.rule(args.id)
     if rule is not None:
-        _emit("rule", args.format, rule)
+        _emit("rule", args.format, rule, args)
         return ExitCode.OK
     spec = api.flag(args.id)
     if spec is not None:
-        _emit("flag", args.format, spec)
+        _emit("flag", args.format, spec, args)
         return ExitCode.OK
     import difflib  # only to suggest a rule id
 
@@ -263,19 +346,94 @@ def cmd_rules(args: argparse.Namespace) -> int:
 
 
 def cmd_gpus(args: argparse.Namespace) -> int:
-    _emit("gpus", args.format, api.gpus())
+    _emit("gpus", args.format, api.gpus(), args)
     return ExitCode.OK
 
 
 def cmd_models(args: argparse.Namespace) -> int:
-    _emit("models", args.format, api.models())
+    _emit("models", args.format, api.models(" ".join(args.query)), args)
     return ExitCode.OK
 
 
+TUI_INSTALL = "pip install 'hf-advisor[tui]'"
+
+
+def tui_missing() -> list[str]:
+    """The packages of the TUI extra that cannot be imported here."""
+    import importlib.util  # only when the app is asked for
+
+    missing = []
+    for name in ("textual", "rich"):
+        try:
+            found = importlib.util.find_spec(name) is not None
+        except (ImportError, ValueError):
+            found = False
+        if not found:
+            missing.append(name)
+    return missing
+
+
 def cmd_tui(args: argparse.Namespace) -> int:
+    if missing := tui_missing():
+        raise InputError(f"the TUI needs {' and '.join(missing)}, which cannot be imported here: {TUI_INSTALL} "
+                         "(recommend, check, lint and the JSON need neither)")
     from advisor.tui.app import run_app  # textual only for the app
 
     return run_app(args.model, args.revision, _target(args), _request(args))
+
+
+PROGRESS_AFTER_S = 2.0
+"""check and lint write progress lines once a run has taken this long (a cold policy over the Hub)."""
+
+
+class Progress:
+    """Progress lines on stderr, `advisor COMMAND [12.3 s] LINE` (stdout stays the report); a context manager.
+
+    With AFTER_S, nothing is written until the run has taken that long; then the first line (what the run
+    is about) and the latest one are written, and every line after them.
+    """
+
+    def __init__(self, command: str, after_s: float = 0.0) -> None:
+        self.command = command
+        self.start = time.monotonic()
+        self.first: str | None = None
+        self.latest: str | None = None
+        self.shown = after_s <= 0
+        self.lock = threading.Lock()
+        self.timer = threading.Timer(after_s, self._catch_up) if not self.shown else None
+        if self.timer is not None:
+            self.timer.daemon = True
+            self.timer.start()
+
+    def _write(self, text: str) -> None:
+        sys.stderr.write(f"advisor {self.command} [{time.monotonic() - self.start:5.1f} s] {clean(text)}\n")
+        sys.stderr.flush()
+
+    def _catch_up(self) -> None:
+        with self.lock:
+            if self.shown:
+                return
+            self.shown = True
+            for text in dict.fromkeys(t for t in (self.first, self.latest) if t is not None):
+                self._write(text)
+
+    def __call__(self, text: str) -> None:
+        with self.lock:
+            if self.shown:
+                self._write(text)
+                return
+            if self.first is None:
+                self.first = text
+            self.latest = text
+
+    def __enter__(self) -> Progress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        with self.lock:
+            self.shown = True  # a run that ended before AFTER_S stays silent
+        if self.timer is not None:
+            self.timer.cancel()
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
@@ -287,30 +445,74 @@ def cmd_verify(args: argparse.Namespace) -> int:
     options = api.VerifyOptions(seq_len=args.seq_len, max_params=args.max_params, timeout_s=args.timeout,
                                 compile_flex=not args.no_compile, real=args.real)
     facts = api.gather(args.model, revision=args.revision, target=_target(args), request=_request(args))
-    report = api.verify(facts, args.candidates, options)
-    _emit("verify", args.format, report)
+    report = api.verify(facts, args.candidates, options, progress=None if args.quiet else Progress("verify"))
+    _emit("verify", args.format, report, args)
     if report.skipped:
         sys.stderr.write(f"advisor: not verified: {report.skipped}\n")
         return ExitCode.INPUT
     return ExitCode.FINDINGS if report.contradictions else ExitCode.OK
 
 
+def _report_failure(args: argparse.Namespace | None, message: str) -> None:
+    """A check or lint asked for SARIF in a file gets a valid SARIF log that carries the error (code scanning
+    then shows why there are no results) rather than no file or an empty one."""
+    if args is None or getattr(args, "format", None) != "sarif" or getattr(args, "output", None) is None:
+        return
+    from advisor.emit.sarif import failure_sarif  # only on this error path
+
+    try:
+        write_whole(args.output, failure_sarif(args.command, message))
+    except InputError as exc:
+        sys.stderr.write(f"advisor: {exc}\n")
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    if args.message and args.file is not None:
+        raise InputError("give the message or --file LOG, not both")
+    options = {"model": args.model, "revision": args.revision, "target": _target(args), "request": _request(args)}
+    if args.file is not None:
+        try:
+            with args.file.open("rb") as fh:
+                result = api.explain(fh, **options)
+        except OSError as exc:
+            raise InputError(f"--file {args.file}: cannot read it ({exc.strerror or exc})") from None
+    elif args.message == ["-"]:
+        if sys.stdin.isatty():
+            sys.stderr.write("advisor: reading the log from stdin; end it with Ctrl-D\n")
+        result = api.explain(sys.stdin.buffer, **options)
+    elif args.message:
+        result = api.explain(" ".join(args.message), **options)
+    else:
+        raise InputError("explain needs the error message, - to read a log from stdin, or --file LOG")
+    _emit("explanation", args.format, result, args)
+    if not result.explained:
+        sys.stderr.write("advisor: no rule explains this error\n")
+    return int(result.exit_code)
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "recommend": cmd_recommend, "check": cmd_check, "lint": cmd_lint, "facts": cmd_facts, "rules": cmd_rules,
-    "gpus": cmd_gpus, "models": cmd_models, "tui": cmd_tui, "verify": cmd_verify,
+    "gpus": cmd_gpus, "models": cmd_models, "tui": cmd_tui, "verify": cmd_verify, "explain": cmd_explain,
 }
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    args: argparse.Namespace | None = None
     try:
+        if argv and not argv[0].startswith("-") and argv[0] not in SUBCOMMANDS:
+            import difflib  # only for a command that does not exist
+
+            near = difflib.get_close_matches(argv[0], list(SUBCOMMANDS), n=1, cutoff=0.6)
+            hint = f"; did you mean `advisor {near[0]}`?" if near else f" (choose from {', '.join(SUBCOMMANDS)})"
+            raise InputError(f"no command {clean(argv[0])[:60]!r}{hint}")
         parser = build_parser(argv[0] if argv and argv[0] in SUBCOMMANDS else None)
         args = parser.parse_args(argv)
         if args.version:
             sys.stdout.write(f"advisor {advisor.__version__}\n")
             return ExitCode.OK
         if args.command is None:
-            if sys.stdin.isatty() and sys.stdout.isatty():
+            if sys.stdin.isatty() and sys.stdout.isatty() and not tui_missing():
                 args = build_parser("tui").parse_args(["tui"])
             else:
                 parser.print_help(sys.stderr)
@@ -318,6 +520,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(COMMANDS[args.command](args))
     except AdvisorError as exc:
         sys.stderr.write(f"advisor: {exc}\n")
+        _report_failure(args, str(exc))
         return int(exc.exit_code)
     except KeyboardInterrupt:
         sys.stderr.write("advisor: interrupted\n")
@@ -329,5 +532,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         if os.environ.get("ADVISOR_DEBUG"):
             raise
-        sys.stderr.write(f"advisor: internal error, please report it: {type(exc).__name__}: {exc}\n")
+        message = f"internal error, please report it: {type(exc).__name__}: {exc}"
+        sys.stderr.write(f"advisor: {message}\n")
+        _report_failure(args, message)
         return ExitCode.INTERNAL

@@ -103,6 +103,16 @@ def cases() -> Iterator[tuple[str, list[str]]]:
     yield "rules/FA2-CC.json", ["rules", "FA2-CC", "--format", "json"]
     yield "gpus/list.text", ["gpus"]
     yield "gpus/list.json", ["gpus", "--format", "json"]
+    ampere = "RuntimeError: FlashAttention only supports Ampere GPUs or newer."
+    yield "explain/ampere.text", ["explain", ampere]
+    yield "explain/ampere.json", ["explain", ampere, "--format", "json"]
+    for fmt in ("text", "json"):
+        yield (f"explain/t4-flash-attention.{fmt}",
+               ["explain", "--file", "fixtures/logs/t4-flash-attention.log", *TARGETS["t4-tf5.23"], "--format", fmt])
+    yield "explain/ci-oom.text", ["explain", "--file", "fixtures/logs/ci-oom.log", "--model", llama, "--gpu", "A10G",
+                                  "--software", "fixtures/software/cuda-tf5.23.json"]
+    yield "explain/unknown.text", ["explain", "torch==2.4.0 on a Tesla T4: KeyError: 'lm_head.weight'"]
+    yield "explain/empty.txt", ["explain", ""]
     yield "errors/bad-gpu.txt", ["recommend", llama, "--gpu", "T5"]
     yield "errors/bad-dtype.txt", ["recommend", llama, "--dtype", "fp64"]
     yield "errors/no-rule.txt", ["rules", "FA2-C"]

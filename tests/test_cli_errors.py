@@ -150,3 +150,21 @@ def test_rules_list_and_doc() -> None:
     assert doc.returncode == 0
     for section in ("Explanation", "In plain words", "Use case", "Compatibility", "Fix", "References"):
         assert section in doc.stdout
+
+
+def without(modules: tuple[str, ...], *args: str) -> subprocess.CompletedProcess[str]:
+    """The CLI with MODULES made unimportable, as on an install without the extra that brings them."""
+    hide = "".join(f"sys.modules[{m!r}] = None\n" for m in modules)
+    return subprocess.run([sys.executable, "-c", f"import sys\n{hide}from advisor.cli import main\n"
+                           "sys.exit(main(sys.argv[1:]))", *args], capture_output=True, text=True, cwd=ROOT,
+                          timeout=60)
+
+
+def test_tui_without_textual_says_how_to_install() -> None:
+    proc = without(("textual",), "tui", LLAMA)
+    assert_clean_error(proc)
+    assert "pip install 'hf-advisor[tui]'" in proc.stderr and "textual" in proc.stderr
+    # the rest of advisor needs neither textual nor rich
+    done = without(("textual", "rich"), "recommend", LLAMA, "--gpu", "T4", "--software", SOFTWARE)
+    assert done.returncode == 0, done.stderr
+    assert "attn_implementation" in done.stdout

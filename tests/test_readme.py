@@ -40,3 +40,38 @@ def test_the_main_job_runs() -> None:
                           timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert "attn_implementation" in proc.stdout and "sdpa" in proc.stdout
+
+
+def test_the_sample_outputs_are_the_tools_real_output() -> None:
+    """Every ```console block runs its `$ advisor ...` command here and shows exactly what it prints."""
+    import os
+
+    blocks = re.findall(r"```console\n\$ (advisor [^\n]+)\n(.*?)```", README, re.S)
+    assert blocks, "the README shows no sample output"
+    env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR")} | {"COLUMNS": "100"}
+    for command, shown in blocks:
+        argv = shlex.split(command)
+        proc = subprocess.run([sys.executable, "-m", "advisor", *argv[1:]], capture_output=True, text=True,
+                              cwd=ROOT, env=env, timeout=120)
+        assert proc.stdout == shown, f"README sample of `{command}` is out of date:\n{proc.stdout}"
+
+
+def test_the_python_example_passes_rec_flags_to_the_real_from_pretrained(tmp_path: Path) -> None:
+    """`from_pretrained(..., **rec.flags)` works as the README writes it, on a tiny model of this machine."""
+    import torch
+    from transformers import AutoModelForCausalLM, LlamaConfig, LlamaForCausalLM
+
+    from advisor.api import Request, Target, gather, recommend
+
+    cfg = LlamaConfig(hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4,
+                      num_key_value_heads=2, vocab_size=256, dtype="float32")
+    LlamaForCausalLM(cfg).save_pretrained(tmp_path)
+    rec = recommend(gather(str(tmp_path), target=Target(gpu="none"), request=Request(dtype="float32")))
+    model = AutoModelForCausalLM.from_pretrained(tmp_path, **rec.flags)
+    assert model.dtype == torch.float32 and model.config._attn_implementation == rec.flags["attn_implementation"]
+    big = ROOT / "fixtures" / "configs" / "meta-llama__Llama-3.3-70B-Instruct.json"
+    gpu = recommend(gather(str(big), target=Target(gpu="H100x4", software_file=ROOT / "fixtures/software/"
+                                                   "cuda-tf5.23.json")))
+    assert gpu.flags["device_map"] == "auto"  # spread over the GPUs: accelerate takes them by int index
+    assert set(gpu.flags["max_memory"]) == {0, 1, 2, 3}
+    assert set(gpu.json_flags()["max_memory"]) == {"0", "1", "2", "3"}

@@ -14,6 +14,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = json.loads((ROOT / "schemas" / "recommendation.schema.json").read_text())
 LLAMA = str(ROOT / "fixtures/configs/meta-llama__Meta-Llama-3.1-8B.json")
+LOCAL_LLAMA = "fixtures/configs/meta-llama__Meta-Llama-3.1-8B.json"
 GEMMA2 = str(ROOT / "fixtures/configs/google__gemma-2-9b-it.json")
 PHI_MSFT = str(ROOT / "fixtures/models/phi-msft")
 SOFTWARE = str(ROOT / "fixtures/software/cuda-tf5.23.json")
@@ -127,7 +128,9 @@ def test_snippet_uses_auto_class_for_the_architecture() -> None:
     llama = advisor("recommend", LLAMA, "--gpu", "H100x8", "--software", SOFTWARE, "--format", "python")
     assert "AutoModelForSeq2SeqLM.from_pretrained(" in t5.stdout
     assert "model = AutoModel.from_pretrained(" in bert.stdout  # the config's architecture is BertModel
-    assert '"bert-base-uncased"' in bert.stdout  # its _name_or_path names the model
+    # a loose config file: a placeholder, never its _name_or_path (which may name another model)
+    assert '"path/to/model"' in bert.stdout and "bert-base-uncased" not in bert.stdout
+    assert "# path/to/model: the folder (or Hub repo id)" in bert.stdout
     assert "AutoModelForCausalLM.from_pretrained(" in llama.stdout
     for proc in (t5, bert, llama):
         compile(proc.stdout, "<snippet>", "exec")
@@ -155,7 +158,54 @@ def test_json_output_is_deterministic() -> None:
 
 
 def test_text_output_names_flags_rejections_and_findings() -> None:
-    proc = advisor("recommend", LLAMA, "--gpu", "T4", "--software", SOFTWARE, "--dtype", "bfloat16")
+    proc = advisor("recommend", LLAMA, "--gpu", "T4", "--software", SOFTWARE, "--dtype", "bfloat16", "--explain")
     assert proc.returncode == 0, proc.stderr
-    for needle in ("attn_implementation", "FA2-CC", "DTYPE-BF16-GPU", "from_pretrained("):
+    for needle in ("attn_implementation", "FA2-CC", "DTYPE-BF16-GPU", "from_pretrained(",
+                   "Better candidates that were rejected"):
         assert needle in proc.stdout
+
+
+def text(*args: str, **env: str) -> str:
+    import os
+
+    base = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR", "COLUMNS")}
+    done = subprocess.run([sys.executable, "-m", "advisor", "recommend", *args], capture_output=True, text=True,
+                          cwd=ROOT, env={**base, **env}, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_text_puts_the_verdict_first_and_fits_one_screen() -> None:
+    # A path as typed in the checkout (an absolute one as long as a CI clone's wraps the heading).
+    out = text(LOCAL_LLAMA, "--gpu", "T4", "--software", SOFTWARE, "--dtype", "bfloat16")
+    lines = out.splitlines()
+    assert lines[2].startswith("✗ does not fit on the GPUs:") and "warnings" in lines[2]
+    code = lines.index("Python")
+    assert all(len(line) <= 100 for line in lines[:code])  # piped: 100 columns (the snippet is code)
+    common = text(LLAMA, "--gpu", "L4", "--software", SOFTWARE).splitlines()
+    assert len(common) <= 40
+    assert lines.index("Flags") < lines.index("Warnings") < next(i for i, x in enumerate(lines) if x == "Python")
+    assert "FA2-CC" not in out and "--explain:" in lines[-1]  # the rejected candidates only with --explain
+    for repr_ in ("None", "True", "False", "yes needs", "as asked, and"):
+        assert repr_ not in out
+    fits = text(LOCAL_LLAMA, "--gpu", "A100-80GB", "--software", SOFTWARE)
+    assert fits.splitlines()[2].startswith("✓ fits on GPU 0: ")
+
+
+def test_text_follows_the_width_and_colour_settings() -> None:
+    narrow = text(LLAMA, "--gpu", "T4", "--software", SOFTWARE, COLUMNS="72").splitlines()
+    assert max(len(line) for line in narrow[:narrow.index("Python")]) <= 72
+    assert not any("\x1b[" in line for line in narrow)  # piped: no colour
+    coloured = text(LLAMA, "--gpu", "T4", "--software", SOFTWARE, "--color", "always")
+    assert "\x1b[" in coloured and "\x1b[33m!\x1b[0m" in coloured  # a warning's mark in yellow
+    assert "\x1b[" in text(LLAMA, "--gpu", "T4", "--software", SOFTWARE, FORCE_COLOR="1")
+    assert "\x1b[" not in text(LLAMA, "--gpu", "T4", "--software", SOFTWARE, "--color", "never", FORCE_COLOR="1")
+
+
+def test_an_unknown_transformers_is_said_once_at_the_top() -> None:
+    out = text(LLAMA, "--gpu", "A100-80GB", "--with", "transformers==none")
+    lines = out.splitlines()
+    said = [i for i, line in enumerate(lines) if "transformers version is unknown" in line]
+    assert len(said) == 1 and said[0] < lines.index("Flags") and out.count("--with transformers==VERSION") == 1
+    flags = lines[lines.index("Flags"):lines.index("Python")]
+    assert not any("transformers version is unknown" in line or "not installed" in line for line in flags)

@@ -24,6 +24,12 @@ def test_wheel_carries_the_rules_and_runs_from_them(tmp_path: Path) -> None:
         if table.is_file():
             assert f"advisor/rules/{table.relative_to(ROOT / 'rules').as_posix()}" in names, table
     assert "advisor/rules/catalog/models.json" in names
+    # the TUI stack is an extra: a plain install (pre-commit's, a CI runner's) does not pull it in
+    meta = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith(".dist-info/METADATA"))).decode()
+    requires = [ln.split(":", 1)[1].strip() for ln in meta.splitlines() if ln.startswith("Requires-Dist:")]
+    plain = [r for r in requires if "extra ==" not in r]
+    assert plain and not any(r.startswith(("textual", "rich")) for r in plain), plain
+    assert {r.split(";")[0].split(">")[0] for r in requires if "extra == 'tui'" in r} == {"textual", "rich"}
     site = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(site)
     config = tmp_path / "config.json"

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from advisor.core.errors import InputError
-from advisor.core.frozen import field, frozen
+from advisor.core.frozen import field, frozen, replace
 from advisor.core.logic import Unknown
 from advisor.engine.check import canonical_names
 from advisor.engine.pack import load_flags
@@ -53,6 +53,12 @@ class Call:
     """Keywords as written → literal values, or `Unknown` (with the reason) when not a literal."""
     unresolved: tuple[str, ...] = ()
     """What in the call could not be read (keyword unpacking, *args, a non-literal model id)."""
+    column: int = 1
+    """1-based column where the call starts."""
+    end_line: int = 0
+    """The last line of the call (a suppression comment on any of its lines applies to it)."""
+    positions: tuple[tuple[str, int, int], ...] = ()
+    """(keyword as written, line, 1-based column) of each keyword the call passes."""
 
 
 @frozen
@@ -201,8 +207,7 @@ def _calls(tree: ast.Module, b: _Bindings, file: str) -> list[Call]:
 
 
 def _with_flag(call: Call, key: str, value: Any) -> Call:
-    return Call(call.file, call.line, call.loader, call.model, call.revision, {**call.flags, key: value},
-                call.unresolved)
+    return replace(call, flags={**call.flags, key: value})
 
 
 def _scopes(tree: ast.Module) -> Iterator[ast.AST]:
@@ -244,13 +249,17 @@ def _read_call(node: ast.Call, loader: str, b: _Bindings, file: str) -> Call:
         elif i == 0:
             model_node = arg
     keywords: list[tuple[str, ast.expr]] = []
+    positions: list[tuple[str, int, int]] = []
     for kw in node.keywords:
         if kw.arg is not None:
             keywords.append((kw.arg, kw.value))
+            positions.append((kw.arg, kw.lineno, kw.col_offset + 1))
         elif isinstance(kw.value, ast.Dict) and all(isinstance(k, ast.Constant) and isinstance(k.value, str)
                                                     for k in kw.value.keys):
-            keywords.extend((str(k.value), v) for k, v in zip(kw.value.keys, kw.value.values, strict=True)
-                            if isinstance(k, ast.Constant))
+            for k, v in zip(kw.value.keys, kw.value.values, strict=True):
+                if isinstance(k, ast.Constant):
+                    keywords.append((str(k.value), v))
+                    positions.append((str(k.value), k.lineno, k.col_offset + 1))
         else:
             unresolved.append(f"**{ast.unparse(kw.value)} may set any flag")
     flags: dict[str, Any] = {}
@@ -278,13 +287,46 @@ def _read_call(node: ast.Call, loader: str, b: _Bindings, file: str) -> Call:
             unresolved.append(f"the model id `{ast.unparse(model_node)}` is not a literal")
     revision = flags.get("revision")
     return Call(file, node.lineno, loader, model, revision if isinstance(revision, str) else None, flags,
-                tuple(unresolved))
+                tuple(unresolved), node.col_offset + 1, node.end_lineno or node.lineno, tuple(positions))
 
 
 def lint_source(text: str, file: str) -> list[Call]:
     """The from_pretrained calls in one file's source; SyntaxError when it does not parse."""
     tree = ast.parse(text, filename=file)
     return _calls(tree, _Bindings(tree), file)
+
+
+_SUPPRESS = re.compile(r"#\s*advisor:\s*ignore\[([^\]]*)\]")
+
+
+@frozen
+class Suppression:
+    """A `# advisor: ignore[RULE-ID, ...]` comment: the findings of those rules on the call it sits on are
+    not reported."""
+
+    file: str
+    line: int
+    rules: tuple[str, ...]
+
+
+def suppressions(text: str, file: str) -> list[Suppression]:
+    """The suppression comments of one file (read from comments only: a string holding the text is not one)."""
+    if "advisor:" not in text:
+        return []
+    import io
+    import tokenize  # only for files that mention advisor: in a comment or string
+
+    out: list[Suppression] = []
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(text).readline):
+            if tok.type == tokenize.COMMENT:
+                m = _SUPPRESS.search(tok.string)
+                if m:
+                    rules = tuple(r.strip().upper() for r in m.group(1).split(",") if r.strip())
+                    out.append(Suppression(file, tok.start[0], rules))
+    except (tokenize.TokenError, SyntaxError):
+        return out
+    return out
 
 
 def python_files(paths: Sequence[Path]) -> list[Path]:
@@ -310,19 +352,22 @@ def display_path(path: Path) -> str:
         return path.as_posix()
 
 
-def lint_paths(paths: Iterable[Path]) -> tuple[list[Call], list[Unreadable]]:
-    """Every call in every Python file under PATHS, and the files that could not be read."""
+def lint_paths(paths: Iterable[Path]) -> tuple[list[Call], list[Unreadable], list[Suppression]]:
+    """Every call in every Python file under PATHS, the files that could not be read, and the suppression
+    comments."""
     calls: list[Call] = []
     bad: list[Unreadable] = []
+    quiet: list[Suppression] = []
     for path in python_files(list(paths)):
         name = display_path(path)
         try:
             text = path.read_bytes().decode("utf-8")
             calls.extend(lint_source(text, name))
+            quiet.extend(suppressions(text, name))
         except UnicodeDecodeError:
             bad.append(Unreadable(name, 1, "not UTF-8 text"))
         except SyntaxError as exc:
             bad.append(Unreadable(name, exc.lineno or 1, f"does not parse: {exc.msg}"))
         except (OSError, RecursionError, ValueError) as exc:
             bad.append(Unreadable(name, 1, f"cannot be read: {exc}"))
-    return calls, bad
+    return calls, bad, quiet

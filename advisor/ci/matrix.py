@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from advisor.ci.policy import TargetSpec
@@ -12,6 +12,8 @@ from advisor.core.frozen import field, frozen, record, replace
 from advisor.core.report import Case
 from advisor.core.results import Evaluation
 from advisor.engine.advise import check
+from advisor.engine.check import canonical_names
+from advisor.engine.pack import load_flags, load_rules
 from advisor.facts.bundle import Request
 from advisor.facts.gather import facts_for
 from advisor.facts.locate import load_model
@@ -35,6 +37,21 @@ class Job:
     """The revision to read the config at, when it differs from the flags' (a policy pin)."""
     name: str | None = None
     """How reports and ignores name the model, when not `model` (a policy id as written)."""
+    column: int | None = None
+    positions: tuple[tuple[str, int, int], ...] = ()
+    """(keyword as written, line, column) in the source file: a finding about a flag points at its keyword."""
+
+    def where(self, flag: str | None, keywords: Mapping[str, str],
+              read: Sequence[str] = ()) -> tuple[int | None, int | None]:
+        """The line and column a finding points at: the keyword of its FLAG (a canonical flag name), else
+        a keyword its rule READ as passed, else the call."""
+        for keyword, line, column in self.positions:
+            if flag is not None and keywords.get(keyword, keyword) == flag:
+                return line, column
+        for keyword, line, column in self.positions:
+            if flag is None and keyword in read:
+                return line, column
+        return self.line, self.column
 
 
 @record
@@ -59,34 +76,50 @@ class _Models:
         return self.loaded[key]
 
 
+def plural(n: int, word: str) -> str:
+    """`1 model`, `3 models`."""
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
 def run_matrix(jobs: Sequence[Job], targets: Sequence[TargetSpec], request: Request, *,
-               strict: bool = True) -> list[Case]:
-    """One Case per job and target. STRICT: a model that is bad input (not merely unreachable) raises."""
+               strict: bool = True, progress: Callable[[str], None] | None = None) -> list[Case]:
+    """One Case per job and target. STRICT: a model that is bad input (not merely unreachable) raises.
+
+    PROGRESS, when given, gets the size of the matrix first, then a line as each model is read.
+    """
     models = _Models(request.offline, strict)
     facts_cache: dict[tuple[int, int], Any] = {}
+    keywords = canonical_names(load_flags())
+    read = {r.id: r.keywords_read for r in load_rules()}
     cases: list[Case] = []
-    for job in jobs:
+    if progress is not None:
+        distinct = len({(j.model, j.fetch_revision or j.revision) for j in jobs if j.model is not None})
+        progress(f"{plural(len(jobs), 'model')} ({distinct} distinct) × {plural(len(targets), 'target')}: "
+                 f"{plural(len(jobs) * len(targets), 'case')}")
+    for number, job in enumerate(jobs, 1):
         name = job.name or job.model or job.label or "(unknown model)"
         source: ModelSource | str | None = None
         if job.model is not None:
+            if progress is not None:
+                progress(f"[{number}/{len(jobs)}] {job.model}" + (f" at {job.revision}" if job.revision else ""))
             source = models.get(job.model, job.fetch_revision or job.revision)
         for t_index, target in enumerate(targets):
-            extra = tuple(Evaluation(LINT_UNRESOLVED, "error", "unknown", f"{job.file}:{job.line}: {why}")
-                          for why in job.unresolved)
+            extra = tuple(Evaluation(LINT_UNRESOLVED, "error", "unknown", why) for why in job.unresolved)
             if not isinstance(source, ModelSource):
                 evals = extra
                 if isinstance(source, str) or not extra:
                     why = source if isinstance(source, str) else "no model to read facts from"
                     evals = (*extra, Evaluation(CHECK_FACTS, "error", "unknown", f"{name}: {why}"))
                 cases.append(Case(name, job.revision, target.label, dict(job.flags), job.file, job.line, (),
-                                  evals))
+                                  evals, job.column))
                 continue
             key = (id(source), t_index)
             if key not in facts_cache:
                 facts_cache[key] = facts_for(source, target.hardware, target.software, request)
             result = check(facts_cache[key], job.flags, target.label)
-            findings = tuple(replace(f, target=target.label, file=job.file, line=job.line)
-                             for f in result.findings)
+            findings = tuple(replace(f, target=target.label, file=job.file, line=line, column=column)
+                             for f in result.findings
+                             for line, column in (job.where(f.flag, keywords, read.get(f.rule, ())),))
             cases.append(Case(name, job.revision, target.label, result.flags, job.file, job.line, findings,
-                              (*result.evaluations, *extra)))
+                              (*result.evaluations, *extra), job.column))
     return cases

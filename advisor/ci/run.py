@@ -6,7 +6,7 @@ fail-on (default error) · 3 the facts needed could not be obtained (an error-se
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -15,10 +15,11 @@ from advisor.ci.lint import display_path, lint_paths
 from advisor.ci.matrix import Job, run_matrix
 from advisor.ci.policy import Policy, TargetSpec, find_policy, load_policy
 from advisor.ci.run_rules import LINT_UNRESOLVED
+from advisor.ci.suppress import apply_suppressions
 from advisor.core.errors import InputError
 from advisor.core.frozen import replace
 from advisor.core.report import Case, Report
-from advisor.core.results import Evaluation, Severity
+from advisor.core.results import Evaluation, Finding, Severity
 from advisor.facts.bundle import Request
 from advisor.facts.gather import validate_request
 from advisor.facts.target import Target, hardware_of, software_of
@@ -56,11 +57,11 @@ def _policy_jobs(policy: Policy) -> list[Job]:
 def check_report(*, model: str | None = None, flags: Mapping[str, Any] | None = None, flags_file: str | None = None,
                  revision: str | None = None, policy_file: Path | None = None,
                  targets: Sequence[Target] | None = None, request: Mapping[str, Any] | None = None,
-                 fail_on: str | None = None) -> Report:
+                 fail_on: str | None = None, progress: Callable[[str], None] | None = None) -> Report:
     """Check MODEL with FLAGS (read from FLAGS_FILE when named), or every model of a policy, on each target.
 
     TARGETS replace the policy's (none given: the policy's, else this machine); REQUEST holds the request
-    fields given explicitly, which replace the policy's.
+    fields given explicitly, which replace the policy's. PROGRESS gets the matrix size and each model read.
     """
     policy = load_policy(policy_file) if policy_file is not None else None
     jobs: list[Job] = []
@@ -75,34 +76,35 @@ def check_report(*, model: str | None = None, flags: Mapping[str, Any] | None = 
     elif flags is not None:
         raise InputError("--flags needs a MODEL")
     elif policy is not None:
-        jobs = _policy_jobs(policy)
-        if not jobs:
-            raise InputError(f"{policy.path}:{policy.line}: the policy names no models ([[model]] tables)")
+        jobs = _policy_jobs(policy)  # none (a lint-only policy): nothing to check, which passes
     else:
         raise InputError("check needs a MODEL with --flags, or --policy FILE")
     specs = _targets(targets, policy)
-    cases = run_matrix(jobs, specs, merged_request(policy, request or {}), strict=True)
+    cases = run_matrix(jobs, specs, merged_request(policy, request or {}), strict=True, progress=progress)
     return _report("check", cases, policy, fail_on_of(fail_on, policy))
 
 
 def lint_report(paths: Sequence[Path], *, policy_file: Path | None = None, targets: Sequence[Target] | None = None,
-                request: Mapping[str, Any] | None = None, fail_on: str | None = None) -> Report:
-    """Check the flags of every from_pretrained call in PATHS against the targets."""
+                request: Mapping[str, Any] | None = None, fail_on: str | None = None,
+                progress: Callable[[str], None] | None = None) -> Report:
+    """Check the flags of every from_pretrained call in PATHS against the targets (PROGRESS: as check's)."""
     found = policy_file if policy_file is not None else (None if targets else find_policy(Path.cwd()))
     policy = load_policy(found) if found is not None else None
-    calls, unreadable = lint_paths(list(paths) or [Path(".")])
+    calls, unreadable, quiet = lint_paths(list(paths) or [Path(".")])
     pins = {m.id.lower(): m.revision for m in policy.models} if policy is not None else {}
     jobs = [Job(c.model, c.revision, c.flags, c.file, c.line, c.unresolved, label=c.loader,
-                fetch_revision=None if c.revision or c.model is None else pins.get(c.model.lower()))
+                fetch_revision=None if c.revision or c.model is None else pins.get(c.model.lower()),
+                column=c.column, positions=c.positions)
             for c in calls]
     specs = _targets(targets, policy)
-    cases = run_matrix(jobs, specs, merged_request(policy, request or {}), strict=False)
+    cases = run_matrix(jobs, specs, merged_request(policy, request or {}), strict=False, progress=progress)
     for bad in unreadable:
         for t in specs:
             cases.append(Case(bad.file, None, t.label, {}, bad.file, bad.line, (),
                               (Evaluation(LINT_UNRESOLVED, "error", "unknown",
-                                          f"{bad.file}:{bad.line}: {bad.why}"),)))
-    return _report("lint", cases, policy, fail_on_of(fail_on, policy))
+                                          bad.why),)))
+    cases, unused = apply_suppressions(cases, calls, quiet)
+    return _report("lint", cases, policy, fail_on_of(fail_on, policy), unused)
 
 
 def _targets(targets: Sequence[Target] | None, policy: Policy | None) -> list[TargetSpec]:
@@ -113,9 +115,11 @@ def _targets(targets: Sequence[Target] | None, policy: Policy | None) -> list[Ta
     return resolve_targets([Target()])
 
 
-def _report(command: str, cases: list[Case], policy: Policy | None, fail_on: Severity) -> Report:
-    notes: list[Any] = []
+def _report(command: str, cases: list[Case], policy: Policy | None, fail_on: Severity,
+            notes: Sequence[Finding] = ()) -> Report:
+    notes = list(notes)
     if policy is not None and policy.ignores:
-        cases, notes = apply_ignores(cases, policy.ignores, policy.path)
+        cases, stale = apply_ignores(cases, policy.ignores, policy.path)
+        notes.extend(stale)
     return Report("lint" if command == "lint" else "check", tuple(sorted(cases, key=Case.sort_key)),
                   tuple(notes), fail_on, policy.path if policy is not None else None)

@@ -15,7 +15,8 @@ class ExitCode(IntEnum):
     INPUT = 2
     """Usage or input error: a bad flag, file, config, GPU name or version."""
     FACTS = 3
-    """The facts needed could not be obtained (offline, unreachable Hub, gated repo, a rule evaluated unknown)."""
+    """The facts needed could not be obtained (offline, unreachable Hub, gated repo, a rule evaluated unknown);
+    `explain`: no rule explains the error."""
     INTERNAL = 70
     """A bug in advisor: one line asking for a report (ADVISOR_DEBUG=1 shows the traceback)."""
     INTERRUPTED = 130

@@ -25,6 +25,7 @@ class Case:
     line: int | None
     findings: tuple[Finding, ...]
     evaluations: tuple[Evaluation, ...]
+    column: int | None = None
 
     @property
     def unknowns(self) -> tuple[Evaluation, ...]:
@@ -77,7 +78,7 @@ class Report:
     def unknowns(self) -> list[Item]:
         """Error-severity rules that could not be evaluated, one item each, sorted."""
         items = [Item(Finding(e.rule, e.severity, e.message, "", flag=e.flag, target=c.target, file=c.file,
-                              line=c.line), c.model, unknown=True)
+                              line=c.line, column=c.column), c.model, unknown=True)
                  for c in self.cases for e in c.unknowns]
         return sorted(dict.fromkeys(items), key=Item.sort_key)
 
@@ -107,8 +108,13 @@ class Report:
     def models(self) -> list[str]:
         return sorted({c.model for c in self.cases})
 
-    def summary(self) -> str:
-        """One line for stderr."""
+    def tally(self) -> str:
+        """The counts and what they cover: `2 error(s), 0 warning(s), 1 info, 0 unknown across 3 model(s) ×
+        2 target(s)`, or why there was nothing to check."""
+        if not self.cases and self.command == "check":
+            return "nothing to check (the policy names no models: [[model]] tables)"
+        if not self.cases:
+            return "nothing to check (no from_pretrained(...) call found)"
         n = self.counts()
         parts = [f"{n['error']} error(s)", f"{n['warning']} warning(s)", f"{n['info']} info",
                  f"{n['unknown']} unknown"]
@@ -116,7 +122,11 @@ class Report:
         if self.command == "lint":
             calls = {(c.file, c.line) for c in self.cases}
             scope = f"{len(calls)} call(s) × {len(self.targets())} target(s)"
-        return f"advisor {self.command}: {self.verdict()}: {', '.join(parts)} across {scope}"
+        return f"{', '.join(parts)} across {scope}"
+
+    def summary(self) -> str:
+        """One line for stderr."""
+        return f"advisor {self.command}: {self.verdict()}: {self.tally()}"
 
 
 def iter_evaluations(report: Report) -> Iterator[tuple[Case, Evaluation]]:

@@ -72,18 +72,20 @@ class Finding:
     """Which target (hardware/software profile) it concerns, in a matrix check."""
     file: str | None = None
     line: int | None = None
+    column: int | None = None
+    """1-based, where the finding points into a source file (lint: the keyword's own position)."""
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"rule": self.rule, "severity": self.severity, "message": self.message,
                                "fix": self.fix}
-        for key in ("flag", "target", "file", "line"):
+        for key in ("flag", "target", "file", "line", "column"):
             if getattr(self, key) is not None:
                 out[key] = getattr(self, key)
         return out
 
-    def sort_key(self) -> tuple[int, str, str, str, int, str]:
+    def sort_key(self) -> tuple[int, str, str, str, int, int, str]:
         return (-SEVERITY_RANK[self.severity], self.target or "", self.file or "", self.rule,
-                self.line or 0, self.message)
+                self.line or 0, self.column or 0, self.message)
 
 
 @frozen
@@ -106,17 +108,23 @@ class Recommendation:
     model: dict[str, Any]
     target: dict[str, Any]
     flags: dict[str, Any]
+    """The keyword arguments for `from_pretrained`, ready to pass from Python (`**rec.flags`): GPU indices
+    of `max_memory` are ints. The JSON output writes the same flags in their JSON form."""
     decisions: tuple[Decision, ...]
     findings: tuple[Finding, ...]
     memory: MemoryLedger | None
     python: str
+
+    def json_flags(self) -> dict[str, Any]:
+        """The flags in their JSON form (what `--format json` prints)."""
+        return {d.name: d.value for d in self.decisions if d.value is not None}
 
     def to_json(self) -> dict[str, Any]:
         return {
             "schema_version": 1,
             "model": self.model,
             "target": self.target,
-            "flags": self.flags,
+            "flags": self.json_flags(),
             "decisions": [d.to_json() for d in self.decisions],
             "findings": [f.to_json() for f in self.findings],
             "memory": self.memory.to_json() if self.memory is not None else None,

@@ -23,7 +23,9 @@ def rule_data(rule: Rule) -> dict[str, Any]:
             "flags": list(rule.flags), "when": rule.when.text if rule.when else None,
             "require": rule.require.text if rule.require else None, "message": rule.message, "fix": rule.fix,
             "docs": {"explanation": d.explanation, "analogy": d.analogy, "use_case": d.use_case,
-                     "compatibility": d.compatibility, "references": list(d.references)}}
+                     "compatibility": d.compatibility, "references": list(d.references)},
+            "errors": [{e.kind: e.source, "package": e.package, "releases": e.releases, "evidence": e.evidence,
+                        "raised": e.raised, "note": e.note} for e in rule.errors]}
 
 
 def rule_json(rule: Rule) -> str:
@@ -35,8 +37,9 @@ def flag_json(spec: FlagSpec) -> str:
 
 
 def gpus_text(gpus: Sequence[CatalogGpu]) -> str:
-    return "".join(f"{g.name:<16} cc {g.cc[0]}.{g.cc[1]:<3} {g.memory_gib:>7.1f} GiB  {g.arch:<10} "
-                   f"bf16 {'yes' if g.bf16 else 'no ':<3}  fp8 {'yes' if g.fp8 else 'no'}\n" for g in gpus)
+    head = f"{'GPU':<16} {'compute':<8} {'memory':>10}  {'arch':<10} {'bf16':<5} fp8\n"
+    return head + "".join(f"{g.name:<16} {g.cc[0]}.{g.cc[1]:<6} {g.memory_gib:>6.1f} GiB  {g.arch:<10} "
+                          f"{'yes' if g.bf16 else 'no':<5} {'yes' if g.fp8 else 'no'}\n" for g in gpus)
 
 
 def gpus_json(gpus: Sequence[CatalogGpu]) -> str:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from io import StringIO
 from typing import Any
 
-from rich.console import Console
-from rich.table import Table
+from advisor.emit.plain import clean
+from advisor.emit.style import Style
 
 
 def _is_fact(node: Any) -> bool:
@@ -38,19 +37,24 @@ def _show(value: Any) -> str:
     return str(value)
 
 
-def facts_text(data: dict[str, Any], width: int = 120) -> str:
-    """One table per section (hardware, software, model, ...), a row per fact."""
-    buf = StringIO()
-    con = Console(file=buf, width=width, force_terminal=False, color_system=None, highlight=False)
+def facts_text(data: dict[str, Any], style: Style | None = None) -> str:
+    """One section per part (hardware, software, model, ...), a line per fact: name, value, source or why."""
+    st = style or Style()
+    out: list[str] = []
     for section, node in data.items():
         rows: list[tuple[str, str, str]] = []
         _rows("", node, rows)
-        table = Table(title=section, title_justify="left", expand=False)
-        table.add_column("fact", no_wrap=True)
-        table.add_column("value")
-        table.add_column("source / why unknown")
-        for row in rows:
-            table.add_row(*row)
-        con.print(table)
-        con.print()
-    return buf.getvalue()
+        out.append(st.paint(str(section), "bold"))
+        name_w = min(max((len(r[0]) for r in rows), default=0), 40)
+        value_w = min(max((len(r[1]) for r in rows), default=0), 30)
+        for name, value, source in rows:
+            lead = 2 + name_w + 2 + value_w + 2
+            shown = clean(value)
+            text = f"  {clean(name).ljust(name_w)}  {shown.ljust(value_w)}  "
+            if "unknown:" in source:
+                source = st.paint(source, "warning")
+            lines = st.wrap(clean(source), lead, len(text)) if source else [""]
+            out.append((text + lines[0]).rstrip())
+            out += lines[1:]
+        out.append("")
+    return "\n".join(out)

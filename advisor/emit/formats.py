@@ -5,7 +5,8 @@ A format is a name, the kind of answer it renders, and `render(answer) -> str`. 
 imported when first used: `advisor recommend --format json` never loads rich or the CI formats.
 
 Kinds: `recommendation` (advisor recommend), `report` (check and lint), `facts`, `rules` (the list),
-`rule` (one rule's documentation), `flag` (one flag's documentation), `gpus`, `models`, `verify`.
+`rule` (one rule's documentation), `flag` (one flag's documentation), `gpus`, `models`, `verify`, `explanation`
+(advisor explain).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any, Protocol
 
 from advisor.core.errors import InputError
 from advisor.core.frozen import frozen
+from advisor.emit.style import Style
 
 
 class Format(Protocol):
@@ -27,7 +29,7 @@ class Format(Protocol):
     @property
     def renders(self) -> str: ...
 
-    def render(self, answer: Any) -> str: ...
+    def render(self, answer: Any, style: Style | None = None) -> str: ...
 
 
 @frozen
@@ -38,25 +40,27 @@ class Registered:
     renders: str
     renderer: str
     description: str
+    styled: bool = False
+    """The renderer lays text out for a terminal and takes a `Style` (width, colour, --explain)."""
 
-    def render(self, answer: Any) -> str:
+    def render(self, answer: Any, style: Style | None = None) -> str:
         module, function = self.renderer.split(":")
-        fn: Callable[[Any], str] = getattr(import_module(f"advisor.emit.{module}"), function)
-        return fn(answer)
+        fn: Callable[..., str] = getattr(import_module(f"advisor.emit.{module}"), function)
+        return fn(answer, style) if self.styled else fn(answer)
 
 
 FORMATS: tuple[Registered, ...] = (
-    Registered("text", "recommendation", "text:recommendation_text", "the flags, findings and memory plan"),
+    Registered("text", "recommendation", "text:recommendation_text", "the flags, findings and memory plan", True),
     Registered("json", "recommendation", "json_out:recommendation_json", "JSON, schema_version 1"),
     Registered("python", "recommendation", "snippet:recommendation_python", "a ready-to-paste loading snippet"),
-    Registered("text", "report", "check_text:report_text", "findings and unknowns for a terminal"),
+    Registered("text", "report", "check_text:report_text", "findings and unknowns for a terminal", True),
     Registered("json", "report", "check_json:report_json", "JSON, schema_version 1"),
     Registered("sarif", "report", "sarif:report_sarif", "SARIF 2.1.0 for code scanning"),
     Registered("github", "report", "github:report_github", "GitHub workflow annotations"),
     Registered("junit", "report", "junit:report_junit", "JUnit XML"),
     Registered("markdown", "report", "markdown:report_markdown", "a markdown table"),
     Registered("json", "facts", "json_out:dumps", "every fact as JSON"),
-    Registered("text", "facts", "facts_text:facts_text", "one table per section"),
+    Registered("text", "facts", "facts_text:facts_text", "one table per section", True),
     Registered("text", "rules", "text:rules_list_text", "one line per rule"),
     Registered("json", "rules", "catalogs:rules_json", "id, severity, title and file of each rule"),
     Registered("text", "rule", "text:rule_doc_text", "the rule's documentation"),
@@ -69,6 +73,8 @@ FORMATS: tuple[Registered, ...] = (
     Registered("json", "models", "catalogs:models_json", "the catalog as JSON"),
     Registered("text", "verify", "verify_out:report_text", "a table of candidates and outcomes"),
     Registered("json", "verify", "verify_out:report_json", "JSON"),
+    Registered("text", "explanation", "explain_out:explanation_text", "the rules that explain the error, best first"),
+    Registered("json", "explanation", "explain_out:explanation_json", "JSON, schema_version 1"),
 )
 
 
@@ -85,5 +91,5 @@ def get(renders: str, name: str) -> Format:
     raise InputError(f"--format {name!r}: choose one of {', '.join(names(renders))}")
 
 
-def render(renders: str, name: str, answer: Any) -> str:
-    return get(renders, name).render(answer)
+def render(renders: str, name: str, answer: Any, style: Style | None = None) -> str:
+    return get(renders, name).render(answer, style)

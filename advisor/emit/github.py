@@ -33,6 +33,8 @@ def annotation(item: Item) -> str:
         props.append(f"file={escape_property(f.file)}")
         if f.line:
             props.append(f"line={f.line}")
+            if f.column:
+                props.append(f"col={f.column}")
     title = f"{f.rule}{' unknown' if item.unknown else ''}" + (f" on {f.target}" if f.target else "")
     props.append(f"title={escape_property(title)}")
     text = f.message + (f" [{item.model}]" if item.model else "")

@@ -1,12 +1,9 @@
-"""The memory ledger as a text table: what lands on each GPU against what it has."""
+"""The memory ledger as text: one summary line, and a table of what lands on each GPU against what it has."""
 
 from __future__ import annotations
 
-from rich.console import Group, RenderableType
-from rich.table import Table
-from rich.text import Text
-
 from advisor.core.ledger import GpuLoad, MemoryLedger
+from advisor.emit.plain import clean
 
 GIB = 1 << 30
 ROWS = (("weights", "weights_bytes"), ("KV cache", "kv_cache_bytes"), ("training state", "training_bytes"),
@@ -22,54 +19,55 @@ def _part(g: GpuLoad, key: str) -> int:
     return value
 
 
-def memory_table(memory: MemoryLedger) -> RenderableType:
-    """A summary line, the per-GPU table (rows: ledger items, columns: GPUs, CPU/disk) and the verdict."""
-    lines: list[RenderableType] = [Text(_summary(memory))]
-    p = memory.placement
-    gpus = memory.per_gpu
-    if p is not None and (gpus or p.cpu_bytes):
-        table = Table(title="Memory plan (GiB)")
-        table.add_column("")
-        for g in gpus:
-            table.add_column(f"GPU {g.index} {g.name}", justify="right")
-        offload = p.cpu_bytes + p.disk_bytes
-        if offload or not gpus:
-            table.add_column("CPU / disk", justify="right")
-        for label, key in ROWS:
-            if not any(_part(g, key) for g in gpus):
-                continue
-            table.add_row(label, *[gib(_part(g, key)) for g in gpus], *([""] if offload or not gpus else []))
-        extra = [f"{gib(p.cpu_bytes)} / {gib(p.disk_bytes)}"] if offload or not gpus else []
-        table.add_row("total", *[gib(g.total_bytes) for g in gpus], *extra)
-        table.add_row("has", *[gib(g.has_bytes) for g in gpus], *([""] if extra else []))
-        lines.append(table)
-    lines.append(Text(_verdict(memory)))
-    return Group(*lines)
-
-
-def _summary(m: MemoryLedger) -> str:
+def memory_summary(m: MemoryLedger) -> str:
+    """Parameters (and where the count came from), weights, the cache, the total, the longest context."""
     p = m.placement
-    params = m.parameters.total if m.parameters else None
-    count = f"{params / 1e9:.2f}B parameters" if params is not None else "parameters unknown"
-    q = f", {p.quantization}" if p is not None and p.quantization else ""
-    per = m.kv_cache_bytes_per_token
-    kv = f"KV cache {per / 1024:.0f} KiB per token" if per is not None else "KV cache unknown"
-    return (f"Memory: {count} ({p.dtype if p else '?'}{q}): weights {gib(p.weights_bytes if p else None)} GiB; "
-            f"{kv}, {gib(p.kv_cache_bytes if p else None)} GiB at context {m.context} x batch {m.batch}; "
-            f"total {gib(p.total_bytes if p else None)} GiB")
-
-
-def _verdict(m: MemoryLedger) -> str:
-    p = m.placement
-    fits = p.fits if p else None
-    word = {True: "fits", False: "does not fit", None: "fit unknown"}[fits]
-    parts = [f"{word}: {(p.fits_reason if p else '') or ''}".rstrip(": ")]
-    if p is not None and p.max_context is not None:
-        parts.append(f"longest context that fits: {p.max_context}")
-    tp = p.tensor_parallel if p else None
-    if tp:
-        parts.append(f"tensor-parallel sizes: {', '.join(str(s) for s in tp.sizes)} "
-                     f"(smallest that holds it: {tp.smallest_fitting})")
-    for key, why in m.unknown:
-        parts.append(f"{key} unknown: {why}")
+    count = m.parameters
+    params = (f"{count.total / 1e9:.2f} B parameters ({clean(count.source)})" if count is not None
+              else f"parameters unknown ({clean(m.unknown_reason('parameters') or 'no count')})")
+    parts = [params]
+    if p is not None:
+        q = f", {p.quantization}" if p.quantization else ""
+        parts.append(f"weights {gib(p.weights_bytes)} GiB ({p.dtype}{q})")
+    if m.kv_cache_bytes_per_token is not None:
+        at = f", {gib(p.kv_cache_bytes)} GiB at {m.context:,} tokens × {m.batch}" if p is not None else ""
+        parts.append(f"KV cache {m.kv_cache_bytes_per_token / 1024:.0f} KiB per token{at}")
+    if p is not None:
+        parts.append(f"total {gib(p.total_bytes)} GiB")
+        if p.max_context is not None and p.fits:
+            parts.append(f"longest context that fits: {p.max_context:,} tokens")
+        elif p.per_gpu and not p.fits and (p.cpu_bytes or p.disk_bytes):
+            parts.append("no context fits on the GPUs alone")
+    for figure, why in m.unknown:
+        if figure not in ("parameters", "ledger"):
+            parts.append(f"{figure.replace('_', ' ')} unknown: {clean(why)}")
     return "; ".join(parts)
+
+
+def memory_lines(m: MemoryLedger) -> list[str]:
+    """The per-GPU table (rows: ledger items, columns: GPUs, CPU/disk), the verdict and tensor parallelism."""
+    p = m.placement
+    if p is None:
+        return []
+    gpus = p.per_gpu
+    offload = p.cpu_bytes + p.disk_bytes
+    heads = [f"GPU {g.index} {clean(g.name)}" for g in gpus] + (["CPU / disk"] if offload or not gpus else [])
+    rows: list[list[str]] = []
+    for label, key in ROWS:
+        if any(_part(g, key) for g in gpus):
+            rows.append([label, *(gib(_part(g, key)) for g in gpus), *([""] if offload or not gpus else [])])
+    rows.append(["total", *(gib(g.total_bytes) for g in gpus),
+                 *([f"{gib(p.cpu_bytes)} / {gib(p.disk_bytes)}"] if offload or not gpus else [])])
+    rows.append(["has", *(gib(g.has_bytes) for g in gpus), *([""] if offload or not gpus else [])])
+    label_w = max(len(r[0]) for r in rows)
+    widths = [max(len(h), *(len(r[i + 1]) for r in rows)) for i, h in enumerate(heads)]
+    out = ["  " + "GiB".ljust(label_w) + "".join(f"  {h.rjust(w)}" for h, w in zip(heads, widths, strict=True))]
+    out += ["  " + r[0].ljust(label_w) + "".join(f"  {c.rjust(w)}" for c, w in zip(r[1:], widths, strict=True))
+            for r in rows]
+    word = {True: "fits", False: "does not fit", None: "fit unknown"}[p.fits]
+    out.append(f"  {word}: {clean(p.fits_reason)}")
+    if p.tensor_parallel is not None:
+        tp = p.tensor_parallel
+        out.append(f"  tensor-parallel sizes: {', '.join(str(s) for s in tp.sizes)} "
+                   f"(the smallest that holds it: {tp.smallest_fitting or 'none'})")
+    return out

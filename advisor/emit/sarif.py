@@ -88,7 +88,7 @@ def _result(item: Item, index: dict[str, int]) -> dict[str, Any]:
         out.update({"kind": "fail", "level": LEVELS[f.severity]})
     out["message"] = {"text": text}
     if f.file:
-        region = {"startLine": f.line} if f.line else None
+        region = ({"startLine": f.line, **({"startColumn": f.column} if f.column else {})} if f.line else None)
         physical: dict[str, Any] = {"artifactLocation": {"uri": f.file.replace("\\", "/")}}
         if region:
             physical["region"] = region
@@ -118,6 +118,23 @@ def report_sarif(report: Report) -> str:
             "results": [_result(i, index) for i in items],
             "properties": {"status": report.verdict(), "failOn": report.fail_on, "rulesReported": used,
                            **({"policy": report.policy} if report.policy else {})},
+        }],
+    }
+    return dumps(log)
+
+
+def failure_sarif(command: str, message: str) -> str:
+    """A SARIF log for a run that could not produce results: no results, and the error as a notification."""
+    log = {
+        "$schema": SCHEMA_URI,
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {"name": "advisor", "fullName": "hf-advisor", "version": __version__,
+                                "semanticVersion": __version__}},
+            "automationDetails": {"id": f"advisor/{command}/"},
+            "invocations": [{"executionSuccessful": False, "toolExecutionNotifications": [
+                {"level": "error", "message": {"text": message}, "descriptor": {"id": "advisor-run"}}]}],
+            "results": [],
         }],
     }
     return dumps(log)

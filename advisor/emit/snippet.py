@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from advisor.core.results import Recommendation
@@ -10,7 +9,9 @@ from advisor.engine.flags import repr_json
 from advisor.engine.pack import load_flags
 from advisor.facts.bundle import Facts
 
-_REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?$")
+PLACEHOLDER = "path/to/model"
+"""What the snippet loads when the user gave a loose config file: the folder or repo id goes there."""
+NOTE_WIDTH = 96
 AUTO_PREFERENCE = ("AutoModelForCausalLM", "AutoModelForSeq2SeqLM", "AutoModelForSpeechSeq2Seq",
                    "AutoModelForImageTextToText", "AutoModelForVision2Seq", "AutoModelForMaskedLM", "AutoModel")
 
@@ -39,8 +40,8 @@ def auto_class(facts: Facts) -> str:
 def model_reference(facts: Facts) -> str:
     """What to pass as the first argument: the repo id, or the local folder holding config.json.
 
-    A loose JSON file that is not named config.json is not a model folder: its `_name_or_path`
-    names the model when it looks like a repo id, else a placeholder says what to put there.
+    A loose JSON file that is not named config.json is not a model folder, and its `_name_or_path` may
+    name another model (the one it was fine-tuned from): a placeholder says what to put there.
     """
     src = facts.model.source
     if src.source != "local":
@@ -48,10 +49,7 @@ def model_reference(facts: Facts) -> str:
     path = Path(src.id)
     if path.is_dir() or path.name == "config.json":
         return str(path if path.is_dir() else path.parent)
-    name = src.config.get("_name_or_path")
-    if isinstance(name, str) and _REPO_ID.match(name):
-        return name
-    return "path/to/model"
+    return PLACEHOLDER
 
 
 def python_snippet(facts: Facts, rec: Recommendation) -> str:
@@ -65,7 +63,9 @@ def python_snippet(facts: Facts, rec: Recommendation) -> str:
     imports = ["AutoConfig", cls] if explicit_config else [cls]
     imports += [name for d in emitted for name in specs[d.flag].imports]
     args = [model_id]
-    lines: list[str] = []
+    lines = [f"# {note}" for note in loading_notes(rec)]
+    if model_reference(facts) == PLACEHOLDER:
+        lines.append("# path/to/model: the folder (or Hub repo id) of the model this config.json describes")
     if explicit_config:
         cfg_args = [model_id] + [f"{k}={repr_json(v)}" for k, v in rec.flags.items()
                                  if k in ("revision", "trust_remote_code")]
@@ -78,6 +78,18 @@ def python_snippet(facts: Facts, rec: Recommendation) -> str:
     head = ["import torch"] if any("torch." in a for a in args) else []
     head += [f"from transformers import {', '.join(dict.fromkeys(imports))}", ""]
     return "\n".join(head + lines) + "\n"
+
+
+def loading_notes(rec: Recommendation) -> list[str]:
+    """One comment for each error or warning: what the code below will meet when it loads the model."""
+    notes: list[str] = []
+    for f in rec.findings:
+        if f.severity == "info":
+            continue
+        first = f.message.split(". ", 1)[0].split("; ", 1)[0].replace("\n", " ")
+        text = f"{f.severity} {f.rule}: {first}"
+        notes.append(text if len(text) <= NOTE_WIDTH else text[: NOTE_WIDTH - 1].rstrip() + "…")
+    return notes
 
 
 def recommendation_python(rec: Recommendation) -> str:

@@ -7,9 +7,10 @@ from typing import Any
 
 from advisor.core.results import CheckResult, Recommendation
 from advisor.engine.check import check_flags
+from advisor.engine.fixes import FixVetter
 from advisor.engine.namespace import build_namespace
 from advisor.engine.pack import fact_rules, load_flags
-from advisor.engine.resolver import resolve
+from advisor.engine.resolver import resolve, scope_with
 from advisor.facts.bundle import Facts
 from advisor.memory.plan import MemoryPlan, plan_memory
 
@@ -32,12 +33,31 @@ def _target(facts: Facts) -> dict[str, Any]:
             "transformers": facts.transformers.to_json(), "request": facts.request.to_json()}
 
 
+def what_would_change(facts: Facts, rec: Recommendation) -> dict[str, str]:
+    """For each rule that rejected a candidate: its fix in words for these facts, never proposing a value of
+    the flag that fails here too."""
+    wanted = {r.rule: d.flag for d in rec.decisions for rej in d.rejected for r in rej.reasons}
+    if not wanted:
+        return {}
+    specs = load_flags()
+    ns = build_namespace(facts)
+    decided = {d.flag: d.value for d in rec.decisions}
+    scope = scope_with(ns, decided, specs, memory_plan(facts))
+    vetter = FixVetter(scope, fact_rules(), specs)
+    return {r.id: vetter.vet(r.render(r.fix, scope), wanted[r.id], prefer=decided.get(wanted[r.id]))
+            for r in fact_rules() if r.id in wanted}
+
+
 def recommend(facts: Facts) -> Recommendation:
     """The safe flag set, each flag with its reasons, rejected candidates and findings (no snippet yet)."""
     plan = memory_plan(facts)
     res = resolve(build_namespace(facts), fact_rules(), load_flags(), plan)
-    findings = tuple(sorted(dict.fromkeys(res.findings), key=lambda f: f.sort_key()))
-    return Recommendation(model=facts.model.summary(), target=_target(facts), flags=res.flags,
+    decided = {d.flag: d.value for d in res.decisions}
+    vetted = FixVetter(res.scope, fact_rules(), load_flags()).findings(res.findings, decided)
+    findings = tuple(sorted(dict.fromkeys(vetted), key=lambda f: f.sort_key()))
+    specs = {s.name: s for s in load_flags()}
+    flags = {d.name: specs[d.flag].to_python(d.value) for d in res.decisions if d.value is not None}
+    return Recommendation(model=facts.model.summary(), target=_target(facts), flags=flags,
                           decisions=tuple(res.decisions), findings=findings, memory=plan.report(res.scope),
                           python="")
 

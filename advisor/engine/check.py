@@ -9,6 +9,7 @@ from advisor.core.errors import InputError
 from advisor.core.logic import Tri, Unknown
 from advisor.core.results import Evaluation, Finding
 from advisor.engine.expr import Dynamic, Scope
+from advisor.engine.fixes import FixVetter
 from advisor.engine.flags import FlagSpec
 from advisor.engine.keywords import keyword_facts
 from advisor.engine.rules import Rule
@@ -95,4 +96,4 @@ def check_flags(ns: Mapping[str, Any], rules: Sequence[Rule], specs: Sequence[Fl
                 applies = rule.applies(s) is Tri.TRUE
                 evaluations.append(Evaluation(rule.id, rule.severity, "pass", rule.title, flag, applies))
     shown = {k: (None if isinstance(v, Unknown) else v) for k, v in effective.items()}
-    return findings, evaluations, shown
+    return FixVetter(scope, rules, specs).findings(findings, effective), evaluations, shown

@@ -86,6 +86,13 @@ class FlagSpec:
                 seen.append(v)
         return seen
 
+    def to_python(self, value: Any) -> Any:
+        """The value as `from_pretrained` takes it from Python: GPU indices as ints (`{0: "20GiB"}`); the
+        JSON form otherwise (dtype names are accepted as strings by every supported release)."""
+        if self.code == "int_keys" and isinstance(value, dict):
+            return {int(k) if isinstance(k, str) and k.isdigit() else k: v for k, v in value.items()}
+        return value
+
     def python(self, value: Any) -> str:
         code = self.code
         if code is not None and code.startswith("call:") and isinstance(value, dict):

@@ -118,6 +118,7 @@ FACT_KINDS: dict[str, tuple[str, str]] = {
     "model.revision_kind": ("str", "commit, branch, tag or pr"),
     "model.native_equivalent": ("str", "native model_type that replaced this remote-code model_type"),
     "arch.native": ("bool", "model_type is native in the target transformers"),
+    "arch.model_type_known": ("bool", "the target transformers has the config's model_type (CONFIG_MAPPING)"),
     "arch.native_equivalent": ("bool", "the native equivalent model_type exists in the target transformers"),
     "arch.sdpa": ("bool", "the model class supports sdpa in the target transformers"),
     "arch.flash2": ("bool", "the model class supports flash_attention_2 in the target transformers"),
@@ -320,6 +321,7 @@ def _model(ns: dict[str, Any], facts: Facts) -> None:
         for key in ("native", "sdpa", "flash2", "flash3", "flex", "compatible_flash"):
             ns[f"arch.{key}"] = Unknown(f"arch.{key}", arch.reason or "unknown")
     ns.setdefault("arch.native_equivalent", None)
+    ns.setdefault("arch.model_type_known", Unknown("arch.model_type_known", "not computed"))
 
 
 def revision_kind(revision: str | None, commit: str | None) -> str | None:

@@ -27,7 +27,8 @@ from advisor.engine.rules import Rule, check_decision_order, parse_rule_file
 DATA_FILES = frozenset({"flags.toml", "gpus.toml", "native.toml", "transformers_removed.toml"})
 """TOML files in rules/ that hold data, not rules."""
 PACK_PREFIX = "rule-pack-"
-ENGINE_FILES = ("expr.py", "namespace.py", "rules.py", "flags.py", "pack.py", "../memory/figures.py")
+ENGINE_FILES = ("expr.py", "namespace.py", "rules.py", "flags.py", "pack.py", "error_match.py",
+                "../memory/figures.py")
 """What the compiled form depends on besides the rule files: the compiler and the names it knows."""
 
 

@@ -140,8 +140,13 @@ def _least_bad(rejected: list[Rejected]) -> Any:
 
 def _summary(spec: FlagSpec, chosen: Any, rejected: list[Rejected], scope: Scope) -> str:
     if not rejected:
-        if spec.first and scope.get(spec.first[0]) == chosen:
+        source = next((f for f in spec.first if scope.get(f) == chosen), None)
+        if source is not None and source.startswith("request."):
             return "as asked, and every requirement holds"
+        if source is not None and source.startswith("model."):
+            return "as the checkpoint is saved; every requirement holds"
+        if source is not None and source.startswith("memory."):
+            return "computed by the memory plan; every requirement holds"
         return "the preferred value; every requirement holds"
     best = next((r for r in rejected if isinstance(r.value, str) and r.value in spec.suggest), rejected[0])
     first = best.reasons[0]
@@ -152,12 +157,10 @@ def _summary(spec: FlagSpec, chosen: Any, rejected: list[Rejected], scope: Scope
 
 
 def value_text(value: Any) -> str:
-    """A flag value as the user would write it."""
-    if isinstance(value, bool) or value is None:
-        return repr(value)
+    """A flag value as people read it: a string as it is, anything else in its JSON form (`true`, `null`)."""
     if isinstance(value, str):
         return value
-    import json
+    import json  # only for the summaries of non-string values
 
     return json.dumps(value)
 

@@ -18,12 +18,16 @@ from advisor.memory.figures import FIGURES
 RULE_ID = re.compile(r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$")
 PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_.]*)\}")
 RULE_KEYS = {"id", "title", "severity", "flags", "when", "require", "message", "fix", "rejects", "fixable", "docs",
-             "emitted_by", "evidence"}
+             "emitted_by", "errors", "evidence"}
 EVIDENCE_ITEM = re.compile(
     r"^(?P<package>[A-Za-z0-9_.\-]+) (?P<release>v?\d[\w.+\-]*) (?P<file>[^\s;:]+)(?::(?P<line>\d+(-\d+)?))?$")
 """One item of a rule's `evidence`: `<package> <release> <file>[:line]` (items are separated by `;`)."""
-RUN_PARTS = ("lint", "check", "policy")
-"""What reports a rule about the run itself (`emitted_by`): such a rule has no requirement over facts."""
+RUN_PARTS = ("lint", "check", "policy", "explain")
+"""What reports a rule that has no requirement over facts (`emitted_by`): lint, check and policy report
+problems of the run itself; `explain` reports a rule only when a log holds one of its error messages."""
+ERROR_KEYS = {"text", "pattern", "package", "releases", "evidence", "raised", "note"}
+"""Keys of one `[[rule.errors]]` entry: an upstream error message the rule explains."""
+PACKAGE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*$")
 DOC_KEYS = {"explanation", "analogy", "use_case", "compatibility", "references"}
 DATA_FILES = {"flags.toml", "gpus.toml", "native.toml", "transformers_removed.toml"}
 """TOML files in rules/ that hold data, not rules."""
@@ -39,6 +43,40 @@ class RuleDocs:
     use_case: str
     compatibility: str
     references: tuple[str, ...]
+
+
+@frozen
+class ErrorText:
+    """An upstream error message a rule explains, with where it comes from.
+
+    Exactly one of `text` (the message as upstream writes it; `{name}` marks a part that varies, such as a
+    class name or a path) and `pattern` (a Python regular expression) is set. Both are matched against a log
+    with all whitespace removed (`engine/error_match.py`), so a message wrapped anywhere is still found.
+    """
+
+    text: str | None
+    pattern: str | None
+    package: str
+    """The distribution (or runtime) that emits the message: `transformers`, `flash-attn`, `cuda-runtime`."""
+    releases: str
+    """PEP 440 specifiers of the releases read that emit it (`>=4.36.0,<5.4.0`), or `*` for every one read."""
+    evidence: str
+    """Where it was read: release, file and line."""
+    raised: str = ""
+    """How it reaches the user (`RuntimeError at the first forward pass`, `a warning at load`)."""
+    note: str = ""
+
+    @property
+    def source(self) -> str:
+        """The text or the pattern, as written in the rule file."""
+        return self.text if self.text is not None else self.pattern or ""
+
+    @property
+    def kind(self) -> str:
+        return "text" if self.text is not None else "pattern"
+
+    def packed(self) -> tuple[str | None, ...]:
+        return (self.text, self.pattern, self.package, self.releases, self.evidence, self.raised, self.note)
 
 
 @frozen
@@ -64,9 +102,17 @@ class Rule:
     docs: RuleDocs
     file: str
     emitted_by: str | None = None
+    errors: tuple[ErrorText, ...] = ()
+    """The upstream error messages this rule explains (`advisor explain`)."""
     evidence: tuple[str, ...] = ()
     """Where each version boundary the rule writes by hand was read: `<package> <release> <file>[:line]`.
     Boundaries of transformers itself come from the knowledge tables (`transformers.*` facts) instead."""
+
+    @property
+    def keywords_read(self) -> tuple[str, ...]:
+        """The keywords, exactly as passed, that `when` and `require` read (`kwarg.torch_dtype`)."""
+        names = {n for e in (self.when, self.require) if e is not None for n in e.names}
+        return tuple(sorted(n[6:] for n in names if n.startswith("kwarg.")))
 
     def packed(self) -> tuple[Any, ...]:
         """The rule as plain data for the rule pack (requirements as compiled code)."""
@@ -74,15 +120,15 @@ class Rule:
         return (self.id, self.title, self.severity, self.flags, self.when.packed() if self.when else None,
                 self.require.packed() if self.require else None, self.message, self.fix, self.rejects, self.fixable,
                 (d.explanation, d.analogy, d.use_case, d.compatibility, d.references), self.file, self.emitted_by,
-                self.evidence)
+                tuple(e.packed() for e in self.errors), self.evidence)
 
     @classmethod
     def unpack(cls, data: tuple[Any, ...]) -> Rule:
         (rid, title, severity, flags, when, require, message, fix, rejects, fixable, docs, file, emitted_by,
-         evidence) = data
+         errors, evidence) = data
         return cls(rid, title, severity, flags, Expr.unpack(when) if when else None,
                    Expr.unpack(require) if require else None, message, fix, rejects, fixable, RuleDocs(*docs), file,
-                   emitted_by, evidence)
+                   emitted_by, tuple(ErrorText(*e) for e in errors), evidence)
 
     @property
     def family(self) -> str:
@@ -246,6 +292,9 @@ def _parse_rule(entry: Any, file: str, index: int) -> Rule:
         raise fail(f"compares {fact} with {literal!r}, a boundary written by hand: cite where it was read "
                    '(`evidence = "<package> <release> <file>[:line]; ..."`), or read it from the target\'s '
                    "knowledge table (the transformers.* facts)")
+    errors = _parse_errors(entry.get("errors", []), fail)
+    if emitted_by == "explain" and not errors:
+        raise fail("a rule `emitted_by` explain needs at least one [[rule.errors]] entry")
     return Rule(
         id=rid, title=entry["title"].strip(), severity=severity, flags=tuple(flags), when=when,
         require=require, message=" ".join(entry["message"].split()), fix=" ".join(entry["fix"].split()),
@@ -253,7 +302,7 @@ def _parse_rule(entry: Any, file: str, index: int) -> Rule:
         docs=RuleDocs(explanation=_prose(docs["explanation"]), analogy=_prose(docs["analogy"]),
                       use_case=_prose(docs["use_case"]), compatibility=_prose(docs["compatibility"]),
                       references=tuple(refs)),
-        file=file, emitted_by=emitted_by, evidence=evidence,
+        file=file, emitted_by=emitted_by, errors=errors, evidence=evidence,
     )
 
 
@@ -268,3 +317,48 @@ def _evidence(value: object, fail: Callable[[str], InputError]) -> tuple[str, ..
         if not EVIDENCE_ITEM.match(item):
             raise fail(f"evidence {item!r} is not `<package> <release> <file>[:line]`")
     return items
+
+
+def _parse_errors(entries: object, fail: Callable[[str], InputError]) -> tuple[ErrorText, ...]:
+    """The `[[rule.errors]]` entries, each checked: one of text/pattern, package, releases, evidence."""
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet  # only when the pack is rebuilt
+
+    from advisor.engine.error_match import ErrorTextError, compile_error  # as above
+
+    if not isinstance(entries, list):
+        raise fail("`errors` must be an array of tables ([[rule.errors]])")
+    out: list[ErrorText] = []
+    for i, e in enumerate(entries):
+        where = f"errors #{i + 1}"
+        if not isinstance(e, dict):
+            raise fail(f"{where} must be a table")
+        extra = set(e) - ERROR_KEYS
+        if extra:
+            raise fail(f"{where}: unknown keys {sorted(extra)}")
+        if ("text" in e) == ("pattern" in e):
+            raise fail(f"{where}: give exactly one of `text` (the exact message) and `pattern` (a regex)")
+        for key in ("package", "releases", "evidence", *(k for k in ("text", "pattern") if k in e)):
+            if not isinstance(e.get(key), str) or not e[key].strip():
+                raise fail(f"{where}: `{key}` must be a non-empty string")
+        for key in ("raised", "note"):
+            if key in e and not isinstance(e[key], str):
+                raise fail(f"{where}: `{key}` must be a string")
+        if not PACKAGE_NAME.match(e["package"]):
+            raise fail(f"{where}: `package` {e['package']!r} must be a distribution name such as flash-attn")
+        releases = e["releases"].strip()
+        if releases != "*":
+            try:
+                SpecifierSet(releases)
+            except InvalidSpecifier:
+                raise fail(f"{where}: `releases` {releases!r} must be PEP 440 specifiers "
+                           "(>=4.36.0,<5.4.0) or * for every release read") from None
+        text = e.get("text")
+        error = ErrorText(text=text, pattern=e.get("pattern"), package=e["package"], releases=releases,
+                          evidence=_prose(e["evidence"]), raised=_prose(e.get("raised", "")),
+                          note=_prose(e.get("note", "")))
+        try:
+            compile_error(error)
+        except ErrorTextError as exc:
+            raise fail(f"{where}: {exc}") from None
+        out.append(error)
+    return tuple(out)

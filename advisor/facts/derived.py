@@ -14,7 +14,7 @@ from advisor.facts.bundle import Facts
 from advisor.facts.release_facts import helper_status, release_facts
 from advisor.facts.release_table import table_for
 from advisor.facts.torch_build import torch_runs_on
-from advisor.facts.transformers_support import arch_support, installed_transformers
+from advisor.facts.transformers_support import arch_support, installed_transformers, knows_model_type
 from advisor.facts.wheels import install_hint
 
 
@@ -29,6 +29,7 @@ def derived_facts(facts: Facts) -> Facts:
     extra.update(_remote_needs(facts, remote))
     extra.update(_torch_runs(facts))
     extra["flash_attn.install_hint"] = _flash_attn_hint(facts)
+    extra["arch.model_type_known"] = _model_type_known(facts)
     return replace(facts, arch=arch, remote=remote, extra=extra)
 
 
@@ -52,6 +53,15 @@ def _support(model_type: str | None, archs: tuple[str, ...], target: Version, in
 
 
 _SUPPORT: dict[tuple[Any, ...], Fact[Any]] = {}
+
+
+def _model_type_known(facts: Facts) -> Fact[Any]:
+    target, model_type = facts.transformers, facts.model.model_type
+    if target.value is None:
+        return Fact.unknown(target.reason or "the target transformers version is unknown", target.source)
+    if not model_type.known or model_type.value is None:
+        return Fact.unknown(model_type.reason or "config.json has no model_type", model_type.source)
+    return knows_model_type(model_type.value, target.value, installed_transformers())
 
 
 def _remote_code(facts: Facts) -> Any | None:

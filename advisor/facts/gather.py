@@ -14,21 +14,26 @@ from advisor.facts.bundle import DTYPES, TASKS, Facts, Request
 from advisor.facts.derived import derived_facts
 from advisor.facts.hardware import Hardware
 from advisor.facts.locate import load_model
-from advisor.facts.model import model_facts
+from advisor.facts.model import FLOAT_DTYPES, model_facts
 from advisor.facts.model_source import ModelSource
 from advisor.facts.release_table import refuse_older
 from advisor.facts.software import Software
 from advisor.facts.target import Target, hardware_of, software_of
 from advisor.facts.transformers_support import installed_transformers, native_model_types
 
+DTYPE_SPELLINGS = {**FLOAT_DTYPES, "auto": "auto"}
+"""bf16, fp16, fp32, half, torch.bfloat16 ... → the dtype names the request holds."""
 MAX_CONTEXT = 1 << 24
 MAX_BATCH = 1 << 16
 
 
 def validate_request(request: Request) -> Request:
     """Refuse a request that cannot mean anything (exit 2)."""
+    spelled = DTYPE_SPELLINGS.get(request.dtype.lower().removeprefix("torch."), request.dtype)
+    if spelled != request.dtype:
+        request = replace(request, dtype=spelled)
     if request.dtype not in DTYPES:
-        raise InputError(f"--dtype {request.dtype!r}: choose one of {', '.join(DTYPES)}")
+        raise InputError(f"--dtype {request.dtype[:40]!r}: choose one of {', '.join(DTYPES)} (or bf16, fp16, fp32)")
     if request.task not in TASKS:
         raise InputError(f"--task {request.task!r}: choose one of {', '.join(TASKS)}")
     if request.context is not None and not 1 <= request.context <= MAX_CONTEXT:
@@ -52,7 +57,7 @@ def facts_for(source: ModelSource, hardware: Hardware, software: Software, reque
     """Assemble a Facts bundle from its parts (the TUI and the matrix recompute with one part changed)."""
     tf = software.package("transformers").version
     transformers: Fact[Version] = tf if tf.value is not None or not tf.known else Fact.unknown(
-        "transformers is not installed on the target (add --with transformers==VERSION)", tf.source)
+        "transformers is not installed on the target", tf.source)
     if transformers.value is not None:
         refuse_older(transformers.value)  # nothing advisor knows holds for a release older than its tables
     mfacts = model_facts(_infer_model_type(source, transformers.value))

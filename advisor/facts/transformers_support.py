@@ -23,7 +23,7 @@ from advisor.core.fact import Fact
 from advisor.core.frozen import frozen
 from advisor.facts.attn_flags import AttnFlags, Era
 from advisor.facts.dists import find_distribution
-from advisor.facts.release_table import FOLDER, ReleaseTable, table_for
+from advisor.facts.release_table import FOLDER, ReleaseTable, model_type_history, table_for
 
 if TYPE_CHECKING:
     from importlib.machinery import ModuleSpec
@@ -168,6 +168,23 @@ def arch_support(
         ),
         view.read_from,
     )
+
+
+def knows_model_type(model_type: str, target: Version, installed: InstalledTransformers | None) -> Fact[bool]:
+    """Whether transformers `target` has MODEL_TYPE natively (a key of `CONFIG_MAPPING_NAMES`).
+
+    Read from the installed source when it is the target, else from the shipped table. Between two
+    tabulated releases a model type that only the later one has may or may not be in the target: unknown.
+    """
+    view = _view(target, installed)
+    if isinstance(view, Fact):
+        return Fact.unknown(view.reason or "", view.source)
+    if model_type in view.native():
+        return Fact.of(True, view.read_from)
+    if isinstance(view, _TableView) and view.later_has(model_type):
+        return Fact.unknown(f"{model_type} is not in the tabulated transformers {view.at} but is in a later "
+                            f"tabulated release; whether {target} has it was not read", view.read_from)
+    return Fact.of(False, view.read_from)
 
 
 def native_model_types(target: Version, installed: InstalledTransformers | None) -> Fact[frozenset[str]]:
@@ -359,6 +376,21 @@ class _TableView:
             return cls(table_for(target))
         except InputError as exc:
             return Fact.unknown(str(exc), f"rules/{FOLDER}")
+
+    @property
+    def at(self) -> str:
+        """The release whose table answers."""
+        return str(self._table.release)
+
+    def later_has(self, model_type: str) -> bool:
+        """Whether a release read after the one answering has MODEL_TYPE, when the target is not itself a release
+        the tables answer (always, past the newest release read: what came since is not known)."""
+        if self._table.note is None:
+            return False
+        if self._table.newer:
+            return True
+        history = model_type_history().get(model_type) or []
+        return any(start is not None and Version(start) > self._table.release for start in history[::2])
 
     def native(self) -> frozenset[str]:
         return self._table.native()

@@ -278,6 +278,21 @@ class AdvisorApp(App[int]):
         items = [Item(r.id, r.title) for r in rules]
         self.push_screen(FinderScreen("Rule documentation", items, hint), picked)
 
+    def action_explain_error(self) -> None:
+        from advisor.tui.error_screen import ExplainScreen  # screens load when first opened: a quicker first frame
+
+        facts = self.advice.facts if self.advice is not None else None
+        target = self.inputs.target
+
+        def explain(text: str) -> api.Explanation:
+            return api.explain(text, facts=facts, target=target, recommend_flags=False)
+
+        def picked(model: str | None) -> None:
+            if model:
+                self.set_inputs(self.inputs.changed(model=model))
+
+        self.push_screen(ExplainScreen(explain), picked)
+
     def action_show_rule(self, rule_id: str) -> None:
         from advisor.tui.docs_screens import rule_screen  # as above
 

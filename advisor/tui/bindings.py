@@ -14,6 +14,8 @@ APP: list[BindingType] = [
             id="edit-packages"),
     Binding("ctrl+r", "rule_docs", "Rule docs", tooltip="Open the documentation of any rule by id",
             id="rule-docs"),
+    Binding("ctrl+x", "explain_error", "Explain", tooltip="Paste an error or a log: the rules that explain it",
+            id="explain-error"),
     Binding("ctrl+s", "save", "Save", tooltip="Save the Python snippet or the JSON to a file", id="save"),
     Binding("ctrl+y", "copy_python", "Copy", tooltip="Copy the Python snippet to the clipboard",
             id="copy-python"),
@@ -76,6 +78,12 @@ MODAL: list[BindingType] = [
     Binding("escape", "dismiss_screen", "Close", tooltip="Close this window", id="modal-close"),
 ]
 
+EXPLAIN: list[BindingType] = [
+    Binding("escape", "dismiss_screen", "Close", tooltip="Close this window", id="explain-close"),
+    Binding("ctrl+o", "use_model", "Use its model", tooltip="Load the model the pasted text names into the app",
+            id="explain-use-model"),
+]
+
 FINDER: list[BindingType] = [
     Binding("escape", "dismiss_screen", "Close", tooltip="Close without choosing", id="finder-close"),
     Binding("down", "cursor_down", "Next", show=False, tooltip="Next match", id="finder-down"),
@@ -90,6 +98,7 @@ SECTIONS: dict[str, list[BindingType]] = {
     "Packages": PACKAGES,
     "Code": CODE,
     "Model finder": FINDER,
+    "Explain an error": EXPLAIN,
     "Windows (help, rule docs, save)": MODAL,
 }
 """Bindings by the part of the app they act in, in the order the help screen shows them."""

@@ -13,9 +13,10 @@ from typing import TYPE_CHECKING, Any
 from textual.markup import escape
 
 from advisor.emit.text import display_value as value_text
+from advisor.emit.text import error_line
 
 if TYPE_CHECKING:
-    from advisor.api import FlagSpec, Rule
+    from advisor.api import Explanation, FlagSpec, Rule
     from advisor.core.results import Decision, Finding
 
 DOC_PARTS = (("explanation", "Explanation"), ("analogy", "In plain words"), ("use_case", "Use case"),
@@ -76,6 +77,9 @@ def rule_doc(rule: Rule) -> str:
         lines += ["", f"[b]{title}[/]", f"  {escape(getattr(d, key))}"]
     lines += ["", "[b]Fix[/]", f"  {escape(rule.fix)}", "", "[b]References[/]"]
     lines += [f"  • {escape(ref)}" for ref in d.references]
+    if rule.errors:
+        lines += ["", "[b]Error messages it explains[/]"]
+        lines += [f"  • {escape(error_line(e))}" for e in rule.errors]
     return "\n".join(lines)
 
 
@@ -104,3 +108,38 @@ def fact_label(name: str, fact: Mapping[str, Any], warn: str = "yellow") -> str:
 
 def gib(n: float) -> str:
     return f"{n / 2**30:.1f} GiB"
+
+
+VERDICT_MARKUP = {"fails": "[b $error]fails on these facts[/]", "unknown": "[dim]these facts cannot tell[/]",
+                  "holds": "[$success]holds on these facts[/] [dim](unlikely to be this rule)[/]"}
+
+
+def explanation_markup(e: Explanation) -> str:
+    """The rules that explain a pasted error, best first, then what the text revealed."""
+    if not e.matches:
+        lines = ["[b $warning]No rule explains this error.[/] advisor does not know this message."]
+    else:
+        lines = [f"[b]{len(e.matches)} rule{'s' if len(e.matches) != 1 else ''} explain this error[/], best first"]
+    for n, m in enumerate(e.matches, 1):
+        style = SEVERITY_STYLE.get(m.severity, "$text")
+        lines += ["", f"[b]{n}.[/] {rule_link(m.rule)} {escape(m.title)} [{style}]{m.severity}[/]"]
+        for hit in m.messages:
+            lines.append(f"  [dim]line {hit.line}:[/] {escape(hit.excerpt)}")
+        if m.verdict is not None:
+            lines.append(f"  {VERDICT_MARKUP[m.verdict]}")
+        lines.append(f"  [b]What happened[/] {escape(m.happened)}")
+        releases = ", ".join(f"{h.package} {'(every release read)' if h.releases == '*' else h.releases}"
+                             for h in m.messages)
+        lines.append(f"  [b]Raised by[/] {escape(releases)}")
+        lines.append(f"  [b]Why[/] {escape(m.explanation)}")
+        lines.append(f"  [b]Fix[/] {escape(m.fix)}")
+    r = e.recognised
+    seen = [("Exceptions", ", ".join(r.exceptions)),
+            ("Models", ", ".join(dict.fromkeys(f"{m.id} ({m.how})" for m in r.models))),
+            ("Packages", ", ".join(f"{name} {' / '.join(v)}" for name, v in r.packages)),
+            ("GPUs", ", ".join(w if w == c else f"{w} ({c})" for w, c in r.gpus))]
+    shown = [f"  [b]{k}[/] {escape(v)}" for k, v in seen if v]
+    lines += ["", "[b]Recognised[/]", *(shown or ["  [dim]nothing: no exception, model, package or GPU[/]"])]
+    if e.named is not None:
+        lines += ["", f"[dim]^o loads {escape(e.named.id)} into the app.[/]"]
+    return "\n".join(lines)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -49,11 +49,13 @@ def default_budget() -> int:
 
 
 def verify_candidates(facts: Facts, candidates: str | Sequence[Candidate] = "recommended",
-                      options: VerifyOptions | None = None, pool: WorkerPool | None = None) -> VerifyReport:
+                      options: VerifyOptions | None = None, pool: WorkerPool | None = None,
+                      progress: Callable[[str], None] | None = None) -> VerifyReport:
     """Try each candidate on this machine; the report sets each outcome beside the rules' prediction.
 
     CANDIDATES is a set name (recommended, attn, dtype, all) or explicit candidates. POOL lets a caller
-    run many models through one worker process (the ground-truth suite does).
+    run many models through one worker process (the ground-truth suite does). PROGRESS, when given, is
+    called with a line for each step the worker starts and each candidate's outcome.
     """
     options = options or VerifyOptions()
     require_runtime()
@@ -65,7 +67,7 @@ def verify_candidates(facts: Facts, candidates: str | Sequence[Candidate] = "rec
     runnable = [c for c in chosen if skip_reason(facts, c) is None]
     job["candidates"] = [{"attn": c.attn, "dtype": c.dtype} for c in runnable]
     own = pool is None
-    pool = pool or WorkerPool(compile_flex=options.compile_flex, timeout_s=options.timeout_s)
+    pool = pool or WorkerPool(compile_flex=options.compile_flex, timeout_s=options.timeout_s, on_step=progress)
     try:
         result = pool.run(job) if runnable else JobResult()
     finally:

@@ -16,7 +16,8 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import IO, Any
 
-from advisor.core.frozen import field, record
+from advisor.core.frozen import field, fields, record
+from advisor.verify.types import Outcome
 
 PREFIX = "@@verify "
 CUT = "not run: the overall deadline passed"
@@ -33,6 +34,11 @@ class JobResult:
     outcomes: dict[int, dict[str, Any]] = field(default_factory=dict)
     cut: str | None = None
     """Why the candidates without an outcome were not run (the pool's deadline passed)."""
+
+
+def step_label(cand: dict[str, Any]) -> str:
+    """A candidate as progress lines name it: `sdpa bfloat16`, `default float16`."""
+    return f"{cand.get('attn') or 'default'} {cand.get('dtype')}"
 
 
 class Worker:
@@ -99,16 +105,28 @@ class WorkerPool:
     TIMEOUT_S bounds each wait for the worker (a candidate, or building the model); DEADLINE, a
     `time.monotonic()` instant, bounds them all: past it no candidate is started, the one running is
     stopped, and the rest are reported as cut. ON_RESULT, when given, is called with each candidate of a
-    job and its outcome as soon as the worker reports it (for progress lines).
+    job and its outcome as soon as the worker reports it; ON_STEP with a line saying what the worker
+    starts now or what a candidate's outcome was (both for progress lines).
     """
 
     def __init__(self, compile_flex: bool = True, timeout_s: float = 300.0, deadline: float | None = None,
-                 on_result: Callable[[dict[str, Any], dict[str, Any]], None] | None = None) -> None:
+                 on_result: Callable[[dict[str, Any], dict[str, Any]], None] | None = None,
+                 on_step: Callable[[str], None] | None = None) -> None:
         self.compile_flex = compile_flex
         self.timeout_s = timeout_s
         self.deadline = deadline
         self.on_result = on_result
+        self.on_step = on_step
         self._worker: Worker | None = None
+
+    def _step(self, job: dict[str, Any], event: dict[str, Any]) -> None:
+        if self.on_step is None:
+            return
+        text, index = str(event.get("text", "")), event.get("index")
+        cands = job["candidates"]
+        if isinstance(index, int) and 0 <= index < len(cands):
+            text = f"[{index + 1}/{len(cands)}] {step_label(cands[index])}: {text}"
+        self.on_step(text)
 
     def _wait_s(self) -> float:
         if self.deadline is None:
@@ -118,6 +136,8 @@ class WorkerPool:
     def _report(self, job: dict[str, Any], index: int, outcome: dict[str, Any]) -> None:
         if self.on_result is not None and 0 <= index < len(job["candidates"]):
             self.on_result(job["candidates"][index], outcome)
+        known = set(fields(Outcome))
+        self._step(job, {"index": index, "text": Outcome(**{k: v for k, v in outcome.items() if k in known}).summary()})
 
     def _past_deadline(self) -> bool:
         return self.deadline is not None and time.monotonic() >= self.deadline
@@ -185,6 +205,8 @@ class WorkerPool:
                     result.model = {k: v for k, v in event.items() if k != "event"}
                 elif kind == "skip":
                     result.skipped = str(event.get("reason"))
+                elif kind == "step":
+                    self._step(job, event)
                 elif kind == "note":
                     result.notes.append(str(event.get("text")))
                 elif kind == "start":

@@ -79,6 +79,14 @@ class Outcome:
     def verdict(self) -> Verdict:
         return "works" if self.loaded and self.ran and self.generated is not False else "fails"
 
+    def summary(self) -> str:
+        """One line for a progress report: `works (forward 12.1 ms)`, `fails at load: ValueError: ...`."""
+        if self.verdict == "works":
+            timing = f" (forward {self.forward_s * 1000:.1f} ms)" if self.forward_s is not None else ""
+            return "works" + timing
+        error = self.error if self.error is None or len(self.error) <= 140 else self.error[:139] + "…"
+        return f"fails at {self.stage or 'an unknown stage'}" + (f": {error}" if error else "")
+
     def consistent(self, dtype: str) -> bool | None:
         if self.rel_error is None:
             return None

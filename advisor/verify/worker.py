@@ -1,7 +1,8 @@
 """The verify worker: a subprocess that builds the small model and tries each candidate on it.
 
 Protocol: one JSON job per line on stdin; events as `@@verify {json}` lines on stdout (anything else a
-library prints is ignored). Events: device, model, skip, start, result, done. A crash or a timeout is
+library prints is ignored). Events: device, step (what the worker starts now, for progress lines),
+model, skip, start, result, done. A crash or a timeout is
 detected by the parent, which restarts a worker for the candidates left. Remote code is never run:
 classes come from transformers itself, and `trust_remote_code` is never passed.
 """
@@ -57,6 +58,7 @@ def run_job(job: dict[str, Any], tmp: Path) -> None:
          name=torch.cuda.get_device_name(0) if device == "cuda" else "CPU",
          torch=torch.__version__, transformers=transformers.__version__,
          threads=torch.get_num_threads(), compile_flex=not _dynamo_disabled())
+    emit("step", text="reading the config with the installed transformers")
     try:
         folder, cls, info = prepare(job, tmp)
     except Unbuildable as exc:
@@ -64,6 +66,7 @@ def run_job(job: dict[str, Any], tmp: Path) -> None:
         return
     emit("model", **info)
     reference = None
+    emit("step", text="computing the eager float32 reference")
     try:
         ref_model = cls.from_pretrained(folder, attn_implementation="eager", dtype=torch.float32)
         ref_model = ref_model.to(device).eval()
@@ -73,11 +76,9 @@ def run_job(job: dict[str, Any], tmp: Path) -> None:
         del ref_model
     except Exception as exc:
         emit("note", text=f"no eager float32 reference: {short_error(exc)}")
-    for index, cand in enumerate(job["candidates"]):
-        if index < job.get("start", 0):
-            continue
+    for index in range(job.get("start", 0), len(job["candidates"])):
         emit("start", index=index)
-        emit("result", index=index, outcome=run_candidate(cls, folder, cand, job, device, reference))
+        emit("result", index=index, outcome=run_candidate(cls, folder, index, job, device, reference))
 
 
 def _dynamo_disabled() -> bool:
@@ -110,7 +111,9 @@ def prepare(job: dict[str, Any], tmp: Path) -> tuple[Path, Any, dict[str, Any]]:
                           f"advisor with {expected['head_dim']}: the native class does not take it as is")
     plan = base_plan(raw, int(job.get("layers", 2)), int(job["seq_len"]))
     steps = shrink_steps(plan, real)
+    emit("step", text=f"choosing a small {cls.__name__} within {int(job['max_params']):,} parameters")
     chosen, config, params = pick_plan(config_cls, cls, steps, real, int(job["max_params"]))
+    emit("step", text=f"building it ({params:,} parameters) and saving it")
     torch.manual_seed(int(job.get("seed", 0)))
     model = cls._from_config(config, dtype=torch.float32)
     model.save_pretrained(tmp)
@@ -212,10 +215,12 @@ def first_tensor(output: Any) -> Any:
     return logits if logits is not None else output[0]
 
 
-def run_candidate(cls: Any, folder: Path, cand: dict[str, Any], job: dict[str, Any], device: str,
+def run_candidate(cls: Any, folder: Path, index: int, job: dict[str, Any], device: str,
                   reference: Any) -> dict[str, Any]:
+    """Load, run and (for a generating model) generate with candidate INDEX of JOB; what happened."""
     import torch
 
+    cand = job["candidates"][index]
     out: dict[str, Any] = {"loaded": False, "ran": False}
     if cand["attn"] == "flex_attention":
         out["compiled"] = not _dynamo_disabled()
@@ -223,6 +228,7 @@ def run_candidate(cls: Any, folder: Path, cand: dict[str, Any], job: dict[str, A
     if cand["attn"] is not None:
         kwargs["attn_implementation"] = cand["attn"]
     baseline = _memory_start(device)
+    emit("step", index=index, text="loading")
     try:
         t = time.perf_counter()
         model = cls.from_pretrained(folder, **kwargs).to(device).eval()
@@ -231,6 +237,7 @@ def run_candidate(cls: Any, folder: Path, cand: dict[str, Any], job: dict[str, A
         return out | {"stage": "load", "error": short_error(exc)}
     out["loaded"] = True
     out["effective_attn"] = getattr(model.config, "_attn_implementation", None)
+    emit("step", index=index, text="forward")
     try:
         inputs = make_inputs(model, job)
         with torch.no_grad():
@@ -252,6 +259,7 @@ def run_candidate(cls: Any, folder: Path, cand: dict[str, Any], job: dict[str, A
     except Exception as exc:
         return out | {"stage": "forward", "error": short_error(exc)} | _memory_peak(device, baseline)
     if model.can_generate() and model.main_input_name == "input_ids" and int(job.get("new_tokens", 0)) > 0:
+        emit("step", index=index, text=f"generating {int(job['new_tokens'])} tokens")
         try:
             new = int(job["new_tokens"])
             ids = inputs["input_ids"]

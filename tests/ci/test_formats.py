@@ -55,35 +55,55 @@ def test_sarif_for_lint_points_at_the_code_line(advisor: Callable[..., Run]) -> 
     log = json.loads(r.out)
     jsonschema.Draft4Validator(SARIF_SCHEMA).validate(log)
     physical = [(x["ruleId"], x["locations"][0]["physicalLocation"]) for x in log["runs"][0]["results"]]
-    spots = {(rule, p["artifactLocation"]["uri"], p["region"]["startLine"]) for rule, p in physical}
-    assert ("FA2-CC", "tests/ci/data/lint_tree/app/load.py", 9) in spots
-    assert ("LINT-UNRESOLVED", "tests/ci/data/lint_tree/app/tricky.py", 14) in spots
-    assert not any(uri.startswith("/") for _, uri, _ in spots)
+    spots = {(rule, p["artifactLocation"]["uri"], p["region"]["startLine"], p["region"].get("startColumn"))
+             for rule, p in physical}
+    # a finding about a flag points at its keyword: attn_implementation= on line 11, column 5
+    assert ("FA2-CC", "tests/ci/data/lint_tree/app/load.py", 11, 5) in spots
+    assert ("LINT-UNRESOLVED", "tests/ci/data/lint_tree/app/tricky.py", 14, 12) in spots
+    assert not any(uri.startswith("/") for _, uri, _, _ in spots)
 
 
-def test_junit_one_case_per_rule_per_target(advisor: Callable[..., Run], policy: Path) -> None:
+def test_junit_one_case_per_model_and_target(advisor: Callable[..., Run], policy: Path) -> None:
     as_json = json.loads(advisor("check", "--policy", policy, "--format", "json").out)
     r = advisor("check", "--policy", policy, "--format", "junit")
     root = ET.fromstring(r.out)
-    assert root.tag == "testsuites"
-    suites = [s for s in root.findall("testsuite") if not s.get("name", "").startswith("policy")]
-    assert len(suites) == len(as_json["cases"]) == 12
-    for suite, case in zip(suites, as_json["cases"], strict=True):
-        cases = suite.findall("testcase")
-        assert int(suite.get("tests", "-1")) == len(cases) == sum(case["rules"].values())
-        failures, skipped = suite.findall("testcase/failure"), suite.findall("testcase/skipped")
-        assert int(suite.get("failures", "-1")) == len(failures) == case["rules"]["fail"]
-        assert int(suite.get("skipped", "-1")) == len(skipped) == case["rules"]["unknown"]
-    t4 = next(s for s in suites if s.get("name", "").startswith(as_json["cases"][0]["model"])
-              and "@ T4 · tf5" in s.get("name", ""))
-    failure = t4.find("testcase[@name='FA2-CC [attn_implementation]']/failure")
-    assert failure is not None and failure.get("type") == "FA2-CC (error)" and "Fix:" in (failure.text or "")
-    skipped = root.findall(".//testcase[@name='CHECK-FACTS']/skipped")
-    assert len(skipped) == 4 and skipped[0].get("message", "").startswith("unknown: ")
-    total = sum(int(s.get("tests", "0")) for s in root.findall("testsuite"))
-    assert int(root.get("tests", "-1")) == total
-    policy_suite = root.find("testsuite[@name='policy " + str(policy) + "']")
-    assert policy_suite is not None and policy_suite.find("testcase/failure") is not None
+    [suite] = root.findall("testsuite")
+    cases = suite.findall("testcase")
+    policy_cases = [c for c in cases if c.get("classname") == "advisor.check.policy"]
+    model_cases = [c for c in cases if c.get("classname") == "advisor.check"]
+    assert len(model_cases) == len(as_json["cases"]) == 12 and len(policy_cases) == 1
+    assert int(root.get("tests", "-1")) == int(suite.get("tests", "-1")) == len(cases)
+    by_name = {c.get("name", ""): c for c in model_cases}
+    for case in as_json["cases"]:
+        where = f" ({case['file']}:{case['line']})" if case["file"] and case["line"] else ""
+        tc = by_name[f"{case['model']} @ {case['target']}{where}"]
+        mine = [f for f in as_json["findings"] if f.get("model") == case["model"]
+                and f.get("target") == case["target"]]
+        errors = [f for f in mine if f["severity"] == "error"]
+        failure = tc.find("failure")
+        assert (failure is not None) == bool(errors)  # fail-on error: only errors fail a case
+        if failure is not None:
+            assert all(f["rule"] in (failure.text or "") for f in errors) and "Fix:" in (failure.text or "")
+        lower = [f for f in mine if f["severity"] != "error"]
+        out = tc.find("system-out")
+        assert (out is not None) == bool(lower)
+        if out is not None:
+            assert all(f["rule"] in (out.text or "") for f in lower)
+        props = {p.get("name"): p.get("value") for p in tc.findall("properties/property")}
+        assert props["target"] == case["target"] and props["warnings"] == str(
+            sum(1 for f in mine if f["severity"] == "warning"))
+    skipped = [c for c in model_cases if c.find("skipped") is not None]
+    assert len(skipped) == 4 and all(c.find("failure") is None for c in skipped)
+    assert int(suite.get("failures", "-1")) == sum(1 for c in cases if c.find("failure") is not None)
+    strict = ET.fromstring(advisor("check", "--policy", policy, "--format", "junit", "--fail-on", "warning").out)
+    assert int(strict.get("failures", "0")) > int(root.get("failures", "0"))
+
+
+def test_junit_drops_characters_xml_cannot_carry() -> None:
+    from advisor.emit.junit import xml_text
+
+    assert xml_text("a\x00b\x1bc\ud800d\ttab") == "abc" + "d\ttab"
+    ET.fromstring(f"<x a='{xml_text(chr(1) + 'ok')}'/>")
 
 
 def test_github_annotations_limits_and_step_summary(advisor: Callable[..., Run], tmp_path: Path,
@@ -137,9 +157,15 @@ def test_json_matches_its_schema(advisor: Callable[..., Run], policy: Path) -> N
 
 def test_text_view(advisor: Callable[..., Run], policy: Path) -> None:
     r = advisor("check", "--policy", policy)
-    assert r.out.startswith("advisor check: FAIL (fail-on error, exit 1)\n")
-    assert "error   FA2-CC" in r.out and "fix: " in r.out and "unknown CHECK-FACTS" in r.out
-    assert r.err.startswith("advisor check: fail: ") and r.err.count("\n") == 1
+    assert "check: FAIL (fail-on error, exit 1)" in r.out.splitlines()[-2]
+    assert "fix: " in r.out and "unknown CHECK-FACTS" in r.out
+    fa2 = [line for line in r.out.splitlines() if line.startswith("error   FA2-CC")]
+    assert len(fa2) == len(set(fa2)), "each distinct problem is shown once, with its targets"
+    assert any("[T4 · tf5, T4 · tf4-fa]" in line or "[T4 · tf4-fa, T4 · tf5]" in line for line in fa2)
+    heads = [line for line in r.out.splitlines() if "A100-80GB · tf5" in line and "T4 · tf5" in line
+             and not line.startswith(("error", "warning", "info", "unknown"))]
+    assert heads, "a model × target matrix follows the problems"
+    assert r.err == ""  # the summary ends the text report; stderr would say it twice
 
 
 @pytest.mark.parametrize("ref, url", [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -98,7 +99,7 @@ def test_unreadable_files_are_reported(tmp_path: Path) -> None:
     (tmp_path / ".venv").mkdir()
     hidden = "from transformers import AutoModel\nAutoModel.from_pretrained('a/b')\n"
     (tmp_path / ".venv" / "x.py").write_text(hidden, encoding="utf-8")
-    calls, bad = lint_paths([tmp_path])
+    calls, bad, _ = lint_paths([tmp_path])
     assert calls == []
     assert [(b.file.rsplit("/", 1)[-1], b.line, b.why) for b in bad] == [
         ("bad.py", 1, "not UTF-8 text"), ("broken.py", 2, "does not parse: '(' was never closed")]
@@ -108,9 +109,14 @@ def test_lint_cli_findings_carry_file_and_line(advisor: Callable[..., Run]) -> N
     r = advisor("lint", TREE, "--gpu", "T4", "--software", SW5, "--offline", "--format", "json")
     data = json.loads(r.out)
     assert r.code == 1
-    where = {(f["rule"], f["file"].rsplit("lint_tree/", 1)[-1], f["line"]) for f in data["findings"]}
-    assert {("FA2-CC", "app/load.py", 9), ("KWARG-USE-FA2-REMOVED", "app/load.py", 25),
-            ("BT-REMOVED", "app/sub/convert.py", 6)} <= where
+    where = {(f["rule"], f["file"].rsplit("lint_tree/", 1)[-1], f["line"], f.get("column"))
+             for f in data["findings"]}
+    # a finding about a flag points at the keyword (line and column), one whose rule reads a keyword as
+    # passed at that keyword (torch_dtype), others at the call
+    assert {("FA2-CC", "app/load.py", 11, 5), ("DTYPE-BF16-GPU", "app/load.py", 12, 5),
+            ("DTYPE-KWARG-DEPRECATED", "app/load.py", 12, 5), ("MEM-QUANT-WOULD-HELP", "app/load.py", 9, 9),
+            ("KWARG-USE-FA2-REMOVED", "app/load.py", 25, 67)} <= where
+    assert any(w[0] == "BT-REMOVED" and w[1] == "app/sub/convert.py" for w in where)
     unknown = {(u["rule"], u["line"]) for u in data["unknown"]}
     assert unknown == {("LINT-UNRESOLVED", 14), ("LINT-UNRESOLVED", 21)}
 
@@ -135,7 +141,7 @@ def test_lint_exit_codes(advisor: Callable[..., Run], tmp_path: Path) -> None:
     empty = tmp_path / "empty"
     empty.mkdir()
     r = advisor("lint", empty, "--gpu", "T4", "--software", SW5)
-    assert r.code == 0 and "0 call(s)" in r.err
+    assert r.code == 0 and "nothing to check (no from_pretrained(...) call found)" in r.out
 
 
 def test_lint_uses_the_policy_targets_and_ignores(advisor: Callable[..., Run], tmp_path: Path,
@@ -150,3 +156,36 @@ def test_lint_uses_the_policy_targets_and_ignores(advisor: Callable[..., Run], t
     assert data["unknown"] == []  # the ignore accepts the unresolved calls, so it is used
     assert not any(f["rule"] == "POLICY-IGNORE-UNUSED" for f in data["findings"])
     assert r.code == 1  # bfloat16 by default on a T4 (transformers 5 loads the checkpoint's dtype)
+
+
+def test_lint_text_is_ruffs_line_format(advisor: Callable[..., Run]) -> None:
+    r = advisor("lint", TREE, "--gpu", "T4", "--software", SW5, "--offline")
+    lines = r.out.splitlines()
+    fa2 = [line for line in lines if " FA2-CC " in line]
+    assert fa2 and fa2[0].startswith("tests/ci/data/lint_tree/app/load.py:11:5: FA2-CC flash_attention_2 needs")
+    assert all(re.match(r"^[\w./-]+:\d+:\d+: [A-Z0-9-]+ ", line) for line in lines[:-2] if line)
+    assert any(" LINT-UNRESOLVED (unknown) " in line for line in lines)
+
+
+def test_inline_suppressions_silence_a_rule_and_stale_ones_are_reported(advisor: Callable[..., Run],
+                                                                       tmp_path: Path) -> None:
+    code = tmp_path / "load.py"
+    code.write_text(
+        "from transformers import AutoModelForCausalLM\n"
+        "m = AutoModelForCausalLM.from_pretrained(\n"
+        "    'meta-llama/Meta-Llama-3.1-8B',\n"
+        "    attn_implementation='flash_attention_2',  # advisor: ignore[FA2-CC, FA2-PKG]\n"
+        "    dtype='float16',  # advisor: ignore[SDPA-CLASS]\n"
+        ")\n"
+        "s = '# advisor: ignore[DTYPE-BF16-GPU]'  # a string, not a comment\n", encoding="utf-8")
+    r = advisor("lint", code, "--gpu", "T4", "--software", SW5, "--offline", "--format", "json")
+    data = json.loads(r.out)
+    rules = [f["rule"] for f in data["findings"]]
+    assert "FA2-CC" not in rules and "FA2-PKG" not in rules
+    stale = [f for f in data["findings"] if f["rule"] == "LINT-IGNORE-UNUSED"]
+    assert [(f["line"], "SDPA-CLASS" in f["message"]) for f in stale] == [(5, True)]
+    loud = advisor("lint", code, "--gpu", "T4", "--software", SW5, "--offline", "--format", "json")
+    assert json.loads(loud.out) == data  # stable
+    code.write_text(code.read_text().replace("  # advisor: ignore[FA2-CC, FA2-PKG]", ""), encoding="utf-8")
+    again = json.loads(advisor("lint", code, "--gpu", "T4", "--software", SW5, "--offline", "--format", "json").out)
+    assert "FA2-CC" in [f["rule"] for f in again["findings"]]

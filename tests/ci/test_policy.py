@@ -119,7 +119,7 @@ def test_invalid_toml_names_line_and_column(advisor: Callable[..., Run], tmp_pat
 
 def test_policy_without_models_and_missing_file(advisor: Callable[..., Run], tmp_path: Path) -> None:
     r = advisor("check", "--policy", write_policy(tmp_path, 'gpus = ["T4"]\n'))
-    assert r.code == 2 and "names no models" in r.err
+    assert r.code == 0 and "nothing to check" in r.out and "names no models" in r.out  # a lint-only policy
     r = advisor("check", "--policy", tmp_path / "nope.toml")
     assert r.code == 2 and "cannot read the policy" in r.err
 

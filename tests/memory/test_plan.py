@@ -35,7 +35,8 @@ def test_l4_llama8b_long_context_batch4_offloads_without_bitsandbytes() -> None:
     assert m["kv_cache_bytes_per_token"] == 32 * 2 * 8 * 128 * 2
     assert m["kv_cache_bytes"] == 4 * 8192 * m["kv_cache_bytes_per_token"]
     assert r.flags["device_map"] == "auto" and "quantization_config" not in r.flags
-    assert set(r.flags["max_memory"]) == {"0", "cpu"}
+    assert set(r.flags["max_memory"]) == {0, "cpu"}  # ready for from_pretrained: a GPU index is an int
+    assert set(r.json_flags()["max_memory"]) == {"0", "cpu"}  # JSON keys are strings
     assert m["fits"] is False and m["cpu_bytes"] > 0
     found = rules(r)
     assert "GiB of weights do not fit" in found["MEM-OFFLOAD"]
@@ -80,7 +81,7 @@ def test_70b_on_h100x8_spreads_with_max_memory_per_gpu() -> None:
     assert m is not None and m["fits"] is True
     assert r.flags["device_map"] == "auto"
     mm = r.flags["max_memory"]
-    assert set(mm) == {str(i) for i in range(8)} and all(v.endswith("GiB") for v in mm.values())
+    assert set(mm) == set(range(8)) and all(v.endswith("GiB") for v in mm.values())
     used = m["per_gpu"]
     assert len(used) >= 2 and m["cpu_bytes"] == 0
     assert all(g["total_bytes"] <= g["has_bytes"] for g in used)

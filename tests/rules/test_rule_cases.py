@@ -80,8 +80,17 @@ def test_rule_holds(rule_id: str, tmp_path: Path) -> None:
 
 def test_the_rules_about_the_run_are_rule_data() -> None:
     by_id = {r.id: r for r in load_rules()}
-    assert set(RUN_RULES) == {r.id for r in load_rules() if r.emitted_by}
+    assert set(RUN_RULES) == {r.id for r in load_rules() if r.emitted_by in ("lint", "check", "policy")}
     for rule_id in RUN_RULES:
         rule = by_id[rule_id]
         assert rule.require is None and rule.file == "run.toml" and rule.docs.references
+        assert rule not in fact_rules()
+
+
+def test_the_rules_only_explain_reports_carry_the_messages_it_reports_them_by() -> None:
+    explained = [r for r in load_rules() if r.emitted_by == "explain"]
+    assert len(explained) >= 8
+    for rule in explained:
+        assert rule.require is None and rule.when is None and not rule.flags
+        assert rule.errors, f"{rule.id} is reported by explain but names no message"
         assert rule not in fact_rules()

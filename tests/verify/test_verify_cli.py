@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -20,7 +21,7 @@ def advisor(*args: str, code: str = "from advisor.cli import main; sys.exit(main
 
 def test_verify_recommended_json() -> None:
     # float32 asked for: the recommendation is then the same on CPUs with and without bfloat16 instructions
-    done = advisor("verify", LLAMA, "--format", "json", "--dtype", "float32", *SMALL)
+    done = advisor("verify", LLAMA, "--format", "json", "--dtype", "float32", "--quiet", *SMALL)
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     [row] = report["results"]
@@ -33,7 +34,16 @@ def test_verify_recommended_json() -> None:
     assert row["outcome"]["peak_bytes"] > 0
     assert report["built"]["shape"]["head_dim"] == 128
     assert report["agreement"] == {"agreed": 1, "run": 1}
-    assert done.stderr == ""
+    assert done.stderr == ""  # --quiet: no progress lines
+
+
+def steps(stderr: str) -> list[str]:
+    """The progress lines without their `advisor verify [  1.2 s] ` prefix."""
+    out = []
+    for line in stderr.splitlines():
+        assert re.match(r"advisor verify \[ *\d+\.\d s\] ", line), line
+        out.append(line.split("] ", 1)[1])
+    return out
 
 
 def test_verify_attn_table() -> None:
@@ -45,6 +55,15 @@ def test_verify_attn_table() -> None:
     assert any(ln.startswith(" eager · float32") and " yes " in ln for ln in lines)
     assert "agreement with the rules: 6/6" in done.stdout
     assert "Hub kernel" in done.stdout
+    # progress on stderr, one line per step, each candidate numbered among the six that run
+    lines = steps(done.stderr)
+    assert lines[0] == "reading the config with the installed transformers"
+    assert any(ln.startswith("building it (") and "parameters) and saving it" in ln for ln in lines)
+    eager = [ln for ln in lines if ln.startswith("[6/6] eager float32: ")]
+    assert [ln.split(": ", 1)[1].split(" (")[0] for ln in eager] == [
+        "loading", "forward", "generating 8 tokens", "works"]
+    assert "[4/6] flash_attention_2 float32: fails at load: ImportError" in "\n".join(lines)
+    assert lines.index("computing the eager float32 reference") < lines.index(eager[0])
 
 
 def test_remote_code_only_exits_2_without_running_it() -> None:
