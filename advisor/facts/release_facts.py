@@ -36,7 +36,8 @@ RELEASE_FACTS = (
     "transformers.flex_dropout", "transformers.flex_sinks_cpu", "transformers.hub_kernel_forms",
     "transformers.hub_kernel_needs_flash",
     "transformers.kernels", "transformers.kernels_min", "transformers.kernels_max", "transformers.kernels_range",
-    "transformers.fa_kernel_fallback", "transformers.compatible_swap", "transformers.torch_min",
+    "transformers.fa_kernel_fallback", "transformers.rocm_kernel_fallback", "transformers.compatible_swap",
+    "transformers.torch_min",
     "transformers.accelerate_min", "transformers.bnb_min_4bit", "transformers.bnb_min_8bit", "transformers.bnb_cpu",
     "transformers.keywords", "transformers.keywords_ignored", "transformers.keywords_deprecated",
     "transformers.deprecations", "transformers.default_dtype", "transformers.bettertransformer",
@@ -140,6 +141,8 @@ def _release(table: ReleaseTable) -> dict[str, Fact[Any]]:
         "transformers.kernels_max": of(kernels_max),
         "transformers.kernels_range": of(_range_text(kernels)),
         "transformers.fa_kernel_fallback": of(frozenset(attn.get("kernel_fallback", {}))),
+        "transformers.rocm_kernel_fallback": of(frozenset(impl for impl, repo in attn.get("kernel_fallback", {}).items()
+                                                          if "aiter" in str(repo))),
         "transformers.compatible_swap": of(bool(a.get("compatible_swap")), "compatible_swap"),
         "transformers.torch_min": of(_versions(a.get("torch_min")), "torch_min"),
         "transformers.accelerate_min": of(_versions(a.get("accelerate_min"))),

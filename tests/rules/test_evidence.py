@@ -22,7 +22,7 @@ from advisor.facts.transformers_support import installed_transformers
 
 ROOT = Path(__file__).resolve().parents[2]
 RULES: tuple[Rule, ...] = build(data_dir(), rule_files(data_dir()))[0]
-PACKAGE_OF = {"gpu.cc": None, "torch.cuda": "torch", "torch.hip": "torch", "driver.cuda": "cuda"}
+PACKAGE_OF = {"gpu.cc": None, "os.macos": None, "torch.cuda": "torch", "torch.hip": "torch", "driver.cuda": "cuda"}
 """The package whose boundary a comparison of these facts is (None: the rule's evidence names it)."""
 
 
