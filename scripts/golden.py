@@ -1,7 +1,8 @@
 """The golden corpus: advisor's outputs over the fixtures, kept in tests/golden/ to prove behaviour is unchanged.
 
 Every case runs `advisor.cli.main` in this process with a fixed target (catalog GPU and software profile, so
-nothing depends on this machine), offline, with an empty Hub cache and advisor cache. Each case's stdout,
+nothing depends on this machine), offline, with an empty Hub cache and advisor cache, and without meta-device
+builds (the counts are what advisor reads from config.json, whether torch is installed or not). Each case's stdout,
 stderr and exit code are written to `tests/golden/<case>.txt`.
 
     python scripts/golden.py            # regenerate (after a deliberate change, said in the commit)
@@ -144,7 +145,7 @@ def isolated() -> Iterator[None]:
     cwd = Path.cwd()
     with tempfile.TemporaryDirectory(prefix="advisor-golden-") as tmp:
         os.environ.update({"ADVISOR_CACHE_DIR": f"{tmp}/advisor", "HF_HOME": f"{tmp}/hf", "HF_HUB_OFFLINE": "1",
-                           "COLUMNS": "100", "NO_COLOR": "1", "TERM": "dumb"})
+                           "COLUMNS": "100", "NO_COLOR": "1", "TERM": "dumb", "ADVISOR_NO_META_BUILD": "1"})
         for key in ("HF_TOKEN", "GITHUB_STEP_SUMMARY", "CUDA_VISIBLE_DEVICES", "FORCE_COLOR"):
             os.environ.pop(key, None)
         os.chdir(ROOT)

@@ -103,6 +103,7 @@ FACT_KINDS: dict[str, tuple[str, str]] = {
     "model.model_type": ("str", "config.json model_type"),
     "model.architecture": ("str", "config.json architectures[0]"),
     "model.head_dim": ("number", "attention head dimension"),
+    "model.max_head_dim": ("number", "the widest attention head any layer uses, keys or values (per-layer too)"),
     "model.num_heads": ("number", "query heads"),
     "model.num_kv_heads": ("number", "key/value heads"),
     "model.sliding_window": ("number", "attention window; None when no layer uses one"),
@@ -296,7 +297,7 @@ def _software(ns: dict[str, Any], facts: Facts) -> None:
 
 def _model(ns: dict[str, Any], facts: Facts) -> None:
     m = facts.model
-    for key in ("model_type", "architecture", "head_dim", "num_heads", "num_kv_heads", "sliding_window",
+    for key in ("model_type", "architecture", "head_dim", "max_head_dim", "num_heads", "num_kv_heads", "sliding_window",
                 "softcap", "rope_type", "alibi", "mla", "moe", "has_attention", "attention_dropout",
                 "checkpoint_dtype", "quant_method", "config_attn_impl"):
         ns[f"model.{key}"] = _v(getattr(m, key), f"model.{key}")

@@ -9,6 +9,7 @@ from typing import Any
 
 from advisor.core.errors import InputError
 from advisor.core.frozen import field, frozen
+from advisor.facts.safetensors_local import local_parameters
 
 MAX_CONFIG_BYTES = 4 * 1024 * 1024
 """A config.json larger than this is refused: real ones are a few KiB."""
@@ -33,6 +34,8 @@ class ModelSource:
     """Parameter count per dtype from safetensors metadata; None when unknown."""
     parameters_reason: str | None = None
     """Why `parameters` is unknown."""
+    parameters_source: str | None = None
+    """Where `parameters` was read: the Hub's safetensors metadata or the local files' headers."""
     notes: tuple[str, ...] = ()
     catalog_date: str | None = None
     exact_parameters: int | None = None
@@ -66,6 +69,10 @@ def parse_config(text: str | bytes, where: str) -> dict[str, Any]:
 
 
 def _reject_constant(name: str) -> float:
+    """Python's json writes float("inf") as Infinity, and transformers' Mamba-2 configs hold one
+    (`time_step_limit` = (0.0, inf)): infinities are read; NaN is refused."""
+    if name in ("Infinity", "-Infinity"):
+        return float(name.replace("Infinity", "inf"))
     raise ValueError(f"holds {name}, which is not a JSON number")
 
 
@@ -103,7 +110,9 @@ def load_local(model: str) -> ModelSource:
             f = folder / name
             if f.is_file() and f.stat().st_size <= MAX_CONFIG_BYTES:
                 files[name] = f.read_text(encoding="utf-8", errors="replace")
-    return ModelSource(id=model, config=config, source="local", files=files)
+    parameters, reason = local_parameters(folder)
+    return ModelSource(id=model, config=config, source="local", files=files, parameters=parameters,
+                       parameters_reason=reason, parameters_source="safetensors headers" if parameters else None)
 
 
 def _remote_code_files(config: dict[str, Any]) -> set[str]:

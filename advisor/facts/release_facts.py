@@ -16,6 +16,7 @@ from packaging.version import Version
 
 from advisor.core.fact import Fact
 from advisor.facts.bundle import Facts
+from advisor.facts.model import NESTED_TEXT_KEYS
 from advisor.facts.release_table import (
     ReleaseTable,
     helper_history,
@@ -259,7 +260,7 @@ def _rope(facts: Facts, table: ReleaseTable) -> dict[str, Fact[Any]]:
     rope = table.section("rope")
     entry = table.model_type(m.model_type.value or "") if m.model_type.known else None
     config = entry.config if entry else ""
-    nested = m.config is not m.source.config
+    nested = any(isinstance(m.source.config.get(k), dict) for k in NESTED_TEXT_KEYS)  # a wrapper's text config
     accepted = frozenset(rope.get("init", ())) | frozenset(rope.get("validate", ())) | {"default"}
     where = ""
     local = rope.get("per_config", {}).get(config)

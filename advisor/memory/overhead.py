@@ -11,6 +11,7 @@ The constants, and why:
   swap, so the plan stops at the recommended size. The rest of the pool is what CPU offload can use.
 - MARGIN, 10 % of what lands on a GPU: the caching allocator's fragmentation and this estimate's own
   error (the activation figure is a model, not a measurement).
+- ESTIMATE_MARGIN, 5 % more of the weights when the parameter count is an estimate, not exact.
 - Inference activations: one decoder layer's prefill working set, batch x context x (4 hidden + 3
   intermediate) elements (residual, normed input, attention output; gate, up and their product),
   plus fp32 logits of the last position (transformers 5 computes only those while generating).
@@ -33,6 +34,10 @@ MARGIN = 0.10
 UNIFIED_GPU_SHARE = 0.75
 UNIFIED_SOURCE = ("75 % of the unified memory: Metal's recommendedMaxWorkingSetSize, typically 75 % "
                   "(torch MPSAllocator.h)")
+ESTIMATE_MARGIN = 0.05
+"""Added to the weights of an estimated count (beside MARGIN): the estimate errs high and the tests hold it to at
+most 1 % below transformers' own count on every architecture transformers has, but a real config can differ
+from the default ones it is checked on."""
 ADAM_BYTES = 8
 MASTER_BYTES = 4
 TRAIN_ACT_PER_LAYER = 34

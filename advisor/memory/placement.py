@@ -32,10 +32,12 @@ class Piece:
     weights: int
     cache: int = 0
     extra: int = 0
+    slack: int = 0
+    """The estimate's own margin on these weights (0 for an exact count)."""
 
     @property
     def total(self) -> int:
-        return self.weights + self.cache + self.extra
+        return self.weights + self.cache + self.extra + self.slack
 
 
 @record
@@ -47,6 +49,7 @@ class Load:
     extra: int = 0
     activations: int = 0
     context: int = 0
+    slack: int = 0
 
     @property
     def margin(self) -> int:
@@ -54,12 +57,13 @@ class Load:
 
     @property
     def total(self) -> int:
-        return self.weights + self.cache + self.extra + self.activations + self.context + self.margin
+        return self.weights + self.cache + self.extra + self.activations + self.context + self.margin + self.slack
 
     def add(self, piece: Piece) -> None:
         self.weights += piece.weights
         self.cache += piece.cache
         self.extra += piece.extra
+        self.slack += piece.slack
 
 
 @record
@@ -145,12 +149,13 @@ def _fill(pieces: list[Piece], caps: list[int], reserve: int) -> tuple[list[Load
     loads = [Load() for _ in caps]
     pos = cpu = cache = 0
     for p in pieces:
-        while pos < len(caps) and loads[pos].weights + loads[pos].cache + loads[pos].extra + p.total > targets[pos]:
+        while pos < len(caps) and loads[pos].weights + loads[pos].cache + loads[pos].extra + loads[pos].slack \
+                + p.total > targets[pos]:
             pos += 1
         if pos < len(caps):
             loads[pos].add(p)
         else:
-            cpu += p.weights + p.extra
+            cpu += p.weights + p.extra + p.slack
             cache += p.cache
     return loads, cpu, cache
 
