@@ -12,9 +12,10 @@ from advisor.engine.check import check_flags
 from advisor.engine.pack import load_flags
 from advisor.engine.rules import parse_rule_file
 
-DOCS = {"explanation": "e", "analogy": "a", "use_case": "u", "compatibility": "c", "references": ["r"]}
+DOCS = {"explanation": "e", "analogy": "a", "use_case": "u", "compatibility": "c", "references": ["pytorch/pytorch#1"]}
 RULE = parse_rule_file("test.toml", {"rule": [{
     "id": "TEST-MEMO", "title": "t", "severity": "error", "require": 'pkg.torch >= "9.0"',
+    "evidence": "torch 2.13.0 torch/version.py",
     "message": "torch {pkg.torch} on {gpu.present}", "fix": "f", "docs": DOCS}]})[0]
 
 
