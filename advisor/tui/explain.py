@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from textual.markup import escape
 
+from advisor.core.references import reference_url
 from advisor.emit.text import display_value as value_text
 from advisor.emit.text import error_line
 
@@ -76,7 +77,9 @@ def rule_doc(rule: Rule) -> str:
     for key, title in DOC_PARTS:
         lines += ["", f"[b]{title}[/]", f"  {escape(getattr(d, key))}"]
     lines += ["", "[b]Fix[/]", f"  {escape(rule.fix)}", "", "[b]References[/]"]
-    lines += [f"  • {escape(ref)}" for ref in d.references]
+    for ref in d.references:
+        url = reference_url(ref) or ""
+        lines += [f"  • {escape(ref)}", f'    [dim][link="{url}"]{escape(url)}[/link][/dim]']
     if rule.errors:
         lines += ["", "[b]Error messages it explains[/]"]
         lines += [f"  • {escape(error_line(e))}" for e in rule.errors]
