@@ -57,7 +57,7 @@ PACKAGES: dict[str, Package] = {
 PROJECT_FOLDERS = ("docs", "rules", "scripts")
 """The folders of this repository a reference may point into."""
 _NAME = r"[A-Za-z0-9][A-Za-z0-9_.-]*"
-_PATH = r"[A-Za-z0-9_][\w.+-]*(?:/[\w.+-]+)*"
+_PATH = r"[A-Za-z0-9_.][\w.+-]*(?:/[\w.+-]+)*"
 _NOTE = r"(?: \((?P<note>[^()]*(?:\([^()]*\)[^()]*)*)\))?"
 _LINES = r"(?::(?P<l1>[1-9]\d*)(?:-(?P<l2>[1-9]\d*))?)?"
 ISSUE = re.compile(rf"^(?P<repo>{_NAME}/{_NAME})#(?P<n>[1-9]\d*){_NOTE}$")
