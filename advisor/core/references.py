@@ -2,14 +2,16 @@
 
 A rule's `docs.references` are links a person can follow to where its fact lives upstream, at a fixed
 version: an issue thread, or a file at a release's tag. Each reference is one of these forms, optionally
-followed by ` (note)` saying what to look at there (a symbol, the message, what changed):
+followed by ` (note)` saying what to look at there (a symbol, the message, what changed); a note quotes code
+in backticks, and each quoted piece is text found in the lines cited (tests/rules/test_references.py checks
+that against the installed transformers):
 
 - `owner/repo#N`: a GitHub issue or pull request.
   `huggingface/transformers#28005` → https://github.com/huggingface/transformers/issues/28005
 - `<package> <version> <path>[:L1[-L2]]`: a file of a released package, `path` relative to the package's
   import folder, as in its wheel. `PACKAGES` maps the package to its repository, tag scheme and source
-  folder. `transformers 5.23.0 modeling_utils.py:1590-1600 (_check_and_adjust_attn_implementation)` →
-  https://github.com/huggingface/transformers/blob/v5.23.0/src/transformers/modeling_utils.py#L1590-L1600
+  folder. ``transformers 5.23.0 modeling_utils.py:1579-1652 (`_flash_attn_can_dispatch`)`` →
+  https://github.com/huggingface/transformers/blob/v5.23.0/src/transformers/modeling_utils.py#L1579-L1652
 - `owner/repo@<tag> <path>[:L1[-L2]]`: a repository file that is in no wheel (csrc/, a README).
   `Dao-AILab/flash-attention@v2.8.3 hopper/setup.py` →
   https://github.com/Dao-AILab/flash-attention/blob/v2.8.3/hopper/setup.py
