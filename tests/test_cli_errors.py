@@ -82,6 +82,14 @@ def test_bad_options(args: list[str]) -> None:
     assert_clean_error(run("recommend", LLAMA, *args))
 
 
+@pytest.mark.parametrize("command", ["recommend", "check"])
+def test_a_transformers_older_than_the_tables_is_refused(command: str) -> None:
+    extra = ["--flags", '{"dtype": "bfloat16"}'] if command == "check" else []
+    proc = run(command, LLAMA, "--gpu", "T4", "--with", "transformers==4.35.2", *extra)
+    assert_clean_error(proc)
+    assert "transformers 4.35.2 is older than 4.36.0, the oldest release advisor has read" in proc.stderr
+
+
 def test_unknown_gpu_suggests_close_names() -> None:
     proc = run("recommend", LLAMA, "--gpu", "A100-80G")
     assert proc.returncode == 0 or "did you mean" in proc.stderr

@@ -21,7 +21,9 @@ with contextlib.redirect_stdout(out):
     code = main(sys.argv[1:])
 loaded = sorted({m.split(".")[0] for m in sys.modules} & set(json.loads(__import__("os").environ["HEAVY"])))
 catalog = any(p.replace("\\\\", "/").endswith("catalog/models.json") for p in opened)
-print(json.dumps({"code": code, "loaded": loaded, "catalog_read": catalog, "out": out.getvalue()}))
+paths = [p.replace("\\\\", "/") for p in opened]
+tables = sorted({p.rsplit("/", 1)[-1] for p in paths if "transformers/releases/" in p})
+print(json.dumps({"code": code, "loaded": loaded, "catalog_read": catalog, "tables": tables, "out": out.getvalue()}))
 """
 
 
@@ -50,6 +52,16 @@ def test_recommend_json_on_this_machine_stays_light() -> None:
     assert result["code"] == 0
     assert set(result["loaded"]) <= {"pynvml"}  # NVML is how this machine's GPUs are read
     assert result["catalog_read"] is False
+
+
+def test_one_release_table_is_read_for_the_target() -> None:
+    """Only the knowledge table of the target release is opened (the index names it), not the other releases'."""
+    result = run("recommend", "fixtures/configs/meta-llama__Meta-Llama-3.1-8B.json", "--gpu", "A100-80GB",
+                 "--with", "transformers==4.46.3", "--format", "json")
+    assert result["code"] == 0 and result["loaded"] == []
+    from advisor.facts.release_table import index
+
+    assert result["tables"] == [index()["files"]["4.46.3"]]
 
 
 def test_the_catalog_is_read_for_a_repo_id_it_answers(tmp_path: Path) -> None:

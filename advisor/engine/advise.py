@@ -10,7 +10,7 @@ from advisor.engine.check import check_flags
 from advisor.engine.fixes import FixVetter
 from advisor.engine.namespace import build_namespace
 from advisor.engine.pack import fact_rules, load_flags
-from advisor.engine.resolver import resolve, scope_with, target_version
+from advisor.engine.resolver import resolve, scope_with
 from advisor.facts.bundle import Facts
 from advisor.memory.plan import MemoryPlan, plan_memory
 
@@ -42,7 +42,7 @@ def what_would_change(facts: Facts, rec: Recommendation) -> dict[str, str]:
     specs = load_flags()
     ns = build_namespace(facts)
     decided = {d.flag: d.value for d in rec.decisions}
-    scope = scope_with(ns, decided, specs, target_version(ns), memory_plan(facts))
+    scope = scope_with(ns, decided, specs, memory_plan(facts))
     vetter = FixVetter(scope, fact_rules(), specs)
     return {r.id: vetter.vet(r.render(r.fix, scope), wanted[r.id], prefer=decided.get(wanted[r.id]))
             for r in fact_rules() if r.id in wanted}

@@ -11,7 +11,7 @@ from advisor.core.results import Evaluation, Finding
 from advisor.engine.expr import Dynamic, Scope
 from advisor.engine.fixes import FixVetter
 from advisor.engine.flags import FlagSpec
-from advisor.engine.resolver import target_version
+from advisor.engine.keywords import keyword_facts
 from advisor.engine.rules import Rule
 from advisor.facts.model import FLOAT_DTYPES
 
@@ -21,15 +21,7 @@ DTYPE_NAMES = {**FLOAT_DTYPES, "auto": "auto"}
 
 def canonical_names(specs: Sequence[FlagSpec]) -> dict[str, str]:
     """Every keyword a user may pass (any version's name, or an alias) → the canonical flag."""
-    names: dict[str, str] = {}
-    for spec in specs:
-        names[spec.name] = spec.name
-        for _, kw in spec.kwargs:
-            if kw:
-                names[kw] = spec.name
-        for alias in spec.aliases:
-            names[alias] = spec.name
-    return names
+    return {kw: spec.name for spec in specs for kw in spec.keywords}
 
 
 def normalize_value(flag: str, value: Any) -> Any:
@@ -44,13 +36,12 @@ def normalize_value(flag: str, value: Any) -> Any:
 def effective_flags(ns: Mapping[str, Any], given: Mapping[str, Any]) -> dict[str, Any]:
     """The flags as transformers will act on them: defaults filled in, config.json overrides applied."""
     out = dict(given)
-    version = target_version(dict(ns))
+    default = ns.get("transformers.default_dtype")
     dtype = out.get("dtype")
     if dtype is None or dtype == "auto":
-        v5 = version is not None and version.major >= 5
-        if dtype == "auto" or v5:
+        if dtype == "auto" or default == "auto":
             out["dtype"] = ns.get("model.checkpoint_dtype")
-        elif version is not None:
+        elif not isinstance(default, Unknown):
             out["dtype"] = "float32"
         else:
             out["dtype"] = Unknown("flag.dtype", "the default depends on the transformers version, which is unknown")
@@ -80,6 +71,7 @@ def check_flags(ns: Mapping[str, Any], rules: Sequence[Rule], specs: Sequence[Fl
         scope[f"kwarg.{key}"] = value
         canonical = names.get(key, key)
         given[canonical] = normalize_value(canonical, value)
+    scope.update(keyword_facts(scope, [k for k in flags if k not in names], set(names)))
     effective = effective_flags(scope, given)
     for key, value in effective.items():
         scope[f"flag.{key}"] = value

@@ -138,10 +138,14 @@ HELPERS = {"_and": _and, "_or": _or, "_not": _not, "_known": _known, "_contains"
 class Expr:
     """A checked requirement: its text, the fact names it reads, and the compiled function."""
 
-    __slots__ = ("_fn", "code", "constants", "names", "text")
+    __slots__ = ("_fn", "boundaries", "code", "constants", "names", "text")
 
-    def __init__(self, text: str, names: frozenset[str], code: CodeType, constants: tuple[Any, ...]) -> None:
+    def __init__(self, text: str, names: frozenset[str], code: CodeType, constants: tuple[Any, ...],
+                 boundaries: tuple[tuple[str, str], ...] = ()) -> None:
         self.text, self.names, self.code, self.constants = text, names, code, constants
+        self.boundaries = boundaries
+        """(fact, literal) for every version fact compared with a version written in the expression: a
+        boundary written by hand (known when compiled; a rule pack does not keep it)."""
         fn: Callable[[Namespace, tuple[Any, ...]], Any] = FunctionType(code, HELPERS)
         self._fn = fn
 
@@ -185,7 +189,7 @@ def compile_expr(text: str, kinds: Kinds) -> Expr:
     source = f"def _requirement(ns, C):\n    return {body}\n"
     module = compile(source, f"<requirement {text[:60]!r}>", "exec")
     code = next(c for c in module.co_consts if isinstance(c, CodeType))
-    return Expr(text, frozenset(gen.names), code, tuple(gen.constants))
+    return Expr(text, frozenset(gen.names), code, tuple(gen.constants), tuple(gen.boundaries))
 
 
 class _Generator:
@@ -195,6 +199,7 @@ class _Generator:
         self.kinds = kinds
         self.names: set[str] = set()
         self.constants: list[Any] = []
+        self.boundaries: list[tuple[str, str]] = []
 
     def const(self, value: Any) -> str:
         self.constants.append(value)
@@ -255,6 +260,12 @@ class _Generator:
         left, right = n.left, n.comparators[0]
         kind = self.kind_of(left) or self.kind_of(right)
         a, b = self.operand(left, kind), self.operand(right, kind)
+        if kind == "version":
+            fact = next((self.fact_name(s) for s in (left, right) if isinstance(s, ast.Name | ast.Attribute)), "")
+            for side in (left, right):
+                literals = side.elts if isinstance(side, ast.List | ast.Tuple) else [side]
+                self.boundaries += [(fact, str(e.value)) for e in literals
+                                    if isinstance(e, ast.Constant) and isinstance(e.value, str)]
         if isinstance(op, ast.In | ast.NotIn):
             return f"_contains({a}, {b}, {isinstance(op, ast.NotIn)})"
         if isinstance(op, ast.Eq | ast.NotEq):

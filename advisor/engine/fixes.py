@@ -20,7 +20,7 @@ from advisor.core.frozen import replace
 from advisor.core.results import Finding
 from advisor.engine.expr import Scope
 from advisor.engine.flags import FlagSpec
-from advisor.engine.resolver import candidate_reasons, target_version
+from advisor.engine.resolver import candidate_reasons
 from advisor.engine.rules import Rule
 
 _SEPARATOR = re.compile(r",\s+or\s+|\s+or\s+")
@@ -114,7 +114,6 @@ class FixVetter:
         self.scope = scope
         self.rules = rules
         self.specs = {s.name: s for s in specs}
-        self.version = target_version(scope)
         self._works: dict[tuple[str, str], bool] = {}
 
     def works(self, flag: str, value: str) -> bool:
@@ -123,7 +122,7 @@ class FixVetter:
         if key not in self._works:
             spec = self.specs[flag]
             trial = self.scope.child(value=value, **{f"flag.{flag}": value})
-            kw = spec.kwarg(self.version)
+            kw = spec.kwarg(self.scope)
             if kw is not None:
                 trial[f"kwarg.{kw}"] = value
             reasons, _ = candidate_reasons([r for r in self.rules if flag in r.flags], trial)
@@ -148,7 +147,7 @@ class FixVetter:
         too = f"{listed} {'fails' if len(failing) == 1 else 'fail'} here too"
         order = [prefer, *values] if isinstance(prefer, str) else values
         other = next((v for v in order if v != current and v not in failing and self.works(spec.name, v)), None)
-        kw = spec.kwarg(self.version) or spec.name
+        kw = spec.kwarg(self.scope) or spec.name
         if other is None:
             return f"No value of {kw} is known to work here ({too})."
         return f'Use {kw}="{other}" ({too}).'

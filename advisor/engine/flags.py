@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from packaging.version import InvalidVersion, Version
-
 from advisor.core.errors import InputError
 from advisor.core.frozen import frozen
 from advisor.core.logic import Unknown
@@ -27,8 +25,9 @@ class FlagSpec:
 
     name: str
     title: str
-    kwargs: tuple[tuple[Version, str | None], ...]
-    """(first version, keyword) newest first; keyword None means the version has no such flag."""
+    kwargs: tuple[str, ...]
+    """The keywords that pass this flag, preferred first; the target's knowledge table says which one it
+    takes (`kwarg`). Empty: the flag's name, in every version (remote-code config switches, for one)."""
     values: tuple[Any, ...]
     first: tuple[str, ...]
     """Facts whose values are tried before `values` (the user's request, the checkpoint's own); those of
@@ -49,14 +48,24 @@ class FlagSpec:
     """Other keywords users pass for it (checked, never emitted)."""
     docs: dict[str, str]
 
-    def kwarg(self, version: Version | None) -> str | None:
-        """The keyword the target transformers version uses for this flag."""
-        if version is None:
-            return self.kwargs[0][1]
-        for since, name in self.kwargs:
-            if version >= since:
-                return name
-        return None
+    def kwarg(self, ns: Mapping[str, Any]) -> str | None:
+        """The keyword the target transformers takes for this flag: the first of `kwargs` its from_pretrained
+        consumes without a deprecation warning, else the first it consumes at all; None when it consumes none
+        (the flag is then never emitted). Read from `transformers.keywords` (the target's table)."""
+        if not self.kwargs:
+            return self.name
+        accepted = ns.get("transformers.keywords")
+        if not isinstance(accepted, frozenset):
+            return self.kwargs[0]
+        deprecated = ns.get("transformers.keywords_deprecated")
+        old = deprecated if isinstance(deprecated, frozenset) else frozenset()
+        current = [k for k in self.kwargs if k in accepted]
+        return next((k for k in current if k not in old), current[0] if current else None)
+
+    @property
+    def keywords(self) -> tuple[str, ...]:
+        """Every keyword a user may pass for this flag (any version's name, and aliases)."""
+        return tuple(dict.fromkeys((self.name, *self.kwargs, *self.aliases)))
 
     def candidates(self, ns: Mapping[str, Any]) -> list[Any]:
         """Values in order of preference, without repeats."""
@@ -101,14 +110,14 @@ class FlagSpec:
 
     def packed(self) -> tuple[Any, ...]:
         """The spec as plain data for the rule pack."""
-        return (self.name, self.title, tuple((str(v), k) for v, k in self.kwargs), self.values, self.first, self.omit,
+        return (self.name, self.title, self.kwargs, self.values, self.first, self.omit,
                 self.omit_first, self.check_only, self.relevant.packed() if self.relevant else None, self.code,
                 self.suggest, self.aliases, self.docs)
 
     @classmethod
     def unpack(cls, data: tuple[Any, ...]) -> FlagSpec:
         name, title, kwargs, values, first, omit, omit_first, check_only, relevant, code, suggest, aliases, docs = data
-        return cls(name, title, tuple((Version(v), k) for v, k in kwargs), values, first, omit, omit_first, check_only,
+        return cls(name, title, tuple(kwargs), values, first, omit, omit_first, check_only,
                    Expr.unpack(relevant) if relevant else None, code, suggest, aliases, docs)
 
     @property
@@ -146,13 +155,10 @@ def _parse(entry: Any, file: str, index: int) -> FlagSpec:
     extra = set(entry) - FLAG_KEYS
     if extra:
         raise InputError(f"{where}: unknown keys {sorted(extra)}")
-    kwargs: list[tuple[Version, str | None]] = []
-    for item in entry.get("kwargs", [{"since": "0", "name": name}]):
-        try:
-            kwargs.append((Version(str(item["since"])), item.get("name") or None))
-        except (KeyError, TypeError, InvalidVersion):
-            raise InputError(f"{where}: each of `kwargs` needs `since` (a version) and `name`") from None
-    kwargs.sort(key=lambda kv: kv[0], reverse=True)
+    kwargs = entry.get("kwargs", [])
+    if not isinstance(kwargs, list) or not all(isinstance(k, str) and k.isidentifier() for k in kwargs):
+        raise InputError(f"{where}: `kwargs` must be a list of keyword names, preferred first (the target's "
+                         "knowledge table says which it takes)")
     for fact in entry.get("first", []):
         if fact_kind(fact) is None:
             raise InputError(f"{where}: `first` names unknown fact {fact!r}")

@@ -8,6 +8,7 @@ from packaging.version import InvalidVersion, Version
 
 from advisor.core.fact import Fact
 from advisor.core.logic import Unknown
+from advisor.engine.keywords import SETS as KEYWORD_SETS
 from advisor.facts.bundle import Facts
 from advisor.facts.software import EXTENSION_MODULES, RELEVANT_DISTS
 from advisor.memory.figures import figure_kind
@@ -31,6 +32,65 @@ FACT_KINDS: dict[str, tuple[str, str]] = {
     "torch.hip": ("version", "ROCm version torch was built with"),
     "torch.runs_on_gpu": ("bool", "the torch wheel holds kernels for the GPU's architecture"),
     "transformers.version": ("version", "the target transformers version"),
+    "transformers.table": ("version", "the release whose knowledge table answers for the target"),
+    "transformers.table_note": ("str", "why that table is not the target's own (newer, unpublished); None if it is"),
+    "transformers.attn_implementations": ("set", "attn_implementation names the target accepts"),
+    "transformers.fa2_min": ("version", "flash-attn version the target checks for flash_attention_2"),
+    "transformers.fa2_min_rocm": ("version", "the same on ROCm; None when the target has no separate floor"),
+    "transformers.fa2_flags": ("set", "class attributes the target reads as FA2 support (_supports_flash_attn...)"),
+    "transformers.fa3_cc_min": ("version", "compute capability the target requires for flash_attention_3"),
+    "transformers.fa4_cc_min": ("version", "compute capability the target requires for flash_attention_4"),
+    "transformers.fa3_alibi_dropout": ("bool", "the target refuses flash_attention_3 with ALiBi or attention dropout"),
+    "transformers.fa_dtype_fp32": ("str", "flash attention with float32 at load: raise or warn"),
+    "transformers.fa_softcap": ("str", "flash attention with attention softcapping: raise or drop"),
+    "transformers.sdpa_softcap": ("str", "sdpa with attention softcapping: raise or drop (silently)"),
+    "transformers.sdpa_torch_min": ("version", "torch version the target checks for sdpa; None when none"),
+    "transformers.flex_torch_min": ("version", "torch version the target checks for flex_attention; None when none"),
+    "transformers.flex_dropout": ("bool", "the target refuses flex_attention with attention dropout in training"),
+    "transformers.flex_sinks_cpu": ("bool", "the target refuses flex_attention with attention sinks on the CPU"),
+    "transformers.hub_kernel_forms": ("set", "Hub kernel forms attn_implementation accepts (org/repo, org/repo:fn)"),
+    "transformers.hub_kernel_needs_flash": ("bool", "a Hub flash kernel also needs the class's flash support"),
+    "transformers.kernels": ("bool", "the target uses the kernels package (Hub kernels, MXFP4)"),
+    "transformers.kernels_min": ("version", "lowest kernels version the target accepts; None: any that imports"),
+    "transformers.kernels_max": ("version", "kernels version the target refuses from; None: no upper bound"),
+    "transformers.kernels_range": ("str", "the kernels versions the target accepts, as text"),
+    "transformers.fa_kernel_fallback": ("set", "flash implementations the target serves from a Hub kernel "
+                                               "when flash-attn is missing and kernels is installed"),
+    "transformers.compatible_swap": ("bool", "a class's _compatible_flash_implementations replace other flash "
+                                             "implementations"),
+    "transformers.torch_min": ("version", "torch below which the target disables torch; None when it has none"),
+    "transformers.accelerate_min": ("version", "accelerate version the target requires"),
+    "transformers.bnb_min_4bit": ("version", "bitsandbytes version the target checks for 4-bit; None when none"),
+    "transformers.bnb_min_8bit": ("version", "bitsandbytes version the target checks for 8-bit; None when none"),
+    "transformers.bnb_cpu": ("str", "bitsandbytes without a GPU: raise, multi_backend or supported_torch_devices "
+                                    "(bitsandbytes decides)"),
+    "transformers.keywords": ("set", "keywords from_pretrained, the Auto classes or the config consume"),
+    "transformers.keywords_ignored": ("set", "keywords from_pretrained pops and drops"),
+    "transformers.keywords_deprecated": ("set", "keywords from_pretrained warns are deprecated"),
+    "transformers.deprecations": ("any", "the deprecation warning of each deprecated keyword"),
+    "transformers.default_dtype": ("str", "the dtype from_pretrained uses when none is given (auto); None: float32"),
+    "transformers.bettertransformer": ("bool", "models have to_bettertransformer()"),
+    "transformers.resolves_revision": ("bool", "from_pretrained resolves the revision to one commit per load"),
+    "transformers.output_attentions_explicit": ("str", "output_attentions=True with a non-eager implementation "
+                                                       "asked for: raise or fallback"),
+    "transformers.output_attentions_default": ("str", "output_attentions=True with the default implementation: "
+                                                      "eager (dispatched), raise or fallback"),
+    "transformers.gc_disables_cache": ("bool", "gradient checkpointing in training switches use_cache off"),
+    "transformers.quant_methods": ("set", "quantization methods the target knows"),
+    "transformers.unknown_quant_method": ("str", "an unknown quant_method: raise or warn-skip (loads unquantized)"),
+    "transformers.fp8_activation_schemes": ("set", "FP8 activation schemes the target accepts"),
+    "transformers.mxfp4_triton_min": ("version", "triton version MXFP4 kernels need"),
+    "transformers.mxfp4_kernels": ("bool", "MXFP4 kernels also need the kernels package"),
+    "transformers.mxfp4_missing_kernels": ("str", "MXFP4 without its kernels: dequantize or raise"),
+    "transformers.gptq_backends": ("set", "distributions the target loads GPTQ through"),
+    "transformers.gptq_needs_optimum": ("bool", "GPTQ also needs optimum"),
+    "transformers.gptqmodel_min": ("version", "gptqmodel version the GPTQ quantizer checks"),
+    "transformers.gptq_optimum_min": ("version", "optimum version the GPTQ quantizer checks with gptqmodel"),
+    "transformers.auto_gptq_min": ("version", "auto-gptq version the GPTQ quantizer checks"),
+    "transformers.awq_backends": ("set", "distributions the target loads AWQ through"),
+    "transformers.rope_types": ("set", "rope types the target validates or builds (4.43+); empty: per model"),
+    "transformers.unknown_rope_type": ("str", "an unknown rope type: raise, warn (then KeyError) or per-model"),
+    "transformers.unknown_model_type": ("str", "what an unknown model_type raises: ValueError or KeyError"),
     "flash_attn.install_hint": ("str", "the flash-attn wheel that fits the target's torch, or why none does"),
     "model.model_type": ("str", "config.json model_type"),
     "model.architecture": ("str", "config.json architectures[0]"),
@@ -50,6 +110,7 @@ FACT_KINDS: dict[str, tuple[str, str]] = {
     "model.quant_method": ("str", "quantization method of a pre-quantized checkpoint; None if not"),
     "model.config_attn_impl": ("str", "attention implementation written in config.json"),
     "model.remote_code": ("bool", "config.json has auto_map (remote code)"),
+    "model.config_keys": ("set", "the top-level keys of config.json (attributes the config takes keywords for)"),
     "model.legacy_keys": ("set", "legacy remote-code flash switches in the config or read by its code"),
     "model.source": ("str", "local, hub, cache or catalog"),
     "model.commit": ("str", "commit the revision resolved to"),
@@ -64,10 +125,31 @@ FACT_KINDS: dict[str, tuple[str, str]] = {
     "arch.flash3": ("bool", "the model class supports flash_attention_3 in the target transformers"),
     "arch.flex": ("bool", "the model class supports flex_attention in the target transformers"),
     "arch.compatible_flash": ("set", "flash implementations the class lists as compatible"),
+    "arch.known_in": ("str", "which transformers releases have the model_type (when the target does not)"),
+    "arch.added_in": ("version", "the release that adds the model_type, when one newer than the target does"),
+    "arch.attention_sinks": ("bool", "the model's attention passes sinks (s_aux) to the attention functions"),
+    "arch.flash_swap": ("str", "what the class puts in place of another flash implementation; None: no swap"),
+    "arch.flash_swap_kernel": ("bool", "that replacement is a Hub kernel (org/repo)"),
+    "rope.outcome": ("str", "the target with the model's rope type: ok, refused, ignored or unchecked"),
+    "rope.accepted": ("set", "rope types the model's config class accepts in the target"),
+    "rope.where": ("str", "where the target checks the rope type"),
+    "quant.known": ("bool", "the target knows the checkpoint's quantization method"),
+    "quant.cc_min": ("version", "compute capability the target's quantizer checks for this method"),
+    "quant.below_cc": ("str", "below it: raise or dequantize"),
+    "quant.no_gpu": ("str", "without a GPU: raise or dequantize; None when the quantizer does not check"),
+    "quant.where": ("str", "where the target's quantizer checks those"),
+    "quant.activation_scheme": ("str", "quantization_config.activation_scheme of the checkpoint"),
+    "quant.dequantized": ("bool", "the checkpoint loads dequantized to the compute dtype on this target"),
+    "quant.bnb_min": ("version", "bitsandbytes version the target checks for this checkpoint's bits"),
+    "optimum.bettertransformer": ("bool", "the installed optimum has BetterTransformer"),
+    "optimum.bt_refusal": ("str", "why the installed optimum refuses this model; None when it converts it"),
+    "optimum.bt_deprecated": ("bool", "the installed optimum warns that BetterTransformer is deprecated"),
     "remote.hard_imports": ("set", "modules the remote code imports at module level"),
     "remote.optional_imports": ("set", "modules the remote code imports inside try/except or functions"),
     "remote.names": ("set", "dotted names the remote code imports"),
-    "remote.removed_helpers": ("set", "transformers helpers the remote code imports that the target removed"),
+    "remote.removed_helpers": ("set", "transformers.utils names the remote code imports that the target lacks"),
+    "remote.deprecated_helpers": ("set", "transformers.utils names the remote code imports that the target "
+                                         "announces as removed"),
     "remote.missing_dists": ("set", "distributions the remote code needs that are not installed"),
     "remote.fa2_only": ("bool", "remote classes set only the legacy _supports_flash_attn_2"),
     "request.dtype": ("str", "dtype asked for"),
@@ -75,6 +157,10 @@ FACT_KINDS: dict[str, tuple[str, str]] = {
     "request.offline": ("bool", "no network at load time"),
     "request.context": ("number", "context length asked for"),
     "request.batch": ("number", "batch size asked for"),
+    "kwargs.unknown": ("set", "keywords passed that the target does not consume (with a close match, if any)"),
+    "kwargs.typos": ("set", "keywords passed that look like a misspelt known keyword"),
+    "kwargs.ignored": ("set", "keywords passed that the target pops and drops"),
+    "kwargs.deprecated": ("set", "keywords passed that the target warns are deprecated, with its warning"),
     "value": ("any", "the candidate value of the flag being decided"),
 }
 PREFIX_KINDS: dict[str, tuple[str, str]] = {
@@ -128,6 +214,7 @@ def build_namespace(facts: Facts) -> dict[str, Any]:
     req = facts.request
     ns.update({"request.dtype": req.dtype, "request.task": req.task, "request.offline": req.offline,
                "request.context": req.context, "request.batch": req.batch})
+    ns.update(dict.fromkeys(KEYWORD_SETS, frozenset()))  # check mode fills them from the keywords passed
     for name, fact in facts.extra.items():
         ns[name] = _v(fact, name)
     return ns
@@ -195,6 +282,7 @@ def _model(ns: dict[str, Any], facts: Facts) -> None:
                 "checkpoint_dtype", "quant_method", "config_attn_impl"):
         ns[f"model.{key}"] = _v(getattr(m, key), f"model.{key}")
     ns["model.encoder_decoder"] = m.encoder_decoder
+    ns["model.config_keys"] = frozenset(m.source.config)
     ns["model.remote_code"] = m.remote_code
     src = m.source
     ns["model.source"] = src.source
@@ -220,7 +308,7 @@ def _model(ns: dict[str, Any], facts: Facts) -> None:
     # Derived facts fill these from the remote code; the default is nothing, or unknown when the remote
     # code was not read (the same as its imports).
     default: Any = ns["remote.hard_imports"] if isinstance(ns["remote.hard_imports"], Unknown) else frozenset()
-    for key in ("remote.removed_helpers", "remote.missing_dists"):
+    for key in ("remote.removed_helpers", "remote.deprecated_helpers", "remote.missing_dists"):
         ns.setdefault(key, default)
     ns["model.legacy_keys"] = frozenset(legacy)
     arch = facts.arch

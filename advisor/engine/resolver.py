@@ -11,8 +11,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from packaging.version import Version
-
 from advisor.core.frozen import field, record
 from advisor.core.logic import Tri
 from advisor.core.results import Decision, Finding, Reason, Rejected
@@ -33,19 +31,14 @@ class Resolution:
     scope: Scope = field(default_factory=Scope)
 
 
-def target_version(ns: dict[str, Any]) -> Version | None:
-    v = ns.get("transformers.version")
-    return v if isinstance(v, Version) else None
-
-
 def scope_with(base: dict[str, Any], decided: dict[str, Any], specs: Sequence[FlagSpec],
-               version: Version | None, dynamic: Dynamic | None = None) -> Scope:
+               dynamic: Dynamic | None = None) -> Scope:
     scope = Scope(base)
     scope.dynamic = dynamic
     for spec in specs:
         if spec.name in decided:
             scope[f"flag.{spec.name}"] = decided[spec.name]
-            kw = spec.kwarg(version)
+            kw = spec.kwarg(base)
             if kw is not None and decided[spec.name] is not None:
                 scope[f"kwarg.{kw}"] = decided[spec.name]
     return scope
@@ -71,17 +64,16 @@ def candidate_reasons(rules: Sequence[Rule], scope: Scope) -> tuple[list[Reason]
 def resolve(base: dict[str, Any], rules: Sequence[Rule], specs: Sequence[FlagSpec],
             dynamic: Dynamic | None = None) -> Resolution:
     """Decide every relevant flag, then collect the findings of the final flag set."""
-    version = target_version(base)
     by_id = {r.id: r for r in rules}
     out = Resolution()
     decided: dict[str, Any] = {}
     for spec in specs:
         if spec.check_only:
             continue
-        scope = scope_with(base, decided, specs, version, dynamic)
+        scope = scope_with(base, decided, specs, dynamic)
         if spec.relevant is not None and spec.relevant.truth(scope) is not Tri.TRUE:
             continue
-        kw = spec.kwarg(version)
+        kw = spec.kwarg(base)
         if kw is None:
             continue
         flag_rules = [r for r in rules if spec.name in r.flags]
@@ -114,7 +106,7 @@ def resolve(base: dict[str, Any], rules: Sequence[Rule], specs: Sequence[FlagSpe
             out.flags[kw] = chosen
         out.findings.extend(_replaced(spec, chosen, rejected, scope, by_id))
         out.findings.extend(_better(spec, rejected, by_id, scope))
-    final = scope_with(base, decided, specs, version, dynamic)
+    final = scope_with(base, decided, specs, dynamic)
     out.scope = final
     out.findings.extend(collect_findings(rules, final, decided, only_non_rejecting=True))
     return out

@@ -19,7 +19,10 @@ from advisor.memory.figures import FIGURES
 RULE_ID = re.compile(r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$")
 PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_.]*)\}")
 RULE_KEYS = {"id", "title", "severity", "flags", "when", "require", "message", "fix", "rejects", "fixable", "docs",
-             "emitted_by", "errors"}
+             "emitted_by", "errors", "evidence"}
+EVIDENCE_ITEM = re.compile(
+    r"^(?P<package>[A-Za-z0-9_.\-]+) (?P<release>v?\d[\w.+\-]*) (?P<file>[^\s;:]+)(?::(?P<line>\d+(-\d+)?))?$")
+"""One item of a rule's `evidence`: `<package> <release> <file>[:line]` (items are separated by `;`)."""
 RUN_PARTS = ("lint", "check", "policy", "explain")
 """What reports a rule that has no requirement over facts (`emitted_by`): lint, check and policy report
 problems of the run itself; `explain` reports a rule only when a log holds one of its error messages."""
@@ -102,6 +105,9 @@ class Rule:
     emitted_by: str | None = None
     errors: tuple[ErrorText, ...] = ()
     """The upstream error messages this rule explains (`advisor explain`)."""
+    evidence: tuple[str, ...] = ()
+    """Where each version boundary the rule writes by hand was read: `<package> <release> <file>[:line]`.
+    Boundaries of transformers itself come from the knowledge tables (`transformers.*` facts) instead."""
 
     @property
     def keywords_read(self) -> tuple[str, ...]:
@@ -115,15 +121,15 @@ class Rule:
         return (self.id, self.title, self.severity, self.flags, self.when.packed() if self.when else None,
                 self.require.packed() if self.require else None, self.message, self.fix, self.rejects, self.fixable,
                 (d.explanation, d.analogy, d.use_case, d.compatibility, d.references), self.file, self.emitted_by,
-                tuple(e.packed() for e in self.errors))
+                tuple(e.packed() for e in self.errors), self.evidence)
 
     @classmethod
     def unpack(cls, data: tuple[Any, ...]) -> Rule:
         (rid, title, severity, flags, when, require, message, fix, rejects, fixable, docs, file, emitted_by,
-         errors) = data
+         errors, evidence) = data
         return cls(rid, title, severity, flags, Expr.unpack(when) if when else None,
                    Expr.unpack(require) if require else None, message, fix, rejects, fixable, RuleDocs(*docs), file,
-                   emitted_by, tuple(ErrorText(*e) for e in errors))
+                   emitted_by, tuple(ErrorText(*e) for e in errors), evidence)
 
     @property
     def family(self) -> str:
@@ -178,7 +184,7 @@ def check_decision_order(rules: Sequence[Rule], specs: Sequence[FlagSpec]) -> No
     """
     order = {s.name: i for i, s in enumerate(specs) if not s.check_only}
     known = {s.name for s in specs}
-    keyword = {kw: s.name for s in specs for _, kw in s.kwargs if kw} | {a: s.name for s in specs for a in s.aliases}
+    keyword = {kw: s.name for s in specs for kw in s.keywords}
 
     def read(names: Iterable[str]) -> set[str]:
         out: set[str] = set()
@@ -285,6 +291,13 @@ def _parse_rule(entry: Any, file: str, index: int) -> Rule:
     for key in ("rejects", "fixable"):
         if key in entry and not isinstance(entry[key], bool):
             raise fail(f"`{key}` must be true or false")
+    evidence = _evidence(entry.get("evidence"), fail)
+    boundaries = [b for e in (when, require) if e is not None for b in e.boundaries]
+    if boundaries and not evidence:
+        fact, literal = boundaries[0]
+        raise fail(f"compares {fact} with {literal!r}, a boundary written by hand: cite where it was read "
+                   '(`evidence = "<package> <release> <file>[:line]; ..."`), or read it from the target\'s '
+                   "knowledge table (the transformers.* facts)")
     errors = _parse_errors(entry.get("errors", []), fail)
     if emitted_by == "explain" and not errors:
         raise fail("a rule `emitted_by` explain needs at least one [[rule.errors]] entry")
@@ -295,8 +308,21 @@ def _parse_rule(entry: Any, file: str, index: int) -> Rule:
         docs=RuleDocs(explanation=_prose(docs["explanation"]), analogy=_prose(docs["analogy"]),
                       use_case=_prose(docs["use_case"]), compatibility=_prose(docs["compatibility"]),
                       references=tuple(refs)),
-        file=file, emitted_by=emitted_by, errors=errors,
+        file=file, emitted_by=emitted_by, errors=errors, evidence=evidence,
     )
+
+
+def _evidence(value: object, fail: Callable[[str], InputError]) -> tuple[str, ...]:
+    """The items of a rule's `evidence` string, each `<package> <release> <file>[:line]`."""
+    if value is None:
+        return ()
+    if not isinstance(value, str) or not value.strip():
+        raise fail("`evidence` must be a string: \"<package> <release> <file>[:line]; ...\"")
+    items = tuple(" ".join(part.split()) for part in value.split(";") if part.strip())
+    for item in items:
+        if not EVIDENCE_ITEM.match(item):
+            raise fail(f"evidence {item!r} is not `<package> <release> <file>[:line]`")
+    return items
 
 
 def _parse_errors(entries: object, fail: Callable[[str], InputError]) -> tuple[ErrorText, ...]:

@@ -11,6 +11,8 @@ from advisor.core.data import data_path, read_toml
 from advisor.core.fact import Fact
 from advisor.core.frozen import replace
 from advisor.facts.bundle import Facts
+from advisor.facts.release_facts import helper_status, release_facts
+from advisor.facts.release_table import table_for
 from advisor.facts.torch_build import torch_runs_on
 from advisor.facts.transformers_support import arch_support, installed_transformers, knows_model_type
 from advisor.facts.wheels import install_hint
@@ -21,6 +23,8 @@ def derived_facts(facts: Facts) -> Facts:
     extra: dict[str, Fact[Any]] = dict(facts.extra)
     arch = _arch_support(facts)
     remote = _remote_code(facts)
+    with_arch = replace(facts, arch=arch)
+    extra.update(release_facts(with_arch))
     extra.update(_native_equivalent(facts))
     extra.update(_remote_needs(facts, remote))
     extra.update(_torch_runs(facts))
@@ -76,27 +80,47 @@ def _native_table() -> dict[str, dict[str, str]]:
 
 
 def _native_equivalent(facts: Facts) -> dict[str, Fact[Any]]:
+    """The native model type that replaced a remote-code one (rules/native.toml), and whether the target's
+    table has it."""
     entry = _native_table().get(facts.model.model_type.value or "")
     src = "rules/native.toml"
     if entry is None:
         return {"model.native_equivalent": Fact(None, src), "arch.native_equivalent": Fact(None, src)}
     target = facts.transformers.value
-    present: Fact[Any] = (Fact.of(target >= Version(entry["since"]), f"{src} (native since {entry['since']})")
-                          if target is not None else Fact.unknown("the target transformers version is unknown", src))
+    if target is None:
+        present: Fact[Any] = Fact.unknown("the target transformers version is unknown", src)
+    else:
+        table = table_for(target)
+        present = Fact.of(entry["model_type"] in table.native(), table.source)
     return {"model.native_equivalent": Fact.of(entry["model_type"], src), "arch.native_equivalent": present}
+
+
+@cache
+def _helper_notes() -> dict[str, str]:
+    """What to use instead of a removed or deprecated helper (rules/transformers_removed.toml)."""
+    notes = read_toml(data_path("transformers_removed.toml")).get("instead", {})
+    return {str(k): str(v) for k, v in notes.items()}
 
 
 def _remote_needs(facts: Facts, remote: Any | None) -> dict[str, Fact[Any]]:
     if remote is None:
         return {}
-    from advisor.facts.remote_code import removed_helpers, required_distributions  # as above
+    from advisor.facts.remote_code import required_distributions  # as above
 
     src = "remote code (read as text)"
     out: dict[str, Fact[Any]] = {}
     target = facts.transformers.value
     if target is not None:
-        removed = removed_helpers(remote, target)
-        out["remote.removed_helpers"] = Fact.of(frozenset(f"{n} ({w})" for n, w in removed.items()), src)
+        table = table_for(target)
+        removed, deprecated = helper_status(remote.imported_names, table)
+        notes = _helper_notes()
+
+        def told(name: str, what: str) -> str:
+            return f"{name} ({what}{'; ' + notes[name] if name in notes else ''})"
+
+        helper_src = f"{src}; rules/transformers/helpers_since.json and {table.source}"
+        out["remote.removed_helpers"] = Fact.of(frozenset(told(n, w) for n, w in removed.items()), helper_src)
+        out["remote.deprecated_helpers"] = Fact.of(frozenset(told(n, w) for n, w in deprecated.items()), helper_src)
     hard_top = {m.split(".")[0] for m in remote.hard_imports}
     missing: set[str] = set()
     unknown: list[str] = []

@@ -16,6 +16,7 @@ from advisor.facts.hardware import Hardware
 from advisor.facts.locate import load_model
 from advisor.facts.model import FLOAT_DTYPES, model_facts
 from advisor.facts.model_source import ModelSource
+from advisor.facts.release_table import refuse_older
 from advisor.facts.software import Software
 from advisor.facts.target import Target, hardware_of, software_of
 from advisor.facts.transformers_support import installed_transformers, native_model_types
@@ -57,6 +58,8 @@ def facts_for(source: ModelSource, hardware: Hardware, software: Software, reque
     tf = software.package("transformers").version
     transformers: Fact[Version] = tf if tf.value is not None or not tf.known else Fact.unknown(
         "transformers is not installed on the target", tf.source)
+    if transformers.value is not None:
+        refuse_older(transformers.value)  # nothing advisor knows holds for a release older than its tables
     mfacts = model_facts(_infer_model_type(source, transformers.value))
     base = Facts(hardware=hardware, software=software, model=mfacts, request=request,
                  transformers=transformers, arch=Fact.unknown("not computed", "none"))

@@ -1,19 +1,15 @@
 """Remote code read as text: what `auto_map` points at, and what the code imports and reads, via `ast` only.
 
 Nothing here imports or executes the code. `analyze_remote_code` turns source text into `RemoteCode`;
-`removed_helpers` and `required_distributions` turn that into facts the rules use.
+`required_distributions` turns that into facts the rules use (which transformers.utils names a release still
+exports is read from its knowledge table: `advisor.facts.release_facts.helper_status`).
 """
 
 from __future__ import annotations
 
 import ast
-import tomllib
-from functools import cache
 from typing import Any
 
-from packaging.version import InvalidVersion, Version
-
-from advisor.core.data import data_path
 from advisor.core.frozen import frozen
 
 
@@ -280,37 +276,6 @@ def _all_none(value: ast.expr) -> bool:
     if isinstance(value, ast.Tuple | ast.List):
         return all(_all_none(e) for e in value.elts)
     return isinstance(value, ast.Constant) and value.value is None
-
-
-@frozen
-class RemovedHelper:
-    name: str
-    module: str
-    removed_in: Version
-    verified: bool
-    note: str
-
-
-@cache
-def removed_helper_table() -> dict[str, RemovedHelper]:
-    """`rules/transformers_removed.toml`: helper names transformers removed, by version."""
-    with data_path("transformers_removed.toml").open("rb") as f:
-        data = tomllib.load(f)
-    out: dict[str, RemovedHelper] = {}
-    for entry in data.get("removed", []):
-        try:
-            out[entry["name"]] = RemovedHelper(entry["name"], entry["module"], Version(entry["removed_in"]),
-                                               bool(entry.get("verified", True)), entry.get("note", ""))
-        except (KeyError, TypeError, InvalidVersion) as exc:
-            raise ValueError(f"transformers_removed.toml: bad entry {entry!r}: {exc}") from None
-    return out
-
-
-def removed_helpers(rc: RemoteCode, target: Version) -> dict[str, str]:
-    """Names the code imports from transformers that `target` no longer has: name → `file:line`."""
-    table = removed_helper_table()
-    return {name: where for name, where in sorted(rc.transformers_names.items())
-            if name in table and target >= table[name].removed_in}
 
 
 DISTRIBUTIONS: dict[str, str] = {

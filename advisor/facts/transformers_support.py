@@ -1,8 +1,8 @@
 """Which attention implementations a target transformers version allows for a model's architecture.
 
 For the installed version the source is read statically (never imported) and the result is cached
-on disk; for any other target version the shipped table `rules/transformers_support.json` answers at
-the nearest tabulated release at or below the target.
+on disk; for any other target version the shipped knowledge table of that release answers
+(`rules/transformers/`, see `release_table`).
 """
 
 from __future__ import annotations
@@ -18,18 +18,18 @@ from typing import TYPE_CHECKING, Any, Protocol
 from packaging.version import InvalidVersion, Version
 
 from advisor.core.cache import cache_dir
-from advisor.core.data import data_path
+from advisor.core.errors import InputError
 from advisor.core.fact import Fact
 from advisor.core.frozen import frozen
 from advisor.facts.attn_flags import AttnFlags, Era
 from advisor.facts.dists import find_distribution
+from advisor.facts.release_table import FOLDER, ReleaseTable, model_type_history, table_for
 
 if TYPE_CHECKING:
     from importlib.machinery import ModuleSpec
 
     from advisor.facts.transformers_scan import TransformersTree
 
-TABLE_NAME = "transformers_support.json"
 _CACHE_FORMAT = 1
 _STAMPED = (
     "models/auto/configuration_auto.py",
@@ -360,89 +360,49 @@ def _cache_store(installed: InstalledTransformers, data: dict[str, Any]) -> None
         return
 
 
-# -- the shipped table -------------------------------------------------------------------------------
-
-
-def table_path() -> Path:
-    """`rules/transformers_support.json` (see `advisor.core.data`)."""
-    return data_path(TABLE_NAME)
-
-
-@cache
-def load_table() -> dict[str, Any]:
-    """The parsed table (cached for the process)."""
-    with table_path().open(encoding="utf-8") as fh:
-        data: dict[str, Any] = json.load(fh)
-    return data
+# -- the shipped tables -------------------------------------------------------------------------------
 
 
 class _TableView:
-    """Answers from the shipped table at one tabulated release."""
+    """Answers from the shipped knowledge table of the target's release (see `release_table`)."""
 
-    def __init__(self, table: dict[str, Any], at: str, target: Version) -> None:
+    def __init__(self, table: ReleaseTable) -> None:
         self._table = table
-        self._order = {v: i for i, v in enumerate(table["versions"])}
-        self._at = self._order[at]
-        self.at = at
-        self.exact = Version(at) == target
-        exact = "" if self.exact else f", the nearest tabulated release at or below {target}"
-        self.read_from = f"table {TABLE_NAME}, transformers {at}{exact}"
+        self.read_from = table.source + (f"; {table.note}" if table.note else "")
 
     @classmethod
     def open(cls, target: Version) -> _TableView | Fact[None]:
-        source = f"table {TABLE_NAME}"
         try:
-            table = load_table()
-            versions = [Version(v) for v in table["versions"]]
-        except (OSError, ValueError, KeyError, TypeError, InvalidVersion) as exc:
-            return Fact.unknown(f"the transformers support table could not be read: {exc}", source)
-        below = [v for v in versions if v <= target]
-        if not below:
-            return Fact.unknown(
-                f"transformers {target} is older than the oldest tabulated release ({min(versions)})", source
-            )
-        return cls(table, str(max(below)), target)
+            return cls(table_for(target))
+        except InputError as exc:
+            return Fact.unknown(str(exc), f"rules/{FOLDER}")
 
-    def _at_version(self, row: dict[str, Any] | None) -> Any:
-        """The value of a change-point row (`{first version: value}`) at this view's release."""
-        value = None
-        for version, cell in (row or {}).items():
-            if self._order[version] > self._at:
-                break
-            value = cell
-        return value
+    @property
+    def at(self) -> str:
+        """The release whose table answers."""
+        return str(self._table.release)
 
     def later_has(self, model_type: str) -> bool:
-        """Whether a tabulated release after this view's has MODEL_TYPE (when the target lies beyond this
-        view's release: always, past the newest tabulated release)."""
-        if self.exact:
+        """Whether a release read after the one answering has MODEL_TYPE, when the target is not itself a release
+        the tables answer (always, past the newest release read: what came since is not known)."""
+        if self._table.note is None:
             return False
-        row = self._table["model_types"].get(model_type)
-        if self._at == len(self._order) - 1:
+        if self._table.newer:
             return True
-        return row is not None and any(self._order[v] > self._at and cell is not None for v, cell in row.items())
+        history = model_type_history().get(model_type) or []
+        return any(start is not None and Version(start) > self._table.release for start in history[::2])
 
     def native(self) -> frozenset[str]:
-        rows: dict[str, Any] = self._table["model_types"]
-        return frozenset(t for t, row in rows.items() if self._at_version(row) is not None)
+        return self._table.native()
 
     def class_auto(self, name: str) -> str | None:
-        cell = self._at_version(self._table["classes"].get(name))
-        if not isinstance(cell, str):
-            return None
-        parts = cell.split(" ")
-        return parts[1] if len(parts) > 1 else None
+        return self._table.class_auto(name)
 
     def type_default(self, model_type: str) -> tuple[str, str] | None:
-        cell = self._at_version(self._table["model_types"].get(model_type))
-        if not isinstance(cell, str) or " " not in cell:
-            return None
-        auto, model_class = cell.split(" ", 1)
-        return auto, model_class
+        return self._table.type_default(model_type)
 
     def flags(self, name: str, model_type: str) -> AttnFlags | None:
-        cell = self._at_version(self._table["classes"].get(name))
-        if not isinstance(cell, str):
+        code = self._table.class_code(name, model_type)
+        if code is None or code == "?":
             return None
-        compatible = self._at_version(self._table.get("compatible_flash", {}).get(name)) or []
-        return AttnFlags.from_code(cell.split(" ", 1)[0], tuple(compatible))
+        return AttnFlags.from_code(code, self._table.compatible_flash(name))

@@ -70,16 +70,12 @@ class MemoryPlan:
         self.devices = [_device(g) for g in facts.hardware.gpus]
         self.has_gpu = facts.hardware.has_gpu
         self.gpu_known = facts.hardware.gpu_count.known
-        ccs = [g.compute_capability.value for g in facts.hardware.gpus]
-        cc_known = all(c is not None for c in ccs)
-        self.fp8_native: bool | None = (all(c >= (8, 9) for c in ccs if c) if cc_known else None) \
-            if self.has_gpu else (False if self.gpu_known else None)
-        sw = facts.software
-        kernels, triton = sw.package("kernels").version, sw.package("triton").version
-        self.mxfp4_native: bool | None = None
-        if cc_known and kernels.known and triton.known:
-            self.mxfp4_native = self.has_gpu and all(c >= (7, 5) for c in ccs if c) and kernels.value is not None \
-                and triton.value is not None and triton.value.release[:2] >= (3, 4)
+        # Whether an FP8 or MXFP4 checkpoint stays quantized is the target release's answer (its table, the GPU,
+        # triton and kernels: advisor.facts.release_facts); dequantized, it takes the compute dtype's memory.
+        dequantized = facts.extra.get("quant.dequantized")
+        native = None if dequantized is None or not dequantized.known else not dequantized.value
+        self.fp8_native: bool | None = native
+        self.mxfp4_native: bool | None = native
         cpu = facts.hardware.cpu.memory_total_bytes
         self.cpu_capacity = cpu.value if cpu.known else None
         self._cache: dict[str, Ledger | Unknown] = {}

@@ -54,9 +54,13 @@ def test_no_fix_of_any_rule_keeps_a_value_it_was_told_is_rejected(rule: api.Rule
         assert not named(out, value), (value, out)
 
 
+TF = "transformers==5.23.0"
+"""A release with flash_attention_4 (5.4+), so that its rules apply."""
+
+
 def t4(*packages: str) -> api.Facts:
     return api.gather(LLAMA, target=api.Target(gpu="T4", software_file=ROOT / "fixtures/software/tui.json",
-                                               with_packages=packages), request=Request())
+                                               with_packages=(TF, *packages)), request=Request())
 
 
 def test_on_a_t4_what_would_change_proposes_no_attention_the_t4_rejects() -> None:
@@ -79,7 +83,7 @@ def test_check_vets_the_fix_of_a_finding_against_the_same_facts() -> None:
     assert fa4.fix == "Use sdpa."
     # On an H100 in bfloat16 flash_attention_2 works: the same rule's fix keeps it; in float32 it fails too.
     h100 = api.gather(LLAMA, target=api.Target(gpu="H100", software_file=ROOT / "fixtures/software/tui.json",
-                                               with_packages=("flash-attn==2.6.3",)), request=Request())
+                                               with_packages=(TF, "flash-attn==2.6.3")), request=Request())
 
     def fixes(**flags: str) -> dict[str, str]:
         return {f.rule: f.fix for f in api.check(h100, {"attn_implementation": "flash_attention_4", **flags}).findings}

@@ -55,11 +55,11 @@ COMMON: list[tuple[str, str, set[str]]] = [
     ("12: a Llama 3.1 config on an older transformers",
      "ValueError: `rope_scaling` must be a dictionary with two fields, `type` and `factor`, got {'factor': 8.0, "
      "'low_freq_factor': 1.0, 'high_freq_factor': 4.0, 'original_max_position_embeddings': 8192, 'rope_type': "
-     "'llama3'}", {"CFG-ROPE-TYPE"}),
+     "'llama3'}", {"ROPE-TYPE-REFUSED"}),
     ("12: a model type newer than transformers",
      "ValueError: The checkpoint you are trying to load has model type `qwen3` but Transformers does not recognize "
      "this architecture. This could be because of an issue with the checkpoint, or because your version of "
-     "Transformers is out of date.", {"ARCH-UNKNOWN"}),
+     "Transformers is out of date.", {"MODEL-TYPE-UNKNOWN"}),
     ("13: remote code without trust_remote_code",
      "ValueError: The repository for Qwen/Qwen-7B-Chat contains custom code which must be executed to correctly "
      "load the model. You can inspect the repository content at https://hf.co/Qwen/Qwen-7B-Chat.\nPlease pass the "

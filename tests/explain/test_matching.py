@@ -62,13 +62,13 @@ def test_utf16_with_a_byte_order_mark_is_read() -> None:
     ("Disabling PyTorch because PyTorch >= 2.2 is required but found 2.1.0", "TORCH-MIN"),
     ("FlashAttention forward only supports head dimension at most 512", "FLASH-HEADDIM"),
     ("ValueError: The `output_attentions` attribute is not supported when using the `attn_implementation` set to "
-     "flash_attention_2. Please set it to 'eager' instead.", "ATTN-OUTPUT-ATTENTIONS"),
+     "flash_attention_2. Please set it to 'eager' instead.", "KWARG-OUTPUT-ATTENTIONS"),
     ("OSError: You are trying to access a gated repo.\nMake sure to have access to it at "
      "https://huggingface.co/meta-llama/Llama-3.1-8B.\n401 Client Error.", "HUB-GATED"),
     ("ValueError: Device cuda:1 is not recognized, available devices are integers(for GPU/XPU), 'mps', 'cpu' and "
      "'disk'", "MAXMEM-KEYS"),
     ("The checkpoint you are trying to load has model type `gemma3_text` but Transformers does not recognize this "
-     "architecture.", "ARCH-UNKNOWN"),
+     "architecture.", "MODEL-TYPE-UNKNOWN"),
     ("torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 1.95 GiB. GPU 0 has a total capacity of 14.74 GiB "
      "of which 1.02 GiB is free.", "MEM-SINGLE-GPU"),
 ])

@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 from packaging.version import Version
 
+from advisor.facts.release_facts import helper_status
+from advisor.facts.release_table import table_for
 from advisor.facts.remote_code import (
     CodeRef,
     analyze_remote_code,
     remote_code_refs,
-    removed_helper_table,
-    removed_helpers,
     required_distributions,
 )
 
@@ -64,9 +64,11 @@ def test_module_level_flash_import_is_hard_and_named_with_its_line() -> None:
 def test_removed_transformers_helpers_depend_on_target_version() -> None:
     rc = analyze_remote_code(sample("old-helpers"))
     assert rc.transformers_names["is_torch_sdpa_available"] == "modeling_old.py:6"
-    assert removed_helpers(rc, Version("4.57.6")) == {}
-    assert removed_helpers(rc, Version("5.0.0")) == {"is_torch_fx_available": "modeling_old.py:7",
-                                                     "is_torch_sdpa_available": "modeling_old.py:6"}
+    assert helper_status(rc.imported_names, table_for(Version("4.57.6"))) == ({}, {})
+    removed, deprecated = helper_status(rc.imported_names, table_for(Version("5.0.0")))
+    assert removed == {"is_torch_fx_available": "modeling_old.py:7, removed in 5.0.0; last in 4.57.6",
+                       "is_torch_sdpa_available": "modeling_old.py:6, removed in 5.0.0; last in 4.57.6"}
+    assert deprecated == {}
     assert rc.flash_attn_2_only_classes == ()  # sets both flags
     # an import inside a method is still required by transformers' check_imports
     assert rc.hard_imports["deepspeed"] == "modeling_old.py:27"
@@ -116,6 +118,17 @@ def test_auto_map_refs_same_repo_other_repo_and_lists() -> None:
                                   "is_flax_available", "is_safetensors_available", "is_torch_bf16_available",
                                   "is_bitsandbytes_multi_backend_available", "is_offline_mode",
                                   "is_torchdynamo_available", "is_torch_compile_available"])
-def test_removed_table_lists_the_5x_removals(name: str) -> None:
-    entry = removed_helper_table()[name]
-    assert entry.removed_in == Version("5.0.0") and entry.verified
+def test_the_5x_removals_are_read_from_the_releases(name: str) -> None:
+    imported = {f"transformers.utils.{name}": "modeling_x.py:1"}
+    assert helper_status(imported, table_for(Version("4.57.6")))[0] == {}
+    removed, _ = helper_status(imported, table_for(Version("5.0.0")))
+    assert removed == {name: "modeling_x.py:1, removed in 5.0.0; last in 4.57.6"}
+
+
+def test_a_helper_missing_in_one_release_and_announced_later() -> None:
+    imported = {"transformers.utils.is_flash_attn_greater_or_equal_2_10": "modeling_x.py:3"}
+    assert helper_status(imported, table_for(Version("5.3.0"))) == ({}, {})
+    removed, _ = helper_status(imported, table_for(Version("5.4.0")))
+    assert removed == {"is_flash_attn_greater_or_equal_2_10": "modeling_x.py:3, removed in 5.4.0; last in 5.3.0"}
+    _, deprecated = helper_status(imported, table_for(Version("5.23.0")))
+    assert "will be removed" in deprecated["is_flash_attn_greater_or_equal_2_10"]

@@ -11,14 +11,13 @@ from pathlib import Path
 import pytest
 from packaging.version import Version
 
+from advisor.facts import release_table
 from advisor.facts.transformers_support import (
     ArchSupport,
     InstalledTransformers,
     arch_support,
     installed_transformers,
-    load_table,
     native_model_types,
-    table_path,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -53,7 +52,9 @@ def test_gemma2_lost_sdpa_after_4_57(installed: InstalledTransformers) -> None:
     old = support("gemma2", ["Gemma2ForCausalLM"], "4.57.6", installed)
     assert (new.sdpa, new.flash2) == (False, True)
     assert (old.sdpa, old.flash2) == (True, True)
-    assert old.read_from == "table transformers_support.json, transformers 4.57.6"
+    file = release_table.index()["files"]["4.57.6"]
+    assert old.read_from == f"rules/transformers/releases/{file}" + ("" if file == "4.57.6.json.gz" else
+                                                                     ", which answers 4.57.6")
 
 
 def test_t5_gained_sdpa_in_5x(installed: InstalledTransformers) -> None:
@@ -81,19 +82,25 @@ def test_phi_is_native_and_phi_msft_never(installed: InstalledTransformers) -> N
     assert support("phi", [], "4.40.0", None).sdpa is True
 
 
-def test_versions_older_than_the_table_are_unknown(installed: InstalledTransformers) -> None:
+def test_versions_older_than_the_tables_are_unknown(installed: InstalledTransformers) -> None:
     fact = arch_support("llama", ["LlamaForCausalLM"], Version("4.30.0"), installed)
-    assert not fact.known and "older than the oldest tabulated release (4.36.0)" in (fact.reason or "")
+    assert not fact.known and "older than 4.36.0, the oldest release advisor has read" in (fact.reason or "")
     types = native_model_types(Version("4.20.0"), installed)
     assert not types.known
 
 
-def test_a_version_between_table_rows_uses_the_nearest_below(installed: InstalledTransformers) -> None:
+def test_every_release_has_its_own_table_and_a_newer_one_the_newest(installed: InstalledTransformers) -> None:
+    newest = release_table.newest()
     s = support("gemma2", ["Gemma2ForCausalLM"], "5.30.0", installed)
-    assert "transformers 5.23.0, the nearest tabulated release at or below 5.30.0" in s.read_from
+    assert f"transformers 5.30.0 is newer than {newest}, the newest release advisor has read" in s.read_from
     assert s.version == "5.30.0" and s.sdpa is False
     mid = support("llama", ["LlamaForCausalLM"], "4.49.0", None)
-    assert "transformers 4.48.0" in mid.read_from and mid.flex and not mid.flash3
+    assert mid.read_from.startswith("rules/transformers/releases/4.49.0.json.gz")
+    assert mid.flex and not mid.flash3
+    patch = support("llama", ["LlamaForCausalLM"], "4.38.1", None)  # unread, between two equal ends of its line
+    assert patch.read_from == "rules/transformers/releases/4.38.0.json.gz, which answers 4.38.1" and patch.sdpa
+    unpublished = support("llama", ["LlamaForCausalLM"], "4.49.1", None)
+    assert "4.49.1 was not a published release" in unpublished.read_from and unpublished.flex
 
 
 @pytest.mark.parametrize(
@@ -189,15 +196,12 @@ def test_unwritable_cache_still_answers(
     assert support("qwen2", ["Qwen2ForCausalLM"], "5.23.0", installed).flash2
 
 
-def test_table_is_small_and_loads_fast() -> None:
-    assert table_path().stat().st_size < 400_000
-    load_table.cache_clear()
-    start = time.perf_counter()
-    table = load_table()
-    assert time.perf_counter() - start < 0.1
-    assert (
-        table["versions"][0] == "4.36.0" and "5.23.0" in table["versions"] and "4.46.0" in table["versions"]
-    )
+def test_one_release_table_loads_alone() -> None:
+    release_table.index.cache_clear()
+    release_table._release_data.cache_clear()
+    table = release_table.table_for(Version("4.46.0"))
+    assert release_table._release_data.cache_info().currsize == 1
+    assert table.release == Version("4.46.0") and "llama" in table.native()
 
 
 def test_arch_support_imports_neither_torch_nor_transformers(tmp_path: Path) -> None:
