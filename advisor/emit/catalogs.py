@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from advisor.core.references import reference_url
 from advisor.emit.json_out import dumps
 from advisor.engine.flags import FlagSpec
 from advisor.engine.rules import Rule
@@ -23,7 +24,8 @@ def rule_data(rule: Rule) -> dict[str, Any]:
             "flags": list(rule.flags), "when": rule.when.text if rule.when else None,
             "require": rule.require.text if rule.require else None, "message": rule.message, "fix": rule.fix,
             "docs": {"explanation": d.explanation, "analogy": d.analogy, "use_case": d.use_case,
-                     "compatibility": d.compatibility, "references": list(d.references)},
+                     "compatibility": d.compatibility, "references": list(d.references),
+                     "links": [reference_url(r) for r in d.references]},
             "errors": [{e.kind: e.source, "package": e.package, "releases": e.releases, "evidence": e.evidence,
                         "raised": e.raised, "note": e.note} for e in rule.errors]}
 

@@ -11,6 +11,7 @@ import re
 from typing import Any
 
 from advisor import __version__
+from advisor.core.references import reference_url
 from advisor.core.report import Item, Report
 from advisor.emit.json_out import dumps
 from advisor.engine.pack import load_rules
@@ -18,23 +19,6 @@ from advisor.engine.rules import Rule
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 LEVELS = {"error": "error", "warning": "warning", "info": "note"}
-_ISSUE = re.compile(r"^([A-Za-z0-9_.-]+)/([A-Za-z0-9_.-]+)#(\d+)$")
-_REPO_FILE = re.compile(r"^([A-Za-z0-9_.-]+)/([A-Za-z0-9_.-]+) ([\w./-]+\.\w+)")
-_TF_FILE = re.compile(r"^transformers/([\w/]+\.py)")
-
-
-def reference_url(ref: str) -> str | None:
-    """A link for a rule reference: `owner/repo#N`, `owner/repo path`, `transformers/path.py`, or a URL."""
-    ref = ref.strip()
-    if ref.startswith(("https://", "http://")):
-        return ref.split()[0]
-    if m := _ISSUE.match(ref):
-        return f"https://github.com/{m.group(1)}/{m.group(2)}/issues/{m.group(3)}"
-    if m := _TF_FILE.match(ref):
-        return f"https://github.com/huggingface/transformers/blob/main/src/transformers/{m.group(1)}"
-    if m := _REPO_FILE.match(ref):
-        return f"https://github.com/{m.group(1)}/{m.group(2)}/blob/main/{m.group(3)}"
-    return None
 
 
 def rule_descriptor(rule: Rule) -> dict[str, Any]:
@@ -60,7 +44,7 @@ def rule_descriptor(rule: Rule) -> dict[str, Any]:
         "defaultConfiguration": {"level": LEVELS[rule.severity]},
         "properties": {"tags": [rule.id.split("-", 1)[0].lower(), "advisor"]},
     }
-    url = next((u for _, u in links if u), None)
+    url = next((u for _, u in links if u and u.startswith("https://")), None)  # helpUri is absolute
     if url:
         out["helpUri"] = url
     return out

@@ -12,6 +12,7 @@ import re
 from typing import Any
 
 from advisor.core.ledger import MemoryLedger
+from advisor.core.references import reference_url
 from advisor.core.results import Finding, Recommendation
 from advisor.emit.memory_text import memory_lines, memory_summary
 from advisor.emit.plain import clean
@@ -263,7 +264,7 @@ def rule_doc_text(rule: Rule) -> str:
         "Use case", f"  {d.use_case}", "",
         "Compatibility", f"  {d.compatibility}", "",
         "Fix", f"  {rule.fix}", "",
-        "References", *(f"  - {r}" for r in d.references),
+        "References", *(f"  - {r}\n    {reference_url(r)}" for r in d.references),
     ]
     if rule.errors:
         parts += ["", "Error messages it explains (advisor explain)"]

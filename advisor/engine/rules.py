@@ -9,6 +9,7 @@ from typing import Any
 from advisor.core.errors import InputError
 from advisor.core.frozen import frozen
 from advisor.core.logic import Tri, Unknown
+from advisor.core.references import InvalidReference, parse_reference
 from advisor.core.results import Severity
 from advisor.engine.expr import Expr, ExprError, compile_expr
 from advisor.engine.flags import FlagSpec
@@ -282,6 +283,11 @@ def _parse_rule(entry: Any, file: str, index: int) -> Rule:
     refs = docs["references"]
     if not isinstance(refs, list) or not all(isinstance(r, str) for r in refs):
         raise fail("docs.references must be a list of strings")
+    for ref in refs:
+        try:
+            parse_reference(ref)
+        except InvalidReference as exc:
+            raise fail(f"docs.references: {exc}") from None
     for key in ("rejects", "fixable"):
         if key in entry and not isinstance(entry[key], bool):
             raise fail(f"`{key}` must be true or false")

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from textual.markup import escape
 
+from advisor.core.references import reference_url
 from advisor.emit.text import display_value as value_text
 from advisor.emit.text import error_line
 from advisor.tui.paragraphs import Para, Paragraphs
@@ -96,7 +97,11 @@ def rule_doc(rule: Rule) -> Paragraphs:
     for key, title in DOC_PARTS:
         out += [Para(), Para(f"[b]{title}[/]"), Para(escape(getattr(d, key)), indent=2)]
     out += [Para(), Para("[b]Fix[/]"), Para(escape(rule.fix), indent=2), Para(), Para("[b]References[/]")]
-    out += [Para(f"• {escape(ref)}", indent=2, hang=2) for ref in d.references]
+    for ref in d.references:
+        out.append(Para(f"• {escape(ref)}", indent=2, hang=2))
+        url = reference_url(ref)
+        if url:
+            out.append(Para(f'[dim][link="{url}"]{escape(url)}[/link][/dim]', indent=4))
     if rule.errors:
         out += [Para(), Para("[b]Error messages it explains[/]")]
         out += [Para(f"• {escape(error_line(e))}", indent=2, hang=2) for e in rule.errors]

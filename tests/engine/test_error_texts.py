@@ -19,7 +19,8 @@ from advisor.engine.error_match import (
 from advisor.engine.pack import load_rules
 from advisor.engine.rules import ErrorText, Rule, parse_rule_file
 
-DOCS = {"explanation": "e", "analogy": "a", "use_case": "u", "compatibility": "c", "references": ["r"]}
+DOCS = {"explanation": "e", "analogy": "a", "use_case": "u", "compatibility": "c",
+        "references": ["huggingface/transformers#1"]}
 GOOD = {"text": "FlashAttention only supports Ampere GPUs or newer.", "package": "flash-attn",
         "releases": ">=2.0.0", "evidence": "flash_api.cpp:364"}
 

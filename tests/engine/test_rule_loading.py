@@ -92,7 +92,7 @@ explanation = "e"
 analogy = "a"
 use_case = "u"
 compatibility = "c"
-references = ["r"]
+references = ["huggingface/transformers#1"]
 ''')
 
 

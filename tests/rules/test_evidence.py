@@ -8,13 +8,13 @@ read; evidence that names transformers is checked against the tables and the ins
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
 from packaging.version import Version
 
 from advisor.core.data import data_dir
+from advisor.core.references import PACKAGES, parse_reference
 from advisor.engine.pack import build, rule_files
 from advisor.engine.rules import EVIDENCE_ITEM, Rule
 from advisor.facts.release_table import index, messages
@@ -77,7 +77,8 @@ def test_the_evidence_key_is_checked(tmp_path: Path) -> None:
     from advisor.engine.rules import parse_rule_file
 
     base = {"id": "X-ONE", "title": "t", "severity": "error", "message": "m", "fix": "f",
-            "docs": {"explanation": "e", "analogy": "a", "use_case": "u", "compatibility": "c", "references": ["r"]}}
+            "docs": {"explanation": "e", "analogy": "a", "use_case": "u", "compatibility": "c",
+                     "references": ["huggingface/transformers#1"]}}
     with pytest.raises(InputError, match=r"compares transformers.version with '5.0.0'.*evidence"):
         parse_rule_file("x.toml", {"rule": [{**base, "require": 'transformers.version >= "5.0.0"'}]})
     with pytest.raises(InputError, match=r"compares pkg.flash_attn with '2.6.0'"):
@@ -102,16 +103,11 @@ def test_evidence_survives_the_rule_pack() -> None:
     assert any(packed.values())
 
 
-CITATION = re.compile(r"^(?P<package>[A-Za-z0-9_.\-]+) (?P<release>v?\d[\w.+\-]*) (?P<file>[^\s:]+)(?::(?P<line>\d+))?"
-                      r"(?: \(.+\))?$")
-"""A reference to upstream source: `<package> <release> <file>[:line] [(what)]`."""
-THREAD = re.compile(r"^[\w.-]+/[\w.-]+#\d+$")
-"""An upstream issue or pull request: `owner/repo#N`."""
 ABOUT_ADVISOR = {"KNOWLEDGE-TABLE", "MEM-ESTIMATE"}
 """Rules about advisor itself (besides those a part of the run emits): they may cite advisor's own files."""
 
 
-def _installed_file(package: str, release: str, file: str) -> Path | None:
+def _installed_file(package: str, release: str, path: str) -> Path | None:
     """The file of an installed distribution when its version is the one cited (None otherwise)."""
     from importlib import metadata
 
@@ -121,29 +117,28 @@ def _installed_file(package: str, release: str, file: str) -> Path | None:
         return None
     if dist.version.split("+")[0] != release:
         return None
-    return Path(str(dist.locate_file(file)))
+    folder = PACKAGES[package].folder.rsplit("/", 1)[-1]  # the import folder (`src/transformers` -> `transformers`)
+    return Path(str(dist.locate_file(f"{folder}/{path}")))
 
 
 @pytest.mark.parametrize("rule", RULES, ids=lambda r: r.id)
 def test_every_reference_is_an_upstream_citation(rule: Rule) -> None:
-    """A release and a file (checked against the installed source where that release is installed, against the
-    releases the tables read for transformers), an upstream thread, or a URL; never advisor's own notes."""
+    """In the grammar of core/references.py (tests/rules/test_references.py checks the forms); a transformers
+    release the tables read; a file of an installed release that exists, with the lines cited; this repository's
+    own files only for rules about advisor."""
     read = set(index()["releases_read"])
-    for ref in rule.docs.references:
-        assert "knowledge:" not in ref, (rule.id, ref)
-        if THREAD.match(ref) or ref.startswith("https://"):
+    for text in rule.docs.references:
+        ref = parse_reference(text)
+        if ref.kind == "project":
+            assert rule.emitted_by is not None or rule.id in ABOUT_ADVISOR, f"{rule.id}: {text!r} is not upstream"
             continue
-        m = CITATION.match(ref)
-        if m is None:
-            own = rule.emitted_by is not None or rule.id in ABOUT_ADVISOR
-            assert own and (ROOT / ref.split(" (")[0]).exists(), f"{rule.id}: {ref!r} is not a citation"
+        if ref.kind != "release":
             continue
-        package, release, file = m.group("package"), m.group("release"), m.group("file")
-        Version(release)
-        if package == "transformers":
-            assert release in read, f"{rule.id}: transformers {release} is not a release the tables read"
-        found = _installed_file(package, release, file if package != "transformers" else f"transformers/{file}")
+        assert ref.package is not None and ref.version is not None and ref.path is not None
+        if ref.package == "transformers":
+            assert ref.version in read, f"{rule.id}: transformers {ref.version} is not a release the tables read"
+        found = _installed_file(ref.package, ref.version, ref.path)
         if found is not None:
-            assert found.is_file(), (rule.id, ref)
-            if m.group("line"):
-                assert int(m.group("line")) <= len(found.read_text(encoding="utf-8").splitlines()), (rule.id, ref)
+            assert found.is_file(), (rule.id, text)
+            if ref.lines:
+                assert ref.lines[1] <= len(found.read_text(encoding="utf-8").splitlines()), (rule.id, text)
