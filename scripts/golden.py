@@ -29,7 +29,12 @@ TARGETS = {
     "a100-tf4.46-fa": ["--gpu", "A100-80GB", "--software", "fixtures/software/torch-2.5-cu124-tf-4.46-fa-2.6.3.json"],
     "cpu-tf5.23": ["--hardware", "fixtures/hardware/cpu-avx2.json", "--software",
                    "fixtures/software/cuda-tf5.23.json"],
+    "mi300x8-rocm-fa-tf5.23": ["--gpu", "MI300Xx8", "--software", "fixtures/software/rocm-tf5.23.json",
+                               "--with", "flash-attn==2.8.3"],
+    "m3max64-mps-tf5.23": ["--hardware", "fixtures/hardware/mac-m3-max-64gb.json", "--software",
+                           "fixtures/software/mps-tf5.23.json"],
 }
+JSON_ONLY = ("a100-tf4.46-fa", "mi300x8-rocm-fa-tf5.23", "m3max64-mps-tf5.23")
 POLICY = """\
 fail-on = "warning"
 context = 8192
@@ -73,7 +78,7 @@ def cases() -> Iterator[tuple[str, list[str]]]:
         stem = Path(config).stem
         for target, opts in TARGETS.items():
             for fmt in ("text", "json", "python"):
-                if fmt != "json" and target == "a100-tf4.46-fa":
+                if fmt != "json" and target in JSON_ONLY:
                     continue
                 yield f"recommend/{stem}/{target}.{fmt}", ["recommend", config, *opts, "--format", fmt]
     for folder in FOLDERS:
@@ -120,8 +125,10 @@ def cases() -> Iterator[tuple[str, list[str]]]:
 
 def run_case(argv: list[str]) -> str:
     """stdout, stderr and the exit code of one in-process run, as one text."""
+    from advisor import cli
     from advisor.cli import main
 
+    cli.PROGRESS_AFTER_S = 86400.0  # progress appears after a time, which is not part of the answer
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         code = main(argv)

@@ -17,6 +17,12 @@ class Device:
     capacity: int | None
     """Bytes available before loading: NVML free memory, or total minus the catalog reserve."""
     capacity_source: str
+    device: int | str | None = None
+    """What device_map names it by: its index, or `"mps"` (None: the index)."""
+
+    @property
+    def key(self) -> int | str:
+        return self.index if self.device is None else self.device
 
 
 @frozen
@@ -171,6 +177,8 @@ def single_gpu_index(device_map: Any) -> int | None:
         device_map = device_map[""]
     if isinstance(device_map, int) and not isinstance(device_map, bool) and device_map >= 0:
         return device_map
+    if device_map == "mps":  # Apple silicon has the one GPU
+        return 0
     if isinstance(device_map, str) and device_map.startswith("cuda"):
         rest = device_map.removeprefix("cuda").removeprefix(":")
         return int(rest) if rest.isdigit() else 0 if not rest else None

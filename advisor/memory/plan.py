@@ -14,7 +14,15 @@ from advisor.memory.config import Cfg, MissingSize
 from advisor.memory.figures import FIGURES
 from advisor.memory.kvcache import CacheSpec, cache_spec
 from advisor.memory.ledger import Group, Ledger, Setting, compute, groups
-from advisor.memory.overhead import CATALOG_RESERVE, CUDA_CONTEXT_BYTES, GIB, MARGIN, Shape
+from advisor.memory.overhead import (
+    CATALOG_RESERVE,
+    CUDA_CONTEXT_BYTES,
+    GIB,
+    MARGIN,
+    UNIFIED_GPU_SHARE,
+    UNIFIED_SOURCE,
+    Shape,
+)
 from advisor.memory.params import count_parameters
 from advisor.memory.placement import Device, gib, single_gpu_index, spread
 from advisor.memory.quant import (
@@ -82,6 +90,9 @@ class MemoryPlan:
                 and triton.value is not None and triton.value.release[:2] >= (3, 4)
         cpu = facts.hardware.cpu.memory_total_bytes
         self.cpu_capacity = cpu.value if cpu.known else None
+        if self.cpu_capacity is not None and any(g.unified_memory.value for g in facts.hardware.gpus):
+            # one pool: what the GPU may use is not there for CPU offload as well
+            self.cpu_capacity = max(0, self.cpu_capacity - sum(d.capacity or 0 for d in self.devices))
         self._cache: dict[str, Ledger | Unknown] = {}
         self._fits_cache: dict[str, bool | Unknown] = {}
 
@@ -218,7 +229,7 @@ class MemoryPlan:
         if not known:
             return None
         best = max(known, key=lambda d: (d.capacity or 0, -d.index))
-        return {"": best.index}
+        return {"": best.key}
 
     def _f_bnb_8bit(self, scope: Mapping[str, Any]) -> Any:
         return {"load_in_8bit": True}
@@ -332,7 +343,7 @@ def max_memory(led: Ledger, devices: list[Device]) -> dict[str, str]:
         cache = ld.cache if ld else 0
         act = led.activations
         room = int((dev.capacity - CUDA_CONTEXT_BYTES) / (1 + MARGIN)) - cache - act
-        out[str(dev.index)] = f"{max(room, 0) / GIB:.2f}GiB"
+        out[str(dev.key)] = f"{max(room, 0) / GIB:.2f}GiB"
     if led.placement.cpu or led.placement.disk:
         out["cpu"] = f"{math.ceil(led.placement.cpu / GIB)}GiB"
     return out
@@ -345,6 +356,8 @@ def _kv_heads(spec: CacheSpec | None, shape: Shape) -> int:
 def _device(g: Any) -> Device:
     name = g.name.value or f"GPU {g.index}"
     free, total = g.memory_free_bytes, g.memory_total_bytes
+    if g.unified_memory.value and total.value is not None:
+        return Device(g.index, name, int(total.value * UNIFIED_GPU_SHARE), UNIFIED_SOURCE, g.device)
     if free.known and free.value is not None:
         return Device(g.index, name, free.value, "free memory (NVML)")
     if total.known and total.value is not None:
