@@ -18,6 +18,7 @@ from typing import Any, NoReturn
 import advisor
 from advisor import api
 from advisor.core.errors import AdvisorError, ExitCode, InputError
+from advisor.core.readfile import load_json, open_regular, read_text, show
 from advisor.emit import formats
 from advisor.emit.plain import clean
 from advisor.emit.style import terminal_style
@@ -266,14 +267,8 @@ def read_flags(raw: str | None) -> dict[str, Any] | None:
         return None
     text = raw
     if raw.startswith("@"):
-        try:
-            text = Path(raw[1:]).read_text(encoding="utf-8")
-        except OSError as exc:
-            raise InputError(f"--flags {raw}: cannot read it ({exc.strerror})") from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(f"--flags: not valid JSON: {exc.msg} at column {exc.colno}") from None
+        text = read_text(raw[1:], "it", label=f"--flags {show(raw)}")
+    data = load_json(text, "--flags")
     if not isinstance(data, dict):
         raise InputError("--flags must be a JSON object of from_pretrained keyword arguments")
     return data
@@ -471,11 +466,11 @@ def cmd_explain(args: argparse.Namespace) -> int:
         raise InputError("give the message or --file LOG, not both")
     options = {"model": args.model, "revision": args.revision, "target": _target(args), "request": _request(args)}
     if args.file is not None:
-        try:
-            with args.file.open("rb") as fh:
+        with open_regular(args.file, "it", label=f"--file {show(args.file)}") as fh:
+            try:
                 result = api.explain(fh, **options)
-        except OSError as exc:
-            raise InputError(f"--file {args.file}: cannot read it ({exc.strerror or exc})") from None
+            except OSError as exc:
+                raise InputError(f"--file {show(args.file)}: cannot read it ({exc.strerror or exc})") from None
     elif args.message == ["-"]:
         if sys.stdin.isatty():
             sys.stderr.write("advisor: reading the log from stdin; end it with Ctrl-D\n")

@@ -7,7 +7,6 @@ the version unknown, with the line that says so; it is never guessed.
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -15,6 +14,7 @@ from packaging.version import InvalidVersion, Version
 
 from advisor.core.errors import InputError
 from advisor.core.fact import Fact
+from advisor.core.readfile import load_toml, read_text, show
 from advisor.facts.profiles import torch_build_for
 from advisor.facts.software import (
     EXTENSION_MODULES,
@@ -70,21 +70,14 @@ def parse_version(name: str, raw: object, where: str) -> Version | None:
 
 def read_pins(path: Path) -> Pins:
     """Versions from requirements.txt / pip freeze output, uv.lock, poetry.lock or pdm.lock."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        why = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
-        raise InputError(f"{path}: cannot read the lock file ({why})") from None
+    text = read_text(path, "the lock file")
     if path.suffix == ".lock" or path.name.endswith(".toml"):
         return _lock_pins(path, text)
     return _requirement_pins(path, text)
 
 
 def _lock_pins(path: Path, text: str) -> Pins:
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"{path}: invalid TOML lock file: {exc}") from None
+    data = load_toml(text, f"{show(path, 200)}: invalid TOML lock file")
     entries = data.get("package")
     if not isinstance(entries, list):
         raise InputError(f"{path}: not a uv/poetry/pdm lock file (no [[package]] tables)")

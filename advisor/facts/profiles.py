@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -13,6 +12,7 @@ from packaging.version import InvalidVersion, Version
 from advisor.core.errors import InputError
 from advisor.core.fact import Fact
 from advisor.core.frozen import replace
+from advisor.core.readfile import decode, load_json, load_toml, read_bytes, show
 from advisor.facts.gpu_catalog import CatalogGpu, catalog_gpu, find_gpu, parse_gpu_spec
 from advisor.facts.hardware import Cpu, Gpu, Hardware, unknown_cpu
 from advisor.facts.software import (
@@ -32,16 +32,9 @@ ABSENT = ("none", "absent", "missing")
 
 def read_profile(path: Path, what: str) -> dict[str, Any]:
     """A JSON or TOML profile file as a dict; exit 2 with the file and the problem otherwise."""
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read the {what} profile ({exc.strerror})") from None
-    import tomllib
-
-    try:
-        data = tomllib.loads(raw.decode()) if path.suffix == ".toml" else json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise InputError(f"{path}: the {what} profile is not valid {path.suffix[1:] or 'JSON'}: {exc}") from None
+    raw = read_bytes(path, f"the {what} profile")
+    where = f"{show(path, 200)}: the {what} profile"
+    data = load_toml(decode(raw, where), where) if path.suffix == ".toml" else load_json(raw, where)
     if not isinstance(data, dict):
         raise InputError(f"{path}: the {what} profile must be an object")
     return data
