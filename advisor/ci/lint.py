@@ -17,8 +17,8 @@ from typing import Any
 
 from advisor.core.errors import InputError
 from advisor.core.frozen import field, frozen, replace
-from advisor.core.readfile import MAX_SOURCE_BYTES, read_bytes, show
 from advisor.core.logic import Unknown
+from advisor.core.readfile import MAX_SOURCE_BYTES, read_bytes, show
 from advisor.engine.check import canonical_names
 from advisor.engine.pack import load_flags
 

@@ -159,7 +159,8 @@ def load_toml(text: str, where: str, error: type[InputError] = InputError) -> di
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise error(f"{where}: {_first(exc)}" if "TOML" in where else f"{where}: not valid TOML: {_first(exc)}") from None
+        said = "" if "TOML" in where else "not valid TOML: "  # WHERE may say it already
+        raise error(f"{where}: {said}{_first(exc)}") from None
     except RecursionError:
         raise error(f"{where}: nested too deeply") from None
     except ValueError as exc:  # an integer past Python's digit limit
