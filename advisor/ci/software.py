@@ -15,7 +15,7 @@ from packaging.version import InvalidVersion, Version
 from advisor.core.errors import InputError
 from advisor.core.fact import Fact
 from advisor.core.readfile import load_toml, read_text, show
-from advisor.facts.profiles import torch_build_for
+from advisor.facts.profiles import MAX_VERSION_CHARS, torch_build_for
 from advisor.facts.software import (
     EXTENSION_MODULES,
     RELEVANT_DISTS,
@@ -62,10 +62,12 @@ def parse_version(name: str, raw: object, where: str) -> Version | None:
     text = str(raw).strip()
     if text.lower() in ("none", "absent", "missing"):
         return None
+    if len(text) > MAX_VERSION_CHARS:
+        raise InputError(f"{where}: {name} is {len(text)} characters long, more than {MAX_VERSION_CHARS}")
     try:
         return Version(text)
-    except InvalidVersion:
-        raise InputError(f"{where}: {name} = {raw!r} is not a valid version") from None
+    except (InvalidVersion, ValueError):
+        raise InputError(f"{where}: {name} = {show(raw)!r} is not a valid version") from None
 
 
 def read_pins(path: Path) -> Pins:
@@ -93,21 +95,23 @@ def _lock_pins(path: Path, text: str) -> Pins:
             pins[key] = f"{path} locks several versions of {key} (per platform or extra)"
             continue
         try:
-            pins[key] = Version(str(raw))
-        except InvalidVersion:
+            pins[key] = Version(str(raw)[:MAX_VERSION_CHARS + 1])
+        except (InvalidVersion, ValueError):
             pins[key] = f"{path}: {key} has no readable version ({raw!r})"
     return pins
 
 
 def _requirement_pins(path: Path, text: str) -> Pins:
     pins: Pins = {}
-    logical: list[tuple[int, str]] = []
+    logical: list[tuple[int, list[str]]] = []  # pieces joined once: continuation lines cost linear time
     for n, raw_line in enumerate(text.splitlines(), start=1):
-        if logical and logical[-1][1].endswith("\\"):
-            logical[-1] = (logical[-1][0], logical[-1][1][:-1] + " " + raw_line)
+        if logical and logical[-1][1][-1].endswith("\\"):
+            logical[-1][1][-1] = logical[-1][1][-1][:-1]
+            logical[-1][1].append(raw_line)
         else:
-            logical.append((n, raw_line))
-    for n, raw_line in logical:
+            logical.append((n, [raw_line]))
+    for n, pieces in logical:
+        raw_line = " ".join(pieces)
         line = raw_line.split(" #", 1)[0].strip()
         if not line or line.startswith(("#", "-")):
             continue
@@ -124,7 +128,7 @@ def _requirement_pins(path: Path, text: str) -> Pins:
             pins[key] = f"{path}:{n}: `{line}` does not pin one version"
             continue
         try:
-            pins[key] = Version(pin.group("version"))
-        except InvalidVersion:
-            pins[key] = f"{path}:{n}: {pin.group('version')!r} is not a valid version"
+            pins[key] = Version(pin.group("version")[:MAX_VERSION_CHARS + 1])
+        except (InvalidVersion, ValueError):
+            pins[key] = f"{path}:{n}: {show(pin.group('version'))!r} is not a valid version"
     return pins

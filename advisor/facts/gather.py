@@ -11,6 +11,7 @@ from advisor.core.errors import InputError
 from advisor.core.fact import Fact
 from advisor.core.frozen import replace
 from advisor.facts.bundle import DTYPES, TASKS, Facts, Request
+from advisor.facts.config_check import check_config
 from advisor.facts.derived import derived_facts
 from advisor.facts.hardware import Hardware
 from advisor.facts.locate import load_model
@@ -57,6 +58,7 @@ def facts_for(source: ModelSource, hardware: Hardware, software: Software, reque
     tf = software.package("transformers").version
     transformers: Fact[Version] = tf if tf.value is not None or not tf.known else Fact.unknown(
         "transformers is not installed on the target", tf.source)
+    check_config(source.config, source.id)
     mfacts = model_facts(_infer_model_type(source, transformers.value))
     base = Facts(hardware=hardware, software=software, model=mfacts, request=request,
                  transformers=transformers, arch=Fact.unknown("not computed", "none"))
