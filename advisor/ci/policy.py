@@ -38,7 +38,7 @@ from advisor.ci.lint import display_path
 from advisor.ci.software import parse_version, read_pins, software_from_pins
 from advisor.core.errors import InputError
 from advisor.core.frozen import frozen
-from advisor.core.readfile import check_shape, read_bytes, read_text
+from advisor.core.readfile import check_shape, read_bytes, read_text, show
 from advisor.core.results import Severity
 from advisor.engine.check import canonical_names, normalize_value
 from advisor.engine.pack import load_flags, load_rules
@@ -199,7 +199,7 @@ def _str_list(r: _Reader, table: Mapping[str, Any], key: str, section: str = "",
 def read_policy_text(path: Path) -> tuple[dict[str, Any], str, str]:
     """The policy table, the file's text and its table prefix (`tool.advisor` for pyproject.toml)."""
     display = str(path)
-    raw = read_bytes(path, "the policy", label=display)
+    raw = read_bytes(path, "the policy", label=show(display, 200))
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:

@@ -234,9 +234,32 @@ def _child(modules: list[str], search: list[str], timeout: float) -> tuple[list[
     except OSError as exc:
         return [], f"cannot start {sys.executable}: {exc}"
     assert proc.stdout is not None
+    try:
+        out, ended = _collect(proc, timeout, time.monotonic() + timeout)
+    except BaseException:  # interrupted: the child does not outlive advisor
+        _kill(proc)
+        proc.wait()
+        raise
+    proc.stdout.close()
+    code = proc.wait()
+    if not ended:
+        ended = f"exit status {code}" if code >= 0 else f"killed by signal {_signal_name(-code)}"
+    lines: list[dict[str, object]] = []
+    for raw in out.decode(errors="replace").splitlines():
+        try:
+            item = json.loads(raw)
+        except ValueError:
+            continue
+        if isinstance(item, dict):
+            lines.append(item)
+    return lines, ended
+
+
+def _collect(proc: subprocess.Popen[bytes], timeout: float, deadline: float) -> tuple[bytes, str]:
+    """The child's output until it ends or an import takes longer than TIMEOUT (then it is killed)."""
+    assert proc.stdout is not None
     out = b""
     ended = ""
-    deadline = time.monotonic() + timeout
     with selectors.DefaultSelector() as selector:
         selector.register(proc.stdout, selectors.EVENT_READ)
         while True:
@@ -253,19 +276,7 @@ def _child(modules: list[str], search: list[str], timeout: float) -> tuple[list[
             if b"\n" in chunk:
                 deadline = time.monotonic() + timeout
             out += chunk
-    proc.stdout.close()
-    code = proc.wait()
-    if not ended:
-        ended = f"exit status {code}" if code >= 0 else f"killed by signal {_signal_name(-code)}"
-    lines: list[dict[str, object]] = []
-    for raw in out.decode(errors="replace").splitlines():
-        try:
-            item = json.loads(raw)
-        except ValueError:
-            continue
-        if isinstance(item, dict):
-            lines.append(item)
-    return lines, ended
+    return out, ended
 
 
 def _kill(proc: subprocess.Popen[bytes]) -> None:
