@@ -351,10 +351,11 @@ def python_files(paths: Sequence[Path]) -> list[Path]:
 
 
 def display_path(path: Path) -> str:
-    """A path relative to the working directory when it is under it, with forward slashes."""
+    """A path relative to the working directory when it is under it, with forward slashes (a symlink is named as
+    it was found, not as what it points to, which may be a loop)."""
     try:
-        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
-    except ValueError:
+        return Path(os.path.abspath(path)).relative_to(os.path.abspath(os.getcwd())).as_posix()
+    except (ValueError, OSError):
         return path.as_posix()
 
 

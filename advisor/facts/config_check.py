@@ -58,6 +58,9 @@ def check_config(config: dict[str, Any], where: str) -> None:
                 raise InputError(f"{where}: `{show(name)}` lists {len(value)} layers, more than {MAX_LAYERS}")
             item_key = "layer" if key in _LIST_OF_LAYERS else key  # an index per entry
             stack.extend((item_key, f"{name}[{i}]", v) for i, v in enumerate(value))
+        elif isinstance(value, str):
+            if _SURROGATE.search(value) or _SURROGATE.search(key):
+                raise InputError(f"{where}: `{show(name)}` holds a lone surrogate, which is not Unicode text")
         else:
             _check_number(key, name, value, where)
 
@@ -81,6 +84,9 @@ def _check_number(key: str, name: str, value: object, where: str) -> None:
 def _sentinel_ok(key: str) -> bool:
     """-1 stands for "none" or "all" in some sizes (a window of -1, a chunk of -1)."""
     return bool(re.search(r"window|chunk|rank|positions|size", key.lower()))
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @cache
