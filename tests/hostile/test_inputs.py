@@ -304,10 +304,10 @@ def test_nested_thousands_deep_is_exit_2_for_every_parser(tmp_path: Path, what: 
     write(tmp_path, "config.json", config(PYTHIA))
     write(tmp_path, name, text)
     if name == "uv.lock":
-        write(tmp_path, "advisor.toml", '[[models]]\nid = "config.json"\n[[targets]]\nname = "t"\ngpu = "T4"\n'
-                                        'lockfile = "uv.lock"\n')
+        write(tmp_path, "advisor.toml", 'gpus = ["T4"]\n[[software]]\nlockfile = "uv.lock"\n'
+                                        '[[model]]\nid = "config.json"\n')
     run = advisor(*argv, cwd=tmp_path)
-    assert_contained(run, (2,), tmp_path, time_s=10)
+    assert_contained(run, (2,), tmp_path, time_s=10, says="uv.lock" if name == "uv.lock" else "")
 
 
 HOSTILE_SOURCES = {
