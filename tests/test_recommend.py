@@ -14,7 +14,6 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = json.loads((ROOT / "schemas" / "recommendation.schema.json").read_text())
 LLAMA = str(ROOT / "fixtures/configs/meta-llama__Meta-Llama-3.1-8B.json")
-LOCAL_LLAMA = "fixtures/configs/meta-llama__Meta-Llama-3.1-8B.json"
 GEMMA2 = str(ROOT / "fixtures/configs/google__gemma-2-9b-it.json")
 PHI_MSFT = str(ROOT / "fixtures/models/phi-msft")
 SOFTWARE = str(ROOT / "fixtures/software/cuda-tf5.23.json")
@@ -176,8 +175,7 @@ def text(*args: str, **env: str) -> str:
 
 
 def test_text_puts_the_verdict_first_and_fits_one_screen() -> None:
-    # A path as typed in the checkout (an absolute one as long as a CI clone's wraps the heading).
-    out = text(LOCAL_LLAMA, "--gpu", "T4", "--software", SOFTWARE, "--dtype", "bfloat16")
+    out = text(LLAMA, "--gpu", "T4", "--software", SOFTWARE, "--dtype", "bfloat16")
     lines = out.splitlines()
     assert lines[2].startswith("✗ does not fit on the GPUs:") and "warnings" in lines[2]
     code = lines.index("Python")
@@ -188,8 +186,22 @@ def test_text_puts_the_verdict_first_and_fits_one_screen() -> None:
     assert "FA2-CC" not in out and "--explain:" in lines[-1]  # the rejected candidates only with --explain
     for repr_ in ("None", "True", "False", "yes needs", "as asked, and"):
         assert repr_ not in out
-    fits = text(LOCAL_LLAMA, "--gpu", "A100-80GB", "--software", SOFTWARE)
+    fits = text(LLAMA, "--gpu", "A100-80GB", "--software", SOFTWARE)
     assert fits.splitlines()[2].startswith("✓ fits on GPU 0: ")
+
+
+def test_a_long_config_path_is_elided_to_the_width(tmp_path: Path) -> None:
+    """A path has nowhere to wrap: its leading folders give way, its file name stays."""
+    deep = tmp_path.joinpath(*["a-rather-long-folder-name"] * 6)
+    deep.mkdir(parents=True)
+    config = deep / "config.json"
+    config.write_text(Path(LLAMA).read_text())
+    for columns in ("72", "100"):
+        lines = text(str(config), "--gpu", "T4", "--software", SOFTWARE, COLUMNS=columns).splitlines()
+        assert max(len(line) for line in lines[:lines.index("Python")]) <= int(columns)
+        assert lines[0].startswith("…/") and "a-rather-long-folder-name/config.json" in lines[0]
+    short = text(LLAMA, "--gpu", "T4", "--software", SOFTWARE, COLUMNS="200").splitlines()
+    assert short[0].startswith(LLAMA + "  LlamaForCausalLM")  # as given when it fits
 
 
 def test_text_follows_the_width_and_colour_settings() -> None:

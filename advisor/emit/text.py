@@ -50,7 +50,7 @@ def recommendation_text(rec: Recommendation, style: Style | None = None) -> str:
 
 def _header(rec: Recommendation, st: Style) -> list[str]:
     m, t = rec.model, rec.target
-    name = clean(m["id"]) + (f" @ {m['commit'][:12]}" if m.get("commit") else "")
+    name = _shown_id(clean(m["id"]), m["source"], st.width) + (f" @ {m['commit'][:12]}" if m.get("commit") else "")
     kind = clean(str(m.get("architecture") or m.get("model_type") or "?"))
     where = {"local": "local config", "hub": "the Hub", "cache": "the Hub cache", "catalog": "the bundled catalog"}
     lines = block(st.paint(name, "bold") + "  ", f"{kind}, from {where.get(m['source'], m['source'])}", 2, st,
@@ -71,6 +71,19 @@ def _header(rec: Recommendation, st: Style) -> list[str]:
         lines += st.wrap(st.paint("! ", "warning") + clean(t["software"]["note"]), 2, 0)
     lines += _verdict(rec, st)
     return lines
+
+
+def _shown_id(model_id: str, source: str, width: int) -> str:
+    """A local config's path as the heading shows it: with its leading folders elided when it would not fit
+    the width (a path has nowhere to wrap)."""
+    if source != "local":
+        return model_id
+    room = max(width - 4, 20)
+    if len(model_id) <= room:
+        return model_id
+    tail = model_id[-(room - 2):]
+    cut = tail.find("/")
+    return "…/" + (tail[cut + 1:] if 0 <= cut < len(tail) - 1 else tail)
 
 
 def _machine(t: dict[str, Any]) -> str:
@@ -180,7 +193,7 @@ def block(prefix: str, text: str, indent: int, st: Style, shown: int | None = No
     width of PREFIX when colour codes make it longer than it looks."""
     width = len(prefix) if shown is None else shown
     lines = st.wrap(text, indent, width)
-    return [prefix + lines[0], *lines[1:]]
+    return [(prefix + lines[0]).rstrip() if lines[0] else prefix.rstrip(), *lines[1:]]
 
 
 def _finding(f: Finding, st: Style) -> list[str]:
