@@ -18,9 +18,9 @@ COMMANDS = {"error": "error", "warning": "warning", "info": "notice"}
 
 
 def escape_data(text: str) -> str:
-    """TEXT for a workflow command: control characters escaped (a terminal shows the log), then GitHub's own
-    escapes for %, CR and LF."""
-    return clean(text, one_line=False).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    """TEXT for a workflow command: GitHub's own escapes for %, CR and LF, then the other control characters
+    escaped (a terminal shows the log)."""
+    return clean(text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A"), one_line=False)
 
 
 def escape_property(text: str) -> str:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import re
 import signal
-import subprocess
 import sys
 import threading
 import time
@@ -47,26 +46,30 @@ def advisor(*args: str | Path, cwd: Path, env: Mapping[str, str] | None = None, 
                 NO_COLOR="1", COLUMNS="100")
     base.update(env or {})
     command = [sys.executable, "-m", "advisor"] if python_m else [str(Path(sys.executable).parent / "advisor")]
-    out_path, err_path = cwd / ".stdout", cwd / ".stderr"
+    out_path, err_path, in_path = cwd / ".stdout", cwd / ".stderr", cwd / ".stdin"
+    in_path.write_text(stdin or "")
+    # posix_spawn (no copy of this test process's memory, so the child's peak is its own) of a shell that
+    # enters CWD and execs advisor in place: the pid, the session and the rusage are advisor's
     start = time.monotonic()
-    with out_path.open("wb") as out, err_path.open("wb") as err:
-        proc = subprocess.Popen([*command, *map(str, args)], cwd=cwd, env=base, stdout=out, stderr=err,
-                                stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
-                                start_new_session=True)
-        if stdin is not None:
-            assert proc.stdin is not None
-            proc.stdin.write(stdin.encode())
-            proc.stdin.close()
-        killer = threading.Timer(timeout, lambda: os.killpg(proc.pid, signal.SIGKILL))
-        killer.start()
-        if signal_after is not None:
-            threading.Timer(signal_after, lambda: os.kill(proc.pid, signal.SIGTERM)).start()
-        _, status, usage = os.wait4(proc.pid, 0)
-        killer.cancel()
+    pid = os.posix_spawn("/bin/sh", ["/bin/sh", "-c", 'cd "$0" && exec "$@"', str(cwd), *command, *map(str, args)],
+                         base, setsid=True, file_actions=[
+                             (os.POSIX_SPAWN_OPEN, 0, str(in_path), os.O_RDONLY, 0),
+                             (os.POSIX_SPAWN_OPEN, 1, str(out_path), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600),
+                             (os.POSIX_SPAWN_OPEN, 2, str(err_path), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)])
+    killer = threading.Timer(timeout, lambda: os.killpg(pid, signal.SIGKILL))
+    killer.start()
+    if signal_after is not None:
+        threading.Timer(signal_after, lambda: os.kill(pid, signal.SIGTERM)).start()
+    _, status, usage = os.wait4(pid, 0)
+    killer.cancel()
     wall = time.monotonic() - start
     code = os.waitstatus_to_exitcode(status)
-    return Run(code, out_path.read_text(errors="replace"), err_path.read_text(errors="replace"), wall,
-               usage.ru_maxrss / 1024)
+    for leftover in (in_path,):
+        leftover.unlink()
+    out, err = out_path.read_text(errors="replace"), err_path.read_text(errors="replace")
+    out_path.unlink()
+    err_path.unlink()
+    return Run(code, out, err, wall, usage.ru_maxrss / 1024)
 
 
 def assert_contained(run: Run, codes: Sequence[int], folder: Path, *, time_s: float = TIME_S,

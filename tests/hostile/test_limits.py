@@ -89,7 +89,7 @@ def test_sigterm_ends_in_cleanup_and_leaves_no_temporary_file(faulty_hub: HubSer
                   cwd=tmp_path, env=hub_env(faulty_hub, ADVISOR_HUB_DEADLINE="60"), signal_after=4.0)
     assert_contained(run, (128 + 15,), tmp_path, time_s=20, says="stopped by signal 15")
     assert list(out.iterdir()) == []
-    leftovers = [p for p in tmp_path.rglob(".*") if p.is_file() and p.name not in (".stdout", ".stderr")]
+    leftovers = [p for p in tmp_path.rglob(".*") if p.is_file()]
     assert leftovers == []
 
 
