@@ -43,6 +43,9 @@ _KINDS: tuple[tuple[str, re.Pattern[str], int, int], ...] = (
 _LIST_OF_LAYERS = frozenset({"moe_layers", "mlp_only_layers", "layer_types", "no_rope_layers",
                              "full_attn_idxs", "sliding_window_layers"})
 """Keys that hold one entry per layer or a list of layer indices."""
+_LISTS_OF = {"moe_layers": int, "mlp_only_layers": int, "full_attn_idxs": int, "no_rope_layers": int,
+             "layer_types": str, "architectures": str}
+"""Keys the readers iterate, and the type each entry must have (null is absent)."""
 
 
 def check_config(config: dict[str, Any], where: str) -> None:
@@ -53,10 +56,14 @@ def check_config(config: dict[str, Any], where: str) -> None:
         key, name, value = stack.pop()
         if isinstance(value, dict):
             stack.extend((str(k), f"{name}.{k}" if name else str(k), v) for k, v in value.items())
+        elif key in _LISTS_OF and value is not None and not (isinstance(value, list) and all(
+                isinstance(v, _LISTS_OF[key]) and not isinstance(v, bool) for v in value)):
+            what = "layer numbers" if _LISTS_OF[key] is int else "strings"
+            raise InputError(f"{where}: `{show(name)}` must be a list of {what}, not {show(value, 40)}")
         elif isinstance(value, list):
             if key in _LIST_OF_LAYERS and len(value) > MAX_LAYERS:
                 raise InputError(f"{where}: `{show(name)}` lists {len(value)} layers, more than {MAX_LAYERS}")
-            item_key = "layer" if key in _LIST_OF_LAYERS else key  # an index per entry
+            item_key = "layer[]" if key in _LIST_OF_LAYERS else f"{key}[]"  # an entry: bounded as its list's key
             stack.extend((item_key, f"{name}[{i}]", v) for i, v in enumerate(value))
         elif isinstance(value, str):
             if _SURROGATE.search(value) or _SURROGATE.search(key):
@@ -72,7 +79,7 @@ def _check_number(key: str, name: str, value: object, where: str) -> None:
         raise InputError(f"{where}: `{show(name)}` = {value} is not a finite number")
     if abs(value) > MAX_INT:
         raise InputError(f"{where}: `{show(name)}` = {show(value, 40)} is too large to be plausible")
-    bound = _bound(key.lower())
+    bound = _bound(key.removesuffix("[]").lower())
     if bound is None:
         return
     what, low, high = bound
