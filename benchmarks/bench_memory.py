@@ -1,13 +1,17 @@
-"""Benchmark: the memory plan for every fixture config on every catalog GPU.
+"""Benchmark: the memory plan for every fixture config on every catalog GPU, and the meta-device count.
 
 Facts are built first (not timed); then, per pair, the plan, its ledger for the checkpoint dtype on one
-GPU and the JSON (max_context and tensor-parallel search included) are timed.
+GPU and the JSON (max_context and tensor-parallel search included) are timed. The counts come from
+config.json alone (the formula table or the estimate: ADVISOR_NO_META_BUILD is set for the table); the last
+lines time a meta-device build of a config outside the table, once in a fresh cache and once cached.
 Run: python benchmarks/bench_memory.py
 """
 
 from __future__ import annotations
 
+import os
 import statistics
+import tempfile
 import time
 from pathlib import Path
 
@@ -21,6 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def main() -> None:
+    os.environ["ADVISOR_NO_META_BUILD"] = "1"
     software = api.software_facts(api.Target(software_file=ROOT / "fixtures/software/cuda-tf5.23.json"))
     sources = [load_model(str(p)) for p in sorted((ROOT / "fixtures/configs").glob("*.json"))]
     gpus = [g.name for g in load_catalog()]
@@ -32,7 +37,7 @@ def main() -> None:
     start = time.perf_counter()
     for f in pairs:
         t0 = time.perf_counter()
-        out = plan_memory(f).to_json({**scope, "flag.dtype": f.model.checkpoint_dtype.value})
+        out = plan_memory(f).report({**scope, "flag.dtype": f.model.checkpoint_dtype.value}).to_json()
         times.append(time.perf_counter() - t0)
         rows.setdefault(f.model.id.split("/")[-1][:44], []).append(
             {True: "y", False: ".", None: "?"}[out["fits"]])
@@ -44,6 +49,25 @@ def main() -> None:
     print("GPUs: " + ", ".join(f"{i % 10}={g}" for i, g in enumerate(gpus)) + "   (y fits, . does not, ? unknown)")
     print(f"{len(pairs)} plans ({len(sources)} configs x {len(gpus)} GPUs): total {total * 1000:.1f} ms, "
           f"median {statistics.median(times) * 1e6:.0f} us per plan")
+    meta_build(software)
+
+
+def meta_build(software: object) -> None:
+    """A config outside the formula table, counted by a meta-device build: first in an empty cache, then cached."""
+    path = ROOT / "fixtures/new-architectures/allenai__OLMoE-1B-7B-0125-Instruct.json"
+    if not path.is_file():
+        return
+    del os.environ["ADVISOR_NO_META_BUILD"]
+    with tempfile.TemporaryDirectory() as tmp:
+        os.environ["ADVISOR_CACHE_DIR"] = tmp
+        f = api.facts_for(load_model(str(path)), api.hardware_facts(api.Target(gpu="H100")), software,  # type: ignore[arg-type]
+                          Request())
+        for label in ("meta-device build, empty cache", "meta-device build, cached"):
+            t0 = time.perf_counter()
+            plan = plan_memory(f)
+            took = time.perf_counter() - t0
+            count = plan.count
+            print(f"{label}: {took * 1000:.1f} ms ({count.method if count else plan.reason})")
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
-"""`advisor recommend --format json` imports neither torch, transformers, textual nor huggingface_hub, and reads
-the bundled model catalog only when it answers for a repo id."""
+"""`advisor recommend --format json` imports neither torch, transformers, textual nor huggingface_hub, reads
+the bundled model catalog only when it answers for a repo id, and on a config the formula table counts starts no
+subprocess."""
 
 from __future__ import annotations
 
@@ -12,16 +13,23 @@ ROOT = Path(__file__).resolve().parents[1]
 HEAVY = ("torch", "transformers", "textual", "huggingface_hub", "accelerate", "rich", "pynvml")
 
 PROBE = """
-import contextlib, io, json, sys
+import contextlib, io, json, subprocess, sys
 opened = []
 sys.addaudithook(lambda event, args: opened.append(str(args[0])) if event == "open" else None)
+started = []
+_init = subprocess.Popen.__init__
+def _spy(self, *args, **kwargs):
+    started.append(str(args[0] if args else kwargs.get("args"))[:200])
+    _init(self, *args, **kwargs)
+subprocess.Popen.__init__ = _spy
 from advisor.cli import main
 out = io.StringIO()
 with contextlib.redirect_stdout(out):
     code = main(sys.argv[1:])
 loaded = sorted({m.split(".")[0] for m in sys.modules} & set(json.loads(__import__("os").environ["HEAVY"])))
 catalog = any(p.replace("\\\\", "/").endswith("catalog/models.json") for p in opened)
-print(json.dumps({"code": code, "loaded": loaded, "catalog_read": catalog, "out": out.getvalue()}))
+print(json.dumps({"code": code, "loaded": loaded, "catalog_read": catalog, "out": out.getvalue(),
+                  "subprocesses": started}))
 """
 
 
@@ -36,13 +44,17 @@ def run(*args: str, **env_vars: str) -> dict[str, object]:
     return result
 
 
-def test_recommend_json_with_a_catalog_gpu_stays_light() -> None:
+def test_recommend_json_with_a_catalog_gpu_stays_light(tmp_path: Path) -> None:
     result = run("recommend", "fixtures/configs/meta-llama__Meta-Llama-3.1-8B.json", "--gpu", "A100-80GB",
-                 "--format", "json")
+                 "--software", "fixtures/software/cuda-tf5.23.json", "--format", "json",
+                 ADVISOR_CACHE_DIR=str(tmp_path))
     assert result["code"] == 0
-    assert json.loads(str(result["out"]))["flags"]["attn_implementation"]
+    out = json.loads(str(result["out"]))
+    assert out["flags"]["attn_implementation"]
+    assert out["memory"]["parameters_exact"] is True and "formula table" in out["memory"]["parameters_source"]
     assert result["loaded"] == []
     assert result["catalog_read"] is False
+    assert result["subprocesses"] == []  # the formula table counts it: no meta-device build
 
 
 def test_recommend_json_on_this_machine_stays_light() -> None:

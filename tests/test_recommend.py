@@ -14,6 +14,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = json.loads((ROOT / "schemas" / "recommendation.schema.json").read_text())
 LLAMA = str(ROOT / "fixtures/configs/meta-llama__Meta-Llama-3.1-8B.json")
+LOCAL_LLAMA = "fixtures/configs/meta-llama__Meta-Llama-3.1-8B.json"  # relative to ROOT, where text() runs
 GEMMA2 = str(ROOT / "fixtures/configs/google__gemma-2-9b-it.json")
 PHI_MSFT = str(ROOT / "fixtures/models/phi-msft")
 SOFTWARE = str(ROOT / "fixtures/software/cuda-tf5.23.json")
@@ -175,7 +176,8 @@ def text(*args: str, **env: str) -> str:
 
 
 def test_text_puts_the_verdict_first_and_fits_one_screen() -> None:
-    out = text(LLAMA, "--gpu", "T4", "--software", SOFTWARE, "--dtype", "bfloat16")
+    # The path as typed in the checkout: an absolute one's length depends on where the clone is.
+    out = text(LOCAL_LLAMA, "--gpu", "T4", "--software", SOFTWARE, "--dtype", "bfloat16")
     lines = out.splitlines()
     assert lines[2].startswith("✗ does not fit on the GPUs:") and "warnings" in lines[2]
     code = lines.index("Python")
@@ -186,7 +188,7 @@ def test_text_puts_the_verdict_first_and_fits_one_screen() -> None:
     assert "FA2-CC" not in out and "--explain:" in lines[-1]  # the rejected candidates only with --explain
     for repr_ in ("None", "True", "False", "yes needs", "as asked, and"):
         assert repr_ not in out
-    fits = text(LLAMA, "--gpu", "A100-80GB", "--software", SOFTWARE)
+    fits = text(LOCAL_LLAMA, "--gpu", "A100-80GB", "--software", SOFTWARE)
     assert fits.splitlines()[2].startswith("✓ fits on GPU 0: ")
 
 

@@ -17,13 +17,20 @@ class ParameterCount:
 
     total: int
     source: str
-    """How it was counted: safetensors metadata, a meta-device build, the formula table, an estimate."""
-    verified: bool
-    """The method is exact (or its formula is checked against transformers in the tests)."""
+    """How it was counted: safetensors headers or the Hub's metadata, a meta-device build, the formula table, the
+    generic estimate."""
+    exact: bool
+    """Exact (safetensors, meta-device build, or a table formula verified against transformers); else an estimate
+    that errs high."""
     by_part: dict[str, int]
     uncounted: tuple[str, ...] = ()
     """Parts of the model the count leaves out, each with the reason."""
     notes: tuple[str, ...] = ()
+
+    @property
+    def verified(self) -> bool:
+        """The former name of `exact` (JSON keeps `parameters_verified` beside `parameters_exact`)."""
+        return self.exact
 
 
 @frozen
@@ -36,10 +43,20 @@ class KvCache:
     """How many layers keep each kind of cache (`full_attention`, `window_4095`, `recurrent_state`, ...)."""
     serving_latent_bytes_per_token: int | None = None
     notes: tuple[str, ...] = ()
+    exact: bool = True
+    """The layout transformers builds; False: an upper bound (a layer pattern had to be assumed)."""
+    state_bytes_per_sequence: int = 0
+    """Fixed recurrent state (linear attention, state-space and convolution layers) per sequence."""
+    cross_bytes_per_encoder_token: int = 0
+    encoder_tokens: int | None = None
+    """Encoder or image tokens the cross-attention holds; None: as many as the context."""
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"bytes_per_token_at_context": self.bytes_per_token_at_context,
-                               "figure_for": self.figure_for, "layers": dict(self.layers)}
+                               "figure_for": self.figure_for, "exact": self.exact, "layers": dict(self.layers),
+                               "state_bytes_per_sequence": self.state_bytes_per_sequence,
+                               "cross_bytes_per_encoder_token": self.cross_bytes_per_encoder_token,
+                               "encoder_tokens": self.encoder_tokens}
         if self.serving_latent_bytes_per_token is not None:
             out["serving_latent_bytes_per_token"] = self.serving_latent_bytes_per_token
         out["notes"] = list(self.notes)
@@ -61,6 +78,8 @@ class GpuLoad:
     cuda_context_bytes: int
     margin_bytes: int
     total_bytes: int
+    estimate_margin_bytes: int = 0
+    """The estimate's own margin on the weights here (0 when the count is exact)."""
 
     @property
     def fits(self) -> bool | None:
@@ -68,15 +87,17 @@ class GpuLoad:
 
     @property
     def overhead_bytes(self) -> int:
-        """Everything but weights and cache: activations, CUDA context, training state and margin."""
-        return self.activations_bytes + self.cuda_context_bytes + self.training_bytes + self.margin_bytes
+        """Everything but weights and cache: activations, CUDA context, training state and margins."""
+        return (self.activations_bytes + self.cuda_context_bytes + self.training_bytes + self.margin_bytes
+                + self.estimate_margin_bytes)
 
     def to_json(self) -> dict[str, Any]:
         return {"index": self.index, "name": self.name, "has_bytes": self.has_bytes, "has_source": self.has_source,
                 "weights_bytes": self.weights_bytes, "kv_cache_bytes": self.kv_cache_bytes,
                 "training_bytes": self.training_bytes, "activations_bytes": self.activations_bytes,
                 "cuda_context_bytes": self.cuda_context_bytes, "margin_bytes": self.margin_bytes,
-                "total_bytes": self.total_bytes, "fits": self.fits}
+                "estimate_margin_bytes": self.estimate_margin_bytes, "total_bytes": self.total_bytes,
+                "fits": self.fits}
 
 
 @frozen
@@ -168,7 +189,8 @@ class MemoryLedger:
         if c is not None:
             out["parameters"] = c.total
             out["parameters_source"] = c.source
-            out["parameters_verified"] = c.verified
+            out["parameters_exact"] = c.exact
+            out["parameters_verified"] = c.exact
             if c.uncounted:
                 out["uncounted"] = list(c.uncounted)
             if c.notes:

@@ -125,6 +125,10 @@ def _kind(mode: int) -> str:
 
 
 def _no_constant(name: str) -> float:
+    """Python's json writes float("inf") as Infinity, and transformers' Mamba-2 configs hold one
+    (`time_step_limit` = (0.0, inf)): infinities are read; NaN is refused."""
+    if name in ("Infinity", "-Infinity"):
+        return float(name.replace("Infinity", "inf"))
     raise ValueError(f"holds {name}, which is not a JSON number")
 
 
@@ -136,8 +140,8 @@ def _finite_float(text: str) -> float:
 
 
 def load_json(text: str | bytes, where: str, error: type[InputError] = InputError) -> Any:
-    """JSON TEXT as Python values; ERROR naming WHERE for bad syntax, encoding, nesting, NaN/Infinity, a float
-    that overflows or an integer of thousands of digits."""
+    """JSON TEXT as Python values; ERROR naming WHERE for bad syntax, encoding, nesting, NaN, a number literal
+    that overflows a float (Infinity itself is read) or an integer of thousands of digits."""
     try:
         data = json.loads(text, parse_constant=_no_constant, parse_float=_finite_float)
     except json.JSONDecodeError as exc:

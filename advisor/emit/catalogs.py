@@ -37,14 +37,21 @@ def flag_json(spec: FlagSpec) -> str:
 
 
 def gpus_text(gpus: Sequence[CatalogGpu]) -> str:
-    head = f"{'GPU':<16} {'compute':<8} {'memory':>10}  {'arch':<10} {'bf16':<5} fp8\n"
-    return head + "".join(f"{g.name:<16} {g.cc[0]}.{g.cc[1]:<6} {g.memory_gib:>6.1f} GiB  {g.arch:<10} "
-                          f"{'yes' if g.bf16 else 'no':<5} {'yes' if g.fp8 else 'no'}\n" for g in gpus)
+    head = f"{'GPU':<16} {'vendor':<7} {'compute':<8} {'memory':>10}  {'arch':<10} {'bf16':<5} fp8\n"
+    return head + "".join(f"{g.name:<16} {g.vendor:<7} {g.capability.removeprefix('cc '):<8} {g.memory_gib:>6.1f} GiB"
+                          f"  {g.arch:<10} {_yes(g.bf16):<5} {_yes(g.fp8)}\n" for g in gpus)
+
+
+def _yes(value: bool | None) -> str:
+    return "?" if value is None else "yes" if value else "no"
 
 
 def gpus_json(gpus: Sequence[CatalogGpu]) -> str:
-    return dumps([{"name": g.name, "compute_capability": f"{g.cc[0]}.{g.cc[1]}", "memory_gib": g.memory_gib,
-                   "arch": g.arch, "bf16": g.bf16, "fp8": g.fp8, "aliases": list(g.aliases)} for g in gpus])
+    return dumps([{"name": g.name, "vendor": g.vendor,
+                   "compute_capability": f"{g.cc[0]}.{g.cc[1]}" if g.cc else None, "gfx": g.gfx,
+                   "memory_gib": g.memory_gib, "unified_memory": g.unified, "devices": g.devices, "arch": g.arch,
+                   "bf16": g.bf16, "fp8": g.fp8, "fp8_format": g.fp8_format or None, "aliases": list(g.aliases)}
+                  for g in gpus])
 
 
 def parameters_label(count: int | None) -> str:

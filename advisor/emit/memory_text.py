@@ -23,7 +23,8 @@ def memory_summary(m: MemoryLedger) -> str:
     """Parameters (and where the count came from), weights, the cache, the total, the longest context."""
     p = m.placement
     count = m.parameters
-    params = (f"{count.total / 1e9:.2f} B parameters ({clean(count.source)})" if count is not None
+    params = (f"{count.total / 1e9:.2f} B parameters ({'exact' if count.exact else 'an estimate'}: "
+              f"{clean(count.source)})" if count is not None
               else f"parameters unknown ({clean(m.unknown_reason('parameters') or 'no count')})")
     parts = [params]
     if p is not None:
@@ -31,7 +32,10 @@ def memory_summary(m: MemoryLedger) -> str:
         parts.append(f"weights {gib(p.weights_bytes)} GiB ({p.dtype}{q})")
     if m.kv_cache_bytes_per_token is not None:
         at = f", {gib(p.kv_cache_bytes)} GiB at {m.context:,} tokens × {m.batch}" if p is not None else ""
-        parts.append(f"KV cache {m.kv_cache_bytes_per_token / 1024:.0f} KiB per token{at}")
+        bound = " (an upper bound)" if m.kv_cache is not None and not m.kv_cache.exact else ""
+        parts.append(f"KV cache {m.kv_cache_bytes_per_token / 1024:.0f} KiB per token{bound}{at}")
+        if m.kv_cache is not None and m.kv_cache.state_bytes_per_sequence:
+            parts.append(f"recurrent state {m.kv_cache.state_bytes_per_sequence / 2**20:.0f} MiB per sequence")
     if p is not None:
         parts.append(f"total {gib(p.total_bytes)} GiB")
         if p.max_context is not None and p.fits:

@@ -16,7 +16,13 @@ FACT_KINDS: dict[str, tuple[str, str]] = {
     "gpu.present": ("bool", "the target has at least one GPU"),
     "gpu.count": ("number", "number of GPUs visible to CUDA"),
     "gpu.name": ("str", "name of the first GPU"),
-    "gpu.cc": ("version", "lowest compute capability among the visible GPUs, e.g. 8.0"),
+    "gpu.cc": ("version", "lowest compute capability among the visible GPUs, e.g. 8.0; None on AMD and Apple"),
+    "gpu.vendor": ("str", "nvidia, amd or apple (the first GPU's; mixed vendors make it unknown)"),
+    "gpu.gfx": ("str", "AMD LLVM target of the first GPU, e.g. gfx942; None on other vendors"),
+    "gpu.unified_memory": ("bool", "the GPU shares the machine's memory (Apple silicon)"),
+    "os.macos": ("version", "the macOS release; None on another OS"),
+    "env.flash_attn_triton_amd": ("bool", "FLASH_ATTENTION_TRITON_AMD_ENABLE=TRUE (flash-attn's Triton backend, ROCm)"),
+    "torch.mps": ("bool", "the torch wheel is a macOS arm64 build (it drives Apple GPUs through MPS)"),
     "gpu.memory_gib": ("number", "smallest total memory among the visible GPUs, GiB"),
     "gpu.bf16": ("bool", "every GPU computes bfloat16 natively (compute capability 8.0+)"),
     "gpu.fp8": ("bool", "every GPU has fp8 tensor cores (compute capability 8.9+)"),
@@ -24,7 +30,7 @@ FACT_KINDS: dict[str, tuple[str, str]] = {
     "gpu.mig": ("bool", "a GPU is split into MIG instances"),
     "gpu.busy": ("bool", "another process already holds memory on a GPU"),
     "driver.cuda": ("version", "newest CUDA version the driver supports"),
-    "cpu.bf16": ("bool", "the CPU computes bfloat16 natively (AVX512-BF16 or AMX)"),
+    "cpu.bf16": ("bool", "the CPU computes bfloat16 natively (AVX512-BF16, AMX-BF16, arm64 bf16)"),
     "cpu.cores": ("number", "CPU cores available"),
     "cpu.memory_gib": ("number", "host memory, GiB"),
     "torch.cuda": ("version", "CUDA version torch was built with; None for CPU or ROCm builds"),
@@ -35,6 +41,7 @@ FACT_KINDS: dict[str, tuple[str, str]] = {
     "model.model_type": ("str", "config.json model_type"),
     "model.architecture": ("str", "config.json architectures[0]"),
     "model.head_dim": ("number", "attention head dimension"),
+    "model.max_head_dim": ("number", "the widest attention head any layer uses, keys or values (per-layer too)"),
     "model.num_heads": ("number", "query heads"),
     "model.num_kv_heads": ("number", "key/value heads"),
     "model.sliding_window": ("number", "attention window; None when no layer uses one"),
@@ -140,13 +147,19 @@ def _hardware(ns: dict[str, Any], facts: Facts) -> None:
     gpus = hw.gpus
     if not gpus:
         reason = "there is no GPU" if hw.gpu_count.known else (hw.gpu_count.reason or "unknown")
-        for key in ("name", "cc", "memory_gib", "bf16", "fp8", "arch", "mig", "busy"):
+        for key in ("name", "cc", "memory_gib", "bf16", "fp8", "arch", "mig", "busy", "vendor", "gfx",
+                    "unified_memory"):
             ns[f"gpu.{key}"] = None if hw.gpu_count.known else Unknown(f"gpu.{key}", reason)
     else:
         ns["gpu.name"] = _v(gpus[0].name, "gpu.name")
+        vendors = {g.vendor for g in gpus}
+        ns["gpu.vendor"] = gpus[0].vendor if len(vendors) == 1 else Unknown(
+            "gpu.vendor", f"the GPUs are of several vendors ({', '.join(sorted(vendors))})")
+        ns["gpu.gfx"] = _v(gpus[0].gfx, "gpu.gfx")
+        ns["gpu.unified_memory"] = _v(gpus[0].unified_memory, "gpu.unified_memory")
         ccs = [_v(g.compute_capability, "gpu.cc") for g in gpus]
-        ns["gpu.cc"] = next((c for c in ccs if isinstance(c, Unknown)), None) or min(
-            Version(f"{c[0]}.{c[1]}") for c in ccs)
+        ns["gpu.cc"] = next((c for c in ccs if isinstance(c, Unknown)), None) or (
+            None if any(c is None for c in ccs) else min(Version(f"{c[0]}.{c[1]}") for c in ccs))
         mems = [_v(g.memory_total_bytes, "gpu.memory_gib") for g in gpus]
         ns["gpu.memory_gib"] = next((m for m in mems if isinstance(m, Unknown)), None) or min(
             m / 2**30 for m in mems)
@@ -160,6 +173,8 @@ def _hardware(ns: dict[str, Any], facts: Facts) -> None:
         ns["gpu.arch"] = _v(gpus[0].arch, "gpu.arch")
     ns["driver.cuda"] = _version(_v(hw.cuda_driver_version, "driver.cuda")) if hw.cuda_driver_version.known \
         else Unknown("driver.cuda", hw.cuda_driver_version.reason or "unknown")
+    ns["os.macos"] = _version(_v(hw.macos, "os.macos")) if hw.macos.known else Unknown(
+        "os.macos", hw.macos.reason or "unknown")
     ns["cpu.bf16"] = _v(hw.cpu.bf16, "cpu.bf16")
     ns["cpu.cores"] = _v(hw.cpu.cores, "cpu.cores")
     mem = _v(hw.cpu.memory_total_bytes, "cpu.memory_gib")
@@ -184,13 +199,16 @@ def _software(ns: dict[str, Any], facts: Facts) -> None:
         ns[f"module.{mod}"] = _v(present, f"module.{mod}") if present is not None else Unknown(
             f"module.{mod}", "not looked for")
     for key, build in (("torch.cuda", sw.torch.cuda), ("torch.hip", sw.torch.hip)):
-        ns[key] = _version(build.value) if build.known else Unknown(key, build.reason or "unknown")
+        # a build known to be ROCm whose release is not (`rocm`) stays a string: present, not comparable
+        ns[key] = (_version(build.value) or build.value) if build.known else Unknown(key, build.reason or "unknown")
+    ns["torch.mps"] = _v(sw.torch.mps, "torch.mps")
     ns.setdefault("torch.runs_on_gpu", Unknown("torch.runs_on_gpu", "not computed"))
+    ns.setdefault("env.flash_attn_triton_amd", Unknown("env.flash_attn_triton_amd", "not read"))
 
 
 def _model(ns: dict[str, Any], facts: Facts) -> None:
     m = facts.model
-    for key in ("model_type", "architecture", "head_dim", "num_heads", "num_kv_heads", "sliding_window",
+    for key in ("model_type", "architecture", "head_dim", "max_head_dim", "num_heads", "num_kv_heads", "sliding_window",
                 "softcap", "rope_type", "alibi", "mla", "moe", "has_attention", "attention_dropout",
                 "checkpoint_dtype", "quant_method", "config_attn_impl"):
         ns[f"model.{key}"] = _v(getattr(m, key), f"model.{key}")

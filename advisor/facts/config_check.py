@@ -91,6 +91,8 @@ def _check(config: dict[str, Any], where: str) -> None:
 def _check_number(key: str, name: str, value: object, where: str) -> None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return
+    if isinstance(value, float) and math.isinf(value) and name.endswith("]"):
+        return  # an infinite bound in a list, as Mamba-2's `time_step_limit` = [0.0, Infinity]
     if isinstance(value, float) and not math.isfinite(value):
         raise InputError(f"{where}: `{show(name)}` = {value} is not a finite number")
     if abs(value) > MAX_INT:

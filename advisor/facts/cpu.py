@@ -8,7 +8,10 @@ from pathlib import Path
 from advisor.core.fact import Fact
 from advisor.facts.hardware import Cpu
 
-BF16_FLAGS = ("avx512_bf16", "amx_bf16")
+BF16_FLAGS = ("avx512_bf16", "amx_bf16", "bf16", "svebf16")
+"""bfloat16 arithmetic as /proc/cpuinfo names it: x86 `avx512_bf16`, `amx_bf16`; arm64 `bf16`, `svebf16` (Linux
+arch/arm64/kernel/cpuinfo.c hwcap_str). torch's CPU bf16 path checks the same (oneDNN on x86, cpuinfo_has_arm_bf16
+on arm64: aten/src/ATen/native/mkldnn/Utils.h)."""
 
 
 def probe_cpu(meminfo: Path | str = "/proc/meminfo", cpuinfo: Path | str = "/proc/cpuinfo") -> Cpu:
@@ -62,7 +65,12 @@ def read_bf16(path: Path) -> Fact[bool]:
             break
     if flags is None:
         return Fact.unknown(f"{path} lists no CPU flags", source)
+    return bf16_from_flags(flags, source)
+
+
+def bf16_from_flags(flags: set[str], source: str) -> Fact[bool]:
+    """Whether a set of CPU instruction-set flags includes bfloat16 arithmetic."""
     found = [f for f in BF16_FLAGS if f in flags]
     if found:
         return Fact.of(True, f"{source}: flags {' '.join(found)}")
-    return Fact.of(False, f"{source}: flags lack {' and '.join(BF16_FLAGS)}")
+    return Fact.of(False, f"{source}: flags lack {', '.join(BF16_FLAGS)}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from functools import cache
 from typing import Any
 
@@ -115,7 +116,20 @@ def _remote_needs(facts: Facts, remote: Any | None) -> dict[str, Fact[Any]]:
 
 
 def _torch_runs(facts: Facts) -> dict[str, Fact[Any]]:
-    return {"torch.runs_on_gpu": torch_runs_on(facts.software, facts.hardware)}
+    return {"torch.runs_on_gpu": torch_runs_on(facts.software, facts.hardware),
+            "env.flash_attn_triton_amd": _triton_amd(facts)}
+
+
+LOCAL_SOURCES = ("nvml", "amdsmi", "sysctl")
+"""Hardware sources that mean this machine, whose environment is the target's."""
+
+
+def _triton_amd(facts: Facts) -> Fact[Any]:
+    """FLASH_ATTENTION_TRITON_AMD_ENABLE as flash-attn reads it (`== "TRUE"`, flash_attn_interface.py v2.8.3 L11)."""
+    name = "FLASH_ATTENTION_TRITON_AMD_ENABLE"
+    if facts.hardware.source not in LOCAL_SOURCES:
+        return Fact.unknown(f"the target's environment ({name}) is not known here", facts.hardware.source)
+    return Fact.of(os.environ.get(name, "FALSE") == "TRUE", f"environment {name}")
 
 
 def _flash_attn_hint(facts: Facts) -> Fact[Any]:

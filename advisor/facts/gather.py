@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 from packaging.version import Version
 
@@ -12,6 +13,7 @@ from advisor.core.fact import Fact
 from advisor.core.frozen import replace
 from advisor.facts.bundle import DTYPES, TASKS, Facts, Request
 from advisor.facts.config_check import check_config
+from advisor.facts.config_defaults import completed_config
 from advisor.facts.derived import derived_facts
 from advisor.facts.hardware import Hardware
 from advisor.facts.locate import load_model
@@ -59,10 +61,30 @@ def facts_for(source: ModelSource, hardware: Hardware, software: Software, reque
     transformers: Fact[Version] = tf if tf.value is not None or not tf.known else Fact.unknown(
         "transformers is not installed on the target", tf.source)
     check_config(source.config, source.id)
-    mfacts = model_facts(_infer_model_type(source, transformers.value))
+    source = _infer_model_type(source, transformers.value)
+    completed, notes = _completed(source.config, transformers.value)
+    if notes:
+        source = replace(source, notes=(*source.notes, *notes))
+    mfacts = model_facts(source, completed)
     base = Facts(hardware=hardware, software=software, model=mfacts, request=request,
                  transformers=transformers, arch=Fact.unknown("not computed", "none"))
     return derived_facts(base)
+
+
+_COMPLETED: dict[tuple[int, str], tuple[dict[str, Any], tuple[dict[str, Any], tuple[str, ...]]]] = {}
+
+
+def _completed(config: dict[str, Any], target: Version | None) -> tuple[dict[str, Any], tuple[str, ...]]:
+    """The completed config, once per config object and target (a policy matrix builds facts for every GPU;
+    the memory plan's own memo then finds the same completed dict)."""
+    key = (id(config), str(target))
+    hit = _COMPLETED.get(key)
+    if hit is None or hit[0] is not config:
+        if len(_COMPLETED) > 256:
+            _COMPLETED.clear()
+        hit = (config, completed_config(config, target))
+        _COMPLETED[key] = hit
+    return hit[1]
 
 
 def _infer_model_type(source: ModelSource, target: Version | None) -> ModelSource:

@@ -5,37 +5,68 @@ from __future__ import annotations
 import re
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from advisor.core.data import data_path, read_toml
 from advisor.core.errors import InputError
 from advisor.core.fact import Fact
 from advisor.core.frozen import frozen
 from advisor.core.readfile import show
-from advisor.facts.hardware import Gpu, Hardware, unknown_cpu
+from advisor.facts.hardware import Cpu, Gpu, Hardware, unknown_cpu
 
-_NOISE = re.compile(r"\b(nvidia|geforce|tesla)\b")
+_NOISE = re.compile(r"\b(nvidia|geforce|tesla|amd|instinct|radeon|apple)\b")
 _COUNT_SUFFIX = re.compile(r"^(?P<name>.+?)\s*[x×*:]\s*(?P<count>\d+)$", re.IGNORECASE)
 _COUNT_PREFIX = re.compile(r"^(?P<count>\d+)\s*[x×*]\s*(?P<name>.+)$", re.IGNORECASE)
 MAX_GPUS = 1024
 
 
+VENDORS = ("nvidia", "amd", "apple")
+
+
 @frozen
 class CatalogGpu:
-    """A GPU model as the catalog describes it."""
+    """A GPU model as the catalog describes it.
+
+    NVIDIA GPUs have a compute capability; AMD GPUs an LLVM target (`gfx`) instead; Apple silicon a
+    Metal GPU family in `arch` and the machine's unified memory in `memory_gib`.
+    """
 
     name: str
-    cc: tuple[int, int]
+    cc: tuple[int, int] | None
     memory_gib: float
     arch: str
     aliases: tuple[str, ...]
+    vendor: str = "nvidia"
+    gfx: str | None = None
+    bf16_native: bool | None = None
+    """Set by the catalog for AMD and Apple; None there means not established. NVIDIA: from the cc."""
+    fp8_format: str | None = None
+    """The fp8 encoding the matrix units take (`e4m3fn`, `e4m3fnuz`), `""` for none, None if unknown."""
+    devices: int = 1
+    """Devices one board shows to torch (MI250: two GCDs)."""
 
     @property
-    def bf16(self) -> bool:
-        return self.cc >= (8, 0)
+    def unified(self) -> bool:
+        return self.vendor == "apple"
 
     @property
-    def fp8(self) -> bool:
-        return self.cc >= (8, 9)
+    def bf16(self) -> bool | None:
+        if self.cc is not None:
+            return self.cc >= (8, 0)
+        return self.bf16_native
+
+    @property
+    def fp8(self) -> bool | None:
+        if self.cc is not None:
+            return self.cc >= (8, 9)
+        return None if self.fp8_format is None else bool(self.fp8_format)
+
+    @property
+    def capability(self) -> str:
+        """What gates kernels on it, for people: `cc 8.0`, `gfx942`, `Apple9`."""
+        if self.cc is not None:
+            return f"cc {self.cc[0]}.{self.cc[1]}"
+        return self.gfx or self.arch
 
 
 def normalize(name: str) -> str:
@@ -52,12 +83,37 @@ def load_catalog(path: Path | None = None) -> tuple[CatalogGpu, ...]:
     out: list[CatalogGpu] = []
     for i, e in enumerate(entries):
         try:
-            major, minor = (int(p) for p in str(e["cc"]).split("."))
-            out.append(CatalogGpu(str(e["name"]), (major, minor), float(e["memory_gib"]), str(e["arch"]),
-                                  tuple(str(a) for a in e.get("aliases", []))))
+            out.extend(_entries(e))
         except (KeyError, TypeError, ValueError):
-            raise InputError(f"{path}: gpu #{i + 1} needs name, cc (like \"8.0\"), memory_gib and arch") from None
+            raise InputError(f"{path}: gpu #{i + 1} needs name, cc (like \"8.0\") or vendor, memory_gib (or "
+                             "memory_options) and arch") from None
     return tuple(out)
+
+
+def _entries(e: dict[str, Any]) -> list[CatalogGpu]:
+    vendor = str(e.get("vendor", "nvidia"))
+    if vendor not in VENDORS:
+        raise ValueError(vendor)
+    name, arch = str(e["name"]), str(e["arch"])
+    aliases = tuple(str(a) for a in e.get("aliases", []))
+    cc: tuple[int, int] | None = None
+    if vendor == "nvidia":
+        major, minor = (int(p) for p in str(e["cc"]).split("."))
+        cc = (major, minor)
+    bf16, fp8 = e.get("bf16"), e.get("fp8")
+    fp8_format = None if fp8 is None else ("" if fp8 is False else "e4m3fn" if fp8 is True else str(fp8))
+    gfx = str(e["gfx"]) if "gfx" in e else None
+    bf16_native = bool(bf16) if bf16 is not None else None
+    devices = int(e.get("devices", 1))
+
+    def entry(entry_name: str, memory: float, names: tuple[str, ...]) -> CatalogGpu:
+        return CatalogGpu(entry_name, cc, memory, arch, names, vendor, gfx, bf16_native, fp8_format, devices)
+
+    if "memory_options" in e:  # one name per unified-memory configuration: M3-Max-64GB
+        spelled = (name.replace("-", " "), f"Apple {name}", *aliases)
+        return [entry(f"{name}-{gb}GB", float(gb), tuple(f"{a}-{gb}GB" for a in spelled))
+                for gb in e["memory_options"]]
+    return [entry(name, float(e["memory_gib"]), aliases)]
 
 
 @cache
@@ -128,28 +184,52 @@ def parse_gpu_spec(spec: str) -> tuple[CatalogGpu | None, int]:
 
 
 def catalog_hardware(spec: str) -> Hardware:
-    """Hardware facts for a catalog spec such as `H100x8` (free memory and CPU are not known)."""
+    """Hardware facts for a catalog spec such as `H100x8` (free memory and CPU are not known).
+
+    A count counts boards: `MI250x4` is eight devices. Apple silicon is one machine: its CPU memory is the
+    same unified memory, and its macOS release is not known from the name.
+    """
     gpu, count = parse_gpu_spec(spec)
     source = f"catalog:{gpu.name if gpu else 'none'}"
     cpu = unknown_cpu("the target's CPU is not described by a GPU catalog name", source)
     if gpu is None:
         return Hardware(gpus=(), source=source, gpu_count=Fact.of(0, source), cpu=cpu)
-    return Hardware(gpus=tuple(catalog_gpu(gpu, i, source) for i in range(count)), source=source,
-                    gpu_count=Fact.of(count, source), cpu=cpu)
+    macos: Fact[str] = Fact.unknown("a catalog name does not say which OS the target runs", source)
+    if gpu.unified:
+        if count != 1:
+            raise InputError(f"{spec!r}: Apple silicon is one machine with one GPU; give no count")
+        total = int(gpu.memory_gib * 2**30)
+        cpu = Cpu(Fact.unknown("the catalog does not list CPU cores", source), Fact.of(total, source),
+                  Fact.unknown("the catalog does not list the CPU's instructions", source))
+        macos = Fact.unknown("a catalog name does not say which macOS release runs", source)
+    devices = count * gpu.devices
+    return Hardware(gpus=tuple(catalog_gpu(gpu, i, source) for i in range(devices)), source=source,
+                    gpu_count=Fact.of(devices, source), cpu=cpu, macos=macos)
 
 
 def catalog_gpu(gpu: CatalogGpu, index: int, source: str) -> Gpu:
     free: Fact[int] = Fact.unknown("a catalog profile has no free-memory reading", source)
+    cc: Fact[tuple[int, int]] = Fact.of(gpu.cc, source) if gpu.cc is not None else Fact(
+        None, f"{source} ({gpu.vendor} GPUs have no CUDA compute capability)")
     return Gpu(
         index=index,
         name=Fact.of(gpu.name, source),
-        compute_capability=Fact.of(gpu.cc, source),
+        compute_capability=cc,
         memory_total_bytes=Fact.of(int(gpu.memory_gib * 2**30), source),
         memory_free_bytes=free,
+        vendor=gpu.vendor,
         arch=Fact.of(gpu.arch, source),
-        bf16=Fact.of(gpu.bf16, source),
-        fp8=Fact.of(gpu.fp8, source),
+        gfx=Fact(gpu.gfx, source),
+        bf16=_trait(gpu.bf16, "bfloat16", source),
+        fp8=_trait(gpu.fp8, "fp8", source),
         physical_index=Fact.of(index, source),
         mig=Fact.of(False, source),
         busy=Fact.of(False, source),
+        unified_memory=Fact.of(gpu.unified, source),
     )
+
+
+def _trait(value: bool | None, what: str, source: str) -> Fact[bool]:
+    if value is None:
+        return Fact.unknown(f"the catalog has no established {what} support for this GPU", source)
+    return Fact.of(value, source)

@@ -26,11 +26,20 @@ class Gpu:
     mig: Fact[bool] = field(default_factory=lambda: Fact.unknown("not read", "none"))
     busy: Fact[bool] = field(default_factory=lambda: Fact.unknown("not read", "none"))
     """Whether another process already holds memory on it."""
+    gfx: Fact[str] = field(default_factory=lambda: Fact(None, "none"))
+    """AMD's LLVM target (`gfx942`); None on other vendors."""
+    unified_memory: Fact[bool] = field(default_factory=lambda: Fact.of(False, "none"))
+    """The GPU shares the host's memory (Apple silicon): memory_total_bytes is the whole machine's."""
+
+    @property
+    def device(self) -> int | str:
+        """What `device_map={"": ...}` names for it: the index, or `"mps"` on Apple silicon."""
+        return "mps" if self.vendor == "apple" else self.index
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"index": self.index, "vendor": self.vendor}
-        for key in ("name", "compute_capability", "memory_total_bytes", "memory_free_bytes", "arch", "bf16",
-                    "fp8", "uuid", "physical_index", "mig", "busy"):
+        for key in ("name", "compute_capability", "memory_total_bytes", "memory_free_bytes", "arch", "gfx", "bf16",
+                    "fp8", "uuid", "physical_index", "mig", "busy", "unified_memory"):
             fact: Fact[Any] = getattr(self, key)
             out[key] = fact.to_json()
         return out
@@ -67,6 +76,8 @@ class Hardware:
     cuda_driver_version: Fact[str] = field(default_factory=lambda: Fact.unknown("not read", "none"))
     """The newest CUDA version the driver supports, e.g. `12.4`."""
     notes: tuple[str, ...] = ()
+    macos: Fact[str] = field(default_factory=lambda: Fact.unknown("not read", "none"))
+    """The macOS release (`14.5`); None on another OS."""
 
     @property
     def has_gpu(self) -> bool:
@@ -80,5 +91,6 @@ class Hardware:
             "driver_version": self.driver_version.to_json(),
             "cuda_driver_version": self.cuda_driver_version.to_json(),
             "cpu": self.cpu.to_json(),
+            "macos": self.macos.to_json(),
             "notes": jsonable(list(self.notes)),
         }

@@ -172,7 +172,8 @@ def load_from_hub(repo_id: str, *, revision: str | None = None, offline: bool = 
         files, notes = _fetch_code(repo_id, commit, config, s, online=True)
         parameters, reason = _parameters(repo_id, commit, s)
         return ModelSource(id=repo_id, config=config, source="hub", revision=rev, commit=commit, files=files,
-                           parameters=parameters, parameters_reason=reason, notes=tuple(notes))
+                           parameters=parameters, parameters_reason=reason, notes=tuple(notes),
+                           parameters_source="safetensors metadata (Hub)" if parameters else None)
 
 
 def _from_cache(repo_id: str, rev: str, s: HubSettings, why: str) -> ModelSource:

@@ -10,6 +10,8 @@ from advisor.core.frozen import frozen
 from advisor.facts.model_source import ModelSource, finite_number
 
 NESTED_TEXT_KEYS = ("text_config", "llm_config", "language_config", "thinker_config")
+TEXT_SIZE_KEYS = ("hidden_size", "num_hidden_layers", "d_model", "n_embd", "embed_dim", "num_layers", "layers",
+                  "n_layer")
 LEGACY_FLASH_KEYS = ("flash_attn", "flash_rotary", "fused_dense", "use_flash_attn", "attn_config.attn_impl")
 FLOAT_DTYPES = {"float32": "float32", "float16": "float16", "bfloat16": "bfloat16", "fp32": "float32",
                 "fp16": "float16", "bf16": "bfloat16", "half": "float16", "float": "float32"}
@@ -27,6 +29,8 @@ class ModelFacts:
     source: ModelSource
     config: dict[str, Any]
     """The config the language model reads: the nested text config for multimodal wrappers."""
+    top: dict[str, Any]
+    """The whole config.json as transformers completes it (absent keys from the config class's defaults)."""
     model_type: Fact[str]
     architecture: Fact[str]
     hidden_size: Fact[int]
@@ -34,6 +38,9 @@ class ModelFacts:
     num_heads: Fact[int]
     num_kv_heads: Fact[int]
     head_dim: Fact[int]
+    max_head_dim: Fact[int]
+    """The widest head any attention layer uses, keys or values (Gemma-4's `global_head_dim`, MLA's query-key
+    dimension, `per_layer_config` overrides); what a FlashAttention kernel must take."""
     sliding_window: Fact[int]
     """None when no layer uses a window."""
     softcap: Fact[float]
@@ -67,6 +74,7 @@ class ModelFacts:
             "architecture": self.architecture.value,
             "model_type": self.model_type.value,
             "head_dim": self.head_dim.value,
+            "max_head_dim": self.max_head_dim.value,
             "num_attention_heads": self.num_heads.value,
             "num_key_value_heads": self.num_kv_heads.value,
             "sliding_window": self.sliding_window.value,
@@ -87,9 +95,12 @@ def _catalog_fields(src: ModelSource) -> dict[str, Any]:
             "provenance": src.provenance, "verbatim": src.verbatim}
 
 
-def model_facts(src: ModelSource) -> ModelFacts:
-    """Derive the model facts from a loaded config, refusing configs that cannot describe a model."""
-    top = src.config
+def model_facts(src: ModelSource, completed: dict[str, Any] | None = None) -> ModelFacts:
+    """Derive the model facts from a loaded config, refusing configs that cannot describe a model.
+
+    COMPLETED is the config with the keys transformers fills from its config class (facts.gather does it).
+    """
+    top = completed if completed is not None else src.config
     where = src.id
     model_type_raw = top.get("model_type")
     archs = top.get("architectures")
@@ -127,6 +138,7 @@ def model_facts(src: ModelSource) -> ModelFacts:
         id=src.id,
         source=src,
         config=cfg,
+        top=top,
         model_type=model_type,
         architecture=architecture,
         hidden_size=hidden,
@@ -134,6 +146,7 @@ def model_facts(src: ModelSource) -> ModelFacts:
         num_heads=heads,
         num_kv_heads=kv,
         head_dim=head_dim,
+        max_head_dim=_max_head_dim(cfg, head_dim, origin),
         sliding_window=_sliding_window(cfg, r, origin),
         softcap=_softcap(cfg, r, origin),
         rope_type=_rope_type(cfg, origin),
@@ -191,7 +204,7 @@ def _text_config(top: dict[str, Any]) -> dict[str, Any]:
     """The language model's config: nested `text_config` for multimodal wrappers, else the top level."""
     for key in NESTED_TEXT_KEYS:
         nested = top.get(key)
-        if isinstance(nested, dict) and any(k in nested for k in ("hidden_size", "num_hidden_layers")):
+        if isinstance(nested, dict) and any(k in nested for k in TEXT_SIZE_KEYS):
             return nested
     return top
 
@@ -228,6 +241,32 @@ def _head_dim(cfg: dict[str, Any], r: _Reader, hidden: Fact[int], heads: Fact[in
                                 "and config.json has no `head_dim`", origin)
         return Fact.of(hidden.value // heads.value, f"{origin} (hidden_size / num_attention_heads)")
     return Fact.unknown("needs `head_dim`, or the hidden size and the number of heads", origin)
+
+
+HEAD_DIM_KEYS = ("global_head_dim", "swa_head_dim", "swa_v_head_dim", "v_head_dim", "head_dim")
+
+
+def _max_head_dim(cfg: dict[str, Any], head_dim: Fact[int], origin: str) -> Fact[int]:
+    """The largest of every head dimension the config gives (per layer too) and the shared one."""
+    found: list[tuple[int, str]] = []
+    if head_dim.known and head_dim.value:
+        found.append((head_dim.value, head_dim.source))
+    holders = [(cfg, "")]
+    per = cfg.get("per_layer_config")
+    if isinstance(per, dict):
+        holders += [(v, f"per_layer_config.{k}.") for k, v in per.items() if isinstance(v, dict)]
+    mla = isinstance(cfg.get("kv_lora_rank"), int) and cfg.get("kv_lora_rank")
+    for holder, prefix in holders:
+        for key in HEAD_DIM_KEYS:
+            value = holder.get(key)
+            if key == "head_dim" and mla:
+                continue  # MLA's `head_dim` is the rope part; its heads are `qk_nope_head_dim` + `qk_rope_head_dim`
+            if isinstance(value, int) and not isinstance(value, bool) and 0 < value <= LIMITS["head_dim"]:
+                found.append((value, f"{origin} `{prefix}{key}`"))
+    if not found:
+        return Fact.unknown(head_dim.reason or "no head dimension is known", origin)
+    value, where = max(found)
+    return Fact.of(value, where)
 
 
 def _sliding_window(cfg: dict[str, Any], r: _Reader, origin: str) -> Fact[int]:

@@ -9,6 +9,7 @@ from typing import Any
 from advisor.core.errors import InputError
 from advisor.core.frozen import field, frozen
 from advisor.core.readfile import MAX_SOURCE_BYTES, load_json, read_bytes, show
+from advisor.facts.safetensors_local import local_parameters
 
 MAX_CONFIG_BYTES = 4 * 1024 * 1024
 """A config.json larger than this is refused: real ones are a few KiB."""
@@ -33,6 +34,8 @@ class ModelSource:
     """Parameter count per dtype from safetensors metadata; None when unknown."""
     parameters_reason: str | None = None
     """Why `parameters` is unknown."""
+    parameters_source: str | None = None
+    """Where `parameters` was read: the Hub's safetensors metadata or the local files' headers."""
     notes: tuple[str, ...] = ()
     catalog_date: str | None = None
     exact_parameters: int | None = None
@@ -95,7 +98,9 @@ def load_local(model: str) -> ModelSource:
                 except InputError:
                     continue  # an unreadable remote-code file is read as absent: the code is unknown
                 files[name] = raw.decode("utf-8", errors="replace")
-    return ModelSource(id=model, config=config, source="local", files=files)
+    parameters, reason = local_parameters(folder)
+    return ModelSource(id=model, config=config, source="local", files=files, parameters=parameters,
+                       parameters_reason=reason, parameters_source="safetensors headers" if parameters else None)
 
 
 def _exists(path: Path) -> bool:

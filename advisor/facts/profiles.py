@@ -14,6 +14,7 @@ from advisor.core.errors import InputError
 from advisor.core.fact import Fact
 from advisor.core.frozen import replace
 from advisor.core.readfile import decode, load_json, load_toml, read_bytes, show
+from advisor.facts.cpu import bf16_from_flags
 from advisor.facts.gpu_catalog import MAX_GPUS, CatalogGpu, catalog_gpu, find_gpu, parse_gpu_spec
 from advisor.facts.hardware import Cpu, Gpu, Hardware, unknown_cpu
 from advisor.facts.software import (
@@ -98,7 +99,11 @@ def overlay(software: Software, specs: Iterable[str]) -> Software:
             modules[mod] = Fact.of(version is not None, source)
             unprobed.pop(mod, None)
         if key == "torch":
-            torch = torch_build_for(version, source)
+            if version is not None and not version.local and software.torch.mps.value:
+                # another torch on the same Mac: its macOS arm64 wheel
+                torch = torch_build_for_vendor(version, "apple", f"{source} (the macOS arm64 wheel, as before)")
+            else:
+                torch = torch_build_for(version, source)
     return replace(software, packages=packages, modules=modules, torch=torch, unprobed=unprobed,
                    source=software.source + " + --with")
 
@@ -106,18 +111,34 @@ def overlay(software: Software, specs: Iterable[str]) -> Software:
 def torch_build_for(version: Version | None, source: str) -> TorchBuild:
     """What a torch version string says of its build: `+cu124` → CUDA 12.4, `+cpu`, `+rocm6.2`."""
     none: Fact[str] = Fact(None, source)
+    no_mps = Fact.of(False, source)
     if version is None:
-        return TorchBuild(none, none, Fact.of((), source))
+        return TorchBuild(none, none, Fact.of((), source), no_mps)
     local = version.local or ""
     cu = re.fullmatch(r"cu(\d+)(\d)", local)
     if cu:
-        return TorchBuild(Fact.of(f"{cu.group(1)}.{cu.group(2)}", source), none, _archs(version, source))
+        return TorchBuild(Fact.of(f"{cu.group(1)}.{cu.group(2)}", source), none, _archs(version, source), no_mps)
     if local.startswith("rocm"):
-        return TorchBuild(none, Fact.of(local[4:], source), Fact.of((), source))
+        return TorchBuild(none, Fact.of(local[4:], source), Fact.of((), source), no_mps)
     if local == "cpu":
-        return TorchBuild(none, none, Fact.of((), source))
+        return TorchBuild(none, none, Fact.of((), source), no_mps)
     return TorchBuild(Fact.of("12", f"{source} (no +cuXYZ tag: the default PyPI Linux wheel, a CUDA build)"),
-                      none, _archs(version, source))
+                      none, _archs(version, source), Fact.unknown(
+                          "a version without a local tag is also the macOS wheel's; which one is meant is not known",
+                          source))
+
+
+def torch_build_for_vendor(version: Version, vendor: str, source: str) -> TorchBuild:
+    """The build of torch VERSION that a GPU of VENDOR runs: CUDA (the default Linux wheel), ROCm, or
+    the macOS arm64 wheel (no CUDA, no HIP, MPS)."""
+    none: Fact[str] = Fact(None, source)
+    if vendor == "apple":
+        return TorchBuild(none, none, Fact.of((), source), Fact.of(True, source))
+    if vendor == "amd":
+        return TorchBuild(none, Fact.of("rocm", f"{source} (a ROCm build; its ROCm release is not known)"),
+                          Fact.unknown("the GPU archs of a ROCm wheel are not read", source), Fact.of(False, source))
+    build = torch_build_for(version, source)
+    return replace(build, mps=Fact.of(False, source))
 
 
 def _archs(version: Version, source: str) -> Fact[tuple[str, ...]]:
@@ -174,7 +195,8 @@ def software_profile(path: Path) -> Software:
                              "list of names such as \"sm_80\"")
         torch = TorchBuild(Fact.of(str(cuda), source) if cuda else Fact(None, source),
                            Fact.of(str(tdata["hip"]), source) if tdata.get("hip") else Fact(None, source),
-                           Fact.of(tuple(str(a) for a in archs), source) if isinstance(archs, list) else torch.archs)
+                           Fact.of(tuple(str(a) for a in archs), source) if isinstance(archs, list) else torch.archs,
+                           Fact.of(bool(tdata["mps"]), source) if "mps" in tdata else torch.mps)
     if data.get("python") is not None and not (isinstance(data["python"], str) and len(data["python"]) <= 32):
         raise InputError(f"{path}: `python` must be a version string such as \"3.11\"")
     python = Fact.of(str(data["python"]), source) if data.get("python") else Fact.unknown(
@@ -193,15 +215,15 @@ def hardware_profile(path: Path) -> Hardware:
     """Hardware from a profile file: catalog GPUs by name and count, or GPUs described in full."""
     data = read_profile(path, "hardware")
     source = f"profile:{path}"
-    extra = set(data) - {"gpus", "gpu", "cpu", "driver", "name"}
+    extra = set(data) - {"gpus", "gpu", "cpu", "driver", "name", "macos"}
     if extra:
-        raise InputError(f"{path}: unknown keys {sorted(extra)} (expected gpus, cpu, driver)")
+        raise InputError(f"{path}: unknown keys {sorted(extra)} (expected gpus, cpu, driver, macos)")
     gpus: list[Gpu] = []
     if data.get("gpu") is not None and not isinstance(data["gpu"], str):
         raise InputError(f"{path}: `gpu` must be a GPU name such as \"T4\" or \"H100x8\"")
     if isinstance(data.get("gpu"), str):
         entry, count = parse_gpu_spec(data["gpu"])
-        gpus = [catalog_gpu(entry, i, source) for i in range(count)] if entry else []
+        gpus = [catalog_gpu(entry, i, source) for i in range(count * entry.devices)] if entry else []
     listed = data.get("gpus", [])
     if not isinstance(listed, list):
         raise InputError(f"{path}: `gpus` must be a list of GPUs, each with a `name`")
@@ -213,8 +235,16 @@ def hardware_profile(path: Path) -> Hardware:
             raise InputError(f"{path}: gpus[{show(item['name'])}].count must be an integer from 1 to {MAX_GPUS}, "
                              f"and all GPUs together at most {MAX_GPUS}")
         entry = _profile_gpu(item, path)
-        gpus.extend(catalog_gpu(entry, len(gpus) + i, source) for i in range(count))
+        if count * entry.devices > MAX_GPUS - len(gpus):
+            raise InputError(f"{path}: all GPUs together must be at most {MAX_GPUS} devices")
+        gpus.extend(catalog_gpu(entry, len(gpus) + i, source) for i in range(count * entry.devices))
     cpu = _profile_cpu(data.get("cpu"), source, path)
+    unified = [g for g in gpus if g.unified_memory.value]
+    if unified:
+        if len(gpus) > 1:
+            raise InputError(f"{path}: Apple silicon is one machine with one GPU; give no count and no other GPU")
+        if cpu.memory_total_bytes.value is None:  # one pool: the machine's memory is the GPU's
+            cpu = replace(cpu, memory_total_bytes=unified[0].memory_total_bytes)
     raw_driver = data.get("driver")
     if raw_driver is not None and not isinstance(raw_driver, dict):
         raise InputError(f"{path}: `driver` must be a table/object such as {{cuda = \"12.4\"}}")
@@ -225,7 +255,20 @@ def hardware_profile(path: Path) -> Hardware:
     cuda: Fact[str] = Fact.of(str(driver["cuda"]), source) if driver.get("cuda") else Fact.unknown(
         "the profile does not name the driver's CUDA version", source)
     return Hardware(gpus=tuple(gpus), source=source, gpu_count=Fact.of(len(gpus), source), cpu=cpu,
-                    cuda_driver_version=cuda)
+                    cuda_driver_version=cuda, macos=_profile_macos(data.get("macos"), gpus, source, path))
+
+
+def _profile_macos(raw: Any, gpus: list[Gpu], source: str, path: Path) -> Fact[str]:
+    """`macos = "14.5"` in a profile; without it, unknown (with a hint on Apple silicon)."""
+    if raw is None:
+        if any(g.vendor == "apple" for g in gpus):
+            return Fact.unknown("the profile does not name the macOS release (macos = \"14.5\")", source)
+        return Fact.unknown("the profile does not name the OS", source)
+    try:
+        Version(str(raw))
+    except InvalidVersion:
+        raise InputError(f"{path}: macos = {raw!r} is not a release number such as \"14.5\"") from None
+    return Fact.of(str(raw), source)
 
 
 def _profile_gpu(item: dict[str, Any], path: Path) -> CatalogGpu:
@@ -270,4 +313,12 @@ def _profile_cpu(raw: Any, source: str, path: Path) -> Cpu:
                              f"{show(value, 40)}")
         return Fact.of(int(value * scale) if scale != 1 else value, source)
 
-    return Cpu(fact("cores"), fact("memory_gib", 2**30), fact("bf16"))
+    bf16 = fact("bf16")
+    if "flags" in raw:
+        if "bf16" in raw:
+            raise InputError(f"{path}: give cpu.flags or cpu.bf16, not both")
+        flags = raw["flags"]
+        if not isinstance(flags, list) or not all(isinstance(f, str) for f in flags):
+            raise InputError(f"{path}: cpu.flags must be a list of instruction-set names as /proc/cpuinfo writes them")
+        bf16 = bf16_from_flags(set(flags), f"{source}: cpu.flags")
+    return Cpu(fact("cores"), fact("memory_gib", 2**30), bf16)

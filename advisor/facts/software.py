@@ -56,13 +56,17 @@ class TorchBuild:
     hip: Fact[str]
     archs: Fact[tuple[str, ...]]
     """GPU architectures in the wheel, as `sm_80` strings."""
+    mps: Fact[bool] = field(default_factory=lambda: Fact.unknown("not read", "none"))
+    """A macOS arm64 wheel: its version says CPU, yet it drives Apple GPUs through MPS."""
 
     def to_json(self) -> dict[str, Any]:
-        return {"cuda": self.cuda.to_json(), "hip": self.hip.to_json(), "archs": self.archs.to_json()}
+        return {"cuda": self.cuda.to_json(), "hip": self.hip.to_json(), "archs": self.archs.to_json(),
+                "mps": self.mps.to_json()}
 
 
 def unknown_torch_build(reason: str, source: str) -> TorchBuild:
-    return TorchBuild(Fact.unknown(reason, source), Fact.unknown(reason, source), Fact.unknown(reason, source))
+    return TorchBuild(Fact.unknown(reason, source), Fact.unknown(reason, source), Fact.unknown(reason, source),
+                      Fact.unknown(reason, source))
 
 
 @frozen

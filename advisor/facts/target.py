@@ -8,10 +8,10 @@ from packaging.version import Version
 
 from advisor.core.errors import InputError
 from advisor.core.frozen import frozen, replace
-from advisor.facts.gpu_catalog import catalog_hardware
+from advisor.facts.gpu_catalog import catalog_hardware, parse_gpu_spec
 from advisor.facts.hardware import Hardware
 from advisor.facts.installed import detect_software
-from advisor.facts.profiles import hardware_profile, overlay, software_profile, torch_build_for
+from advisor.facts.profiles import hardware_profile, overlay, software_profile, torch_build_for_vendor
 from advisor.facts.software import Software
 
 
@@ -75,22 +75,34 @@ def software_of(target: Target, probe: bool = True) -> Software:
     else:
         software = detect_software(probe=probe, overlays=target.with_packages)
         if not target.is_this_machine:
-            software = _as_gpu_target(software)
+            software = _as_gpu_target(software, _vendor(target))
     if target.with_packages:
         software = overlay(software, target.with_packages)
     return software
 
 
-def _as_gpu_target(software: Software) -> Software:
+def _vendor(target: Target) -> str:
+    """The vendor of the target's first GPU (nvidia when it names none)."""
+    if target.gpu is not None:
+        gpu, _ = parse_gpu_spec(target.gpu)
+        return gpu.vendor if gpu is not None else "nvidia"
+    if target.hardware_file is not None:
+        gpus = hardware_profile(target.hardware_file).gpus
+        return gpus[0].vendor if gpus else "nvidia"
+    return "nvidia"
+
+
+def _as_gpu_target(software: Software, vendor: str = "nvidia") -> Software:
     """This machine's packages describing another machine: a CPU-only torch here says nothing of the target.
 
-    A CI runner has a CPU build of torch; the GPU target it checks for runs the CUDA build of the same
-    version. Assume that build (and say so in the source) rather than report the runner's CPU build.
+    A CI runner has a CPU build of torch; the GPU target it checks for runs the build of the same version
+    for its GPU's vendor: CUDA for NVIDIA, ROCm for AMD, the macOS arm64 wheel (MPS) for Apple silicon.
+    Assume that build (and say so in the source) rather than report the runner's CPU build.
     """
     torch = software.package("torch").version.value
     if torch is None or software.torch.cuda.value or software.torch.hip.value:
         return software
-
     public = Version(torch.public)
-    return replace(software, torch=torch_build_for(
-        public, f"torch {public} installed here; a CUDA build of it is assumed on the GPU target"))
+    build = {"apple": "the macOS arm64 build", "amd": "a ROCm build"}.get(vendor, "a CUDA build")
+    return replace(software, torch=torch_build_for_vendor(
+        public, vendor, f"torch {public} installed here; {build} of it is assumed on the GPU target"))

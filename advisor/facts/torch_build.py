@@ -16,6 +16,7 @@ from packaging.version import InvalidVersion, Version
 
 from advisor.core.cache import cache_read, cache_write
 from advisor.core.fact import Fact
+from advisor.core.frozen import replace
 from advisor.facts.dists import find_distribution
 from advisor.facts.hardware import Hardware
 from advisor.facts.software import Software, TorchBuild, unknown_torch_build
@@ -54,7 +55,26 @@ def read_torch_build(path: Sequence[str] | None = None) -> tuple[Fact[Version], 
         version: Fact[Version] = Fact.of(Version(raw), source)
     except InvalidVersion as exc:
         version = Fact.unknown(f"torch's version {raw!r} is not valid: {exc}", source)
-    return version, read_build(site / "torch", version.value)
+    build = read_build(site / "torch", version.value)
+    return version, replace(build, mps=wheel_is_macos_arm64(site / f"torch-{raw}.dist-info" / "WHEEL"))
+
+
+def wheel_is_macos_arm64(wheel: Path) -> Fact[bool]:
+    """Whether a WHEEL file's tags name macOS on arm64: the torch wheels that carry the MPS backend.
+
+    Their version.py says `cuda = None`, `hip = None`, like a CPU build (torch 2.5.1-2.9.1 macOS arm64
+    wheels read), so the tag is what tells them apart.
+    """
+    source = str(wheel)
+    try:
+        text = wheel.read_text(encoding="utf-8", errors="replace")
+    except OSError as exc:
+        return Fact.unknown(f"cannot read {wheel}: {exc.strerror or exc}", source)
+    tags = [line.partition(":")[2].strip() for line in text.splitlines() if line.startswith("Tag:")]
+    if not tags:
+        return Fact.unknown(f"{wheel} has no Tag line", source)
+    mps = any("macosx" in t and ("arm64" in t or "universal2" in t) for t in tags)
+    return Fact.of(mps, f"{source}: Tag {tags[0]}")
 
 
 def read_build(root: Path, version: Version | None) -> TorchBuild:

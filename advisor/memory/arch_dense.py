@@ -20,52 +20,94 @@ class Traits:
     gated: bool = True
     norm_bias: bool = False
     norms: int = 2
-    qk_norm: bool = False
+    qk_norm: str = ""
+    """"head": q/k norms over one head's dimension; "full": over all query / key-value heads."""
     tie: bool = False
     """transformers' default for `tie_word_embeddings`."""
     lm_head_bias: bool = False
+    q_gate: bool = False
+    """The query projection also yields an output gate (twice as wide)."""
+    sub_norms: bool = False
+    """BitNet's extra norms inside attention (hidden) and the MLP (intermediate)."""
+    positions: bool = False
+    """Learned absolute position embeddings (`max_position_embeddings`)."""
+    final_norm: bool = True
 
 
 LLAMA_LIKE: dict[str, Traits] = {
     "llama": Traits(),
     "mistral": Traits(qkv_bias=False, o_bias=False, mlp_bias=False),
     "qwen2": Traits(qkv_bias=True, o_bias=False, mlp_bias=False),
-    "qwen3": Traits(mlp_bias=False, qk_norm=True),
+    "qwen3": Traits(mlp_bias=False, qk_norm="head"),
     "gemma": Traits(mlp_bias=False, tie=True),
     "gemma2": Traits(mlp_bias=False, norms=4, tie=True),
-    "olmo2": Traits(mlp_bias=False, qk_norm=False),
+    "gemma3_text": Traits(mlp_bias=False, norms=4, qk_norm="head", tie=True),
+    "vaultgemma": Traits(mlp_bias=False, tie=True),
+    "olmo": Traits(mlp_bias=False, norms=0, final_norm=False),
+    "olmo2": Traits(mlp_bias=False, qk_norm="full"),
+    "olmo3": Traits(mlp_bias=False, qk_norm="full"),
     "granite": Traits(),
     "internlm2": Traits(qkv_bias="bias", o_bias="bias", mlp_bias=False),
+    "internlm3": Traits(),
+    "iquestcoder": Traits(),
+    "arcee": Traits(gated=False),
+    "bitnet": Traits(mlp_bias=False, sub_norms=True),
+    "cohere": Traits(mlp_bias=False, norms=1, tie=True),
+    "cohere2": Traits(mlp_bias=False, norms=1, tie=True),
+    "cwm": Traits(qkv_bias=False, o_bias=False),
+    "ernie4_5": Traits(qkv_bias="use_bias", o_bias="use_bias", mlp_bias="use_bias", tie=True),
+    "exaone4": Traits(qkv_bias=False, o_bias=False, mlp_bias=False, qk_norm="head"),
+    "glm": Traits(o_bias=False, mlp_bias=False),
+    "glm4": Traits(o_bias=False, mlp_bias=False, norms=4),
+    "helium": Traits(o_bias=False),
+    "hyperclovax": Traits(norms=4),
+    "jais2": Traits(gated=False, norm_bias=True),
+    "ministral3": Traits(qkv_bias=False, o_bias=False, mlp_bias=False),
+    "nanochat": Traits(mlp_bias=False, gated=False, norms=0, final_norm=False),
+    "persimmon": Traits(qkv_bias=False, o_bias=False, mlp_bias=True, gated=False, norm_bias=True, norms=4,
+                        qk_norm="head"),
+    "phi3": Traits(qkv_bias=False, o_bias=False, mlp_bias=False),
+    "seed_oss": Traits(o_bias=False),
+    "smollm3": Traits(tie=True),
+    "stablelm": Traits(qkv_bias=False, o_bias=False, mlp_bias=False, norm_bias=True),
+    "starcoder2": Traits(qkv_bias="use_bias", o_bias="use_bias", mlp_bias="use_bias", gated=False, norm_bias=True,
+                         tie=True),
 }
-VERIFIED_LLAMA_LIKE = {"llama", "mistral", "qwen2", "qwen3", "gemma2"}
-
-
-
-
-
-
-
-
+"""Decoders that are Llama's layout with the differences named. Each entry is verified in tests/memory against
+transformers 5.23's modules on the type's default config and on one with other sizes, flipped bias keys and
+tying (a meta-device build), so a count from it is exact."""
+VERIFIED_LLAMA_LIKE = set(LLAMA_LIKE) - {"internlm2"}
+"""internlm2 is remote code (not in transformers): its traits are read from its modelling file, not verified."""
 
 
 def llama_like(cfg: Cfg, t: Traits) -> list[Unit]:
     vocab, hidden = cfg.need("vocab_size"), cfg.need("hidden_size")
     inter, layers = cfg.need("intermediate_size"), cfg.need("num_hidden_layers")
     heads = cfg.need("num_attention_heads")
+    kv = cfg.opt("num_key_value_heads", default=heads) or heads
     hd = cfg.opt("head_dim") or hidden // heads
     qkv_bias, o_bias, mlp_bias = cfg_bool(cfg, t.qkv_bias), cfg_bool(cfg, t.o_bias), cfg_bool(cfg, t.mlp_bias)
 
     def layer(_: int) -> Acc:
         acc = Acc()
         attn_gqa(acc, cfg, hidden, qkv_bias, o_bias)
-        if t.qk_norm:
-            acc.add(2 * hd)
+        if t.q_gate:
+            acc.lin(hidden, heads * hd, qkv_bias)
+        if t.qk_norm == "head":
+            norm(acc, hd, t.norm_bias, 2)
+        elif t.qk_norm == "full":
+            norm(acc, (heads + kv) * hd, t.norm_bias)
         mlp(acc, hidden, inter, t.gated, mlp_bias)
         norm(acc, hidden, t.norm_bias, t.norms)
+        if t.sub_norms:
+            norm(acc, hidden, t.norm_bias)
+            norm(acc, inter, t.norm_bias)
         return acc
 
     tied = cfg.flag("tie_word_embeddings", t.tie)
-    return stack(vocab, hidden, layer, layers, tied, t.norm_bias, t.lm_head_bias)
+    extra = cfg.need("max_position_embeddings") * hidden if t.positions else 0
+    return stack(vocab, hidden, layer, layers, tied, t.norm_bias, t.lm_head_bias, embed_extra=extra,
+                 final_norm=t.final_norm)
 
 
 def gpt2(cfg: Cfg) -> list[Unit]:

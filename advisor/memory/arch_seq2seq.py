@@ -25,11 +25,12 @@ def bert(cfg: Cfg, arch: str) -> list[Unit]:
         mlp(acc, hidden, inter, False, True)
         norm(acc, hidden, True, 2)
         units.append(acc.unit(f"layer {i}", "layer"))
-    if arch.endswith("ForMaskedLM") or arch.endswith("ForPreTraining"):
-        extra = hidden * hidden + hidden + 2 * hidden + vocab
+    if arch.endswith(("ForMaskedLM", "ForPreTraining", "LMHeadModel")):  # BertLMHeadModel: no pooler
+        tied = cfg.flag("tie_word_embeddings", True)
+        extra = hidden * hidden + hidden + 2 * hidden + vocab * (1 if tied else 2)  # untied: decoder.bias apart
         if arch.endswith("ForPreTraining"):
             extra += hidden * hidden + hidden + 2 * hidden + 2
-        units.append(head(vocab, hidden, cfg.flag("tie_word_embeddings", True), extra=extra))
+        units.append(head(vocab, hidden, tied, extra=extra))
     else:
         units.append(Unit("pooler", "head", hidden * hidden + hidden))
     return units
@@ -64,7 +65,9 @@ def t5(cfg: Cfg) -> list[Unit]:
         _mha(acc, d, inner, False)
         norm(acc, d, False, 3)
         units.append(acc.unit(f"decoder layer {i}", "layer"))
-    units.append(head(vocab, d, cfg.flag("tie_word_embeddings", True), extra=d))
+    # transformers 5 always ties T5's head to the shared embeddings (models/t5/configuration_t5.py sets
+    # `tie_word_embeddings = True`; the config's value only chooses `scale_decoder_outputs`)
+    units.append(head(vocab, d, True, extra=d))
     return units
 
 

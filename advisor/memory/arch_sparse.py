@@ -33,7 +33,7 @@ def mixtral(cfg: Cfg) -> list[Unit]:
 def qwen_moe(cfg: Cfg) -> list[Unit]:
     """qwen2_moe and qwen3_moe: sparse every `decoder_sparse_step` layers, except `mlp_only_layers`."""
     vocab, hidden = cfg.need("vocab_size"), cfg.need("hidden_size")
-    layers, experts = cfg.need("num_hidden_layers"), cfg.need("num_experts")
+    layers, experts = cfg.need("num_hidden_layers"), cfg.need("num_experts", "num_local_experts")
     moe_inter, inter = cfg.need("moe_intermediate_size"), cfg.need("intermediate_size")
     step = cfg.opt("decoder_sparse_step") or 1
     dense_only = set(cfg.get("mlp_only_layers") or [])
@@ -88,6 +88,7 @@ def deepseek(cfg: Cfg) -> list[Unit]:
     shared = cfg.opt("n_shared_experts") or 0
     first_dense = cfg.opt("first_k_dense_replace") or 0
     freq = cfg.opt("moe_layer_freq") or 1
+    bias = cfg.flag("mlp_bias", False)
 
     def layer(i: int) -> Acc:
         acc = Acc()
@@ -95,9 +96,9 @@ def deepseek(cfg: Cfg) -> list[Unit]:
         if i >= first_dense and i % freq == 0:
             _moe(acc, hidden, moe_inter, experts)
             if shared:
-                mlp(acc, hidden, moe_inter * shared, True, False)
+                mlp(acc, hidden, moe_inter * shared, True, bias)
         else:
-            mlp(acc, hidden, inter, True, False)
+            mlp(acc, hidden, inter, True, bias)
         norm(acc, hidden, False, 2)
         return acc
 
@@ -196,9 +197,11 @@ def gpt_oss(cfg: Cfg) -> list[Unit]:
     inter, layers = cfg.need("intermediate_size"), cfg.need("num_hidden_layers")
     experts, heads = cfg.need("num_local_experts"), cfg.need("num_attention_heads")
 
+    bias = cfg.flag("attention_bias", True)
+
     def layer(_: int) -> Acc:
         acc = Acc()
-        attn_gqa(acc, cfg, hidden, True, True)
+        attn_gqa(acc, cfg, hidden, bias, bias)
         acc.add(heads)
         acc.expert(hidden, inter, experts * 2, True)
         acc.expert(inter, hidden, experts, True)

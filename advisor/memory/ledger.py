@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from advisor.core.frozen import field, frozen, record
-from advisor.memory.kvcache import CacheSpec, LayerCache
+from advisor.memory.kvcache import CacheSpec, LayerCache, layer_elements
 from advisor.memory.overhead import Shape, inference_activations, training_activations, training_state
 from advisor.memory.placement import Device, Load, Piece, Placement, on_cpu, on_one, single_gpu_index, spread
 from advisor.memory.quant import Scheme, unit_bytes
@@ -29,6 +29,8 @@ class Setting:
     context: int
     batch: int
     training: bool
+    estimate_margin: float = 0.0
+    """Share of the weights added because the parameter count is an estimate (0 when exact)."""
 
 
 @frozen
@@ -101,21 +103,21 @@ class Ledger:
         return on_gpus + self.placement.cpu + self.placement.disk
 
 
-def _piece(g: Group, spec: CacheSpec | None, shape: Shape, s: Setting, cross: int, train_act: int,
-           n_layers: int) -> Piece:
+def _encoder(spec: CacheSpec, s: Setting) -> int:
+    return spec.encoder_tokens if spec.encoder_tokens is not None else s.context
+
+
+def _piece(g: Group, spec: CacheSpec | None, shape: Shape, s: Setting, train_act: int, n_layers: int) -> Piece:
     w = unit_bytes(g.params, g.linear, g.experts, s.dtype_bytes, s.scheme)
     cache = extra = 0
-    if g.layer and not s.training:
-        if g.whole_cache and spec is not None:
+    if g.layer and not s.training and spec is not None:
+        if g.whole_cache:
             cache = s.batch * spec.elements(s.context) * s.dtype_bytes
         elif g.cache is not None:
-            c = g.cache
-            elems = (c.per_token * s.context if c.kind == "full" else
-                     c.per_token * min(s.context, c.window or s.context) if c.kind == "window" else c.state)
-            cache = s.batch * (elems + cross) * s.dtype_bytes
+            cache = s.batch * layer_elements(g.cache, s.context, _encoder(spec, s)) * s.dtype_bytes
     if s.training:
         extra = training_state(g.params, s.dtype_bytes) + (train_act // n_layers if g.layer and n_layers else 0)
-    return Piece(w, cache, extra)
+    return Piece(w, cache, extra, int(w * s.estimate_margin))
 
 
 def totals(grouped: tuple[Group, ...], spec: CacheSpec | None, shape: Shape, s: Setting) -> Piece:
@@ -128,22 +130,16 @@ def totals(grouped: tuple[Group, ...], spec: CacheSpec | None, shape: Shape, s: 
         extra = training_state(params, s.dtype_bytes) + (
             training_activations(shape, s.batch, s.context, s.dtype_bytes) // n_layers * n_layers if n_layers else 0)
     elif spec is not None:
-        cross = 0
-        if spec.cross_per_token and n_layers:
-            enc = spec.encoder_tokens if spec.encoder_tokens is not None else s.context
-            cross = spec.cross_per_token * enc // n_layers
-        ctx, elems = s.context, 0
+        ctx, enc, elems = s.context, _encoder(spec, s), 0
         for g in grouped:
             if not g.layer:
                 continue
             if g.whole_cache:
                 elems += spec.elements(ctx)
             elif (c := g.cache) is not None:
-                own = (c.per_token * ctx if c.kind == "full" else c.per_token * min(ctx, c.window or ctx)
-                       if c.kind == "window" else c.state)
-                elems += g.n * (own + cross)
+                elems += g.n * layer_elements(c, ctx, enc)
         cache = s.batch * elems * s.dtype_bytes
-    return Piece(weights, cache, extra)
+    return Piece(weights, cache, extra, int(weights * s.estimate_margin))
 
 
 def compute(grouped: tuple[Group, ...], spec: CacheSpec | None, shape: Shape, s: Setting, devices: list[Device],
@@ -171,12 +167,8 @@ def per_unit(grouped: tuple[Group, ...], spec: CacheSpec | None, shape: Shape, s
              ) -> list[tuple[int, Piece]]:
     """Each group's piece (one unit's weights, cache and training state) with its multiplicity."""
     n_layers = sum(g.n for g in grouped if g.layer)
-    cross = 0
-    if spec and spec.cross_per_token and n_layers:
-        enc = spec.encoder_tokens if spec.encoder_tokens is not None else s.context
-        cross = spec.cross_per_token * enc // n_layers
     train_act = training_activations(shape, s.batch, s.context, s.dtype_bytes) if s.training else 0
-    return [(g.n, _piece(g, spec, shape, s, cross, train_act, n_layers)) for g in grouped]
+    return [(g.n, _piece(g, spec, shape, s, train_act, n_layers)) for g in grouped]
 
 
 def expand(per_group: list[tuple[int, Piece]]) -> list[Piece]:

@@ -5,8 +5,13 @@ The constants, and why:
   cuBLAS workspace measure 300-600 MiB on current drivers; the upper half is taken.
 - CATALOG_RESERVE, 5 % of a catalog GPU's total: without an NVML reading the free memory is unknown;
   the display, other processes and the driver's own pools usually hold a few percent.
+- UNIFIED_GPU_SHARE, 75 % of an Apple silicon machine's memory for the GPU: torch's MPS allocator budgets
+  against Metal's recommendedMaxWorkingSetSize, "typically 75% of the total system memory" (torch 2.13
+  include/ATen/mps/MPSAllocator.h L421); its high watermark (1.7x that, L354) lets allocations go on into
+  swap, so the plan stops at the recommended size. The rest of the pool is what CPU offload can use.
 - MARGIN, 10 % of what lands on a GPU: the caching allocator's fragmentation and this estimate's own
   error (the activation figure is a model, not a measurement).
+- ESTIMATE_MARGIN, 5 % more of the weights when the parameter count is an estimate, not exact.
 - Inference activations: one decoder layer's prefill working set, batch x context x (4 hidden + 3
   intermediate) elements (residual, normed input, attention output; gate, up and their product),
   plus fp32 logits of the last position (transformers 5 computes only those while generating).
@@ -26,6 +31,13 @@ GIB = 1 << 30
 CUDA_CONTEXT_BYTES = GIB // 2
 CATALOG_RESERVE = 0.05
 MARGIN = 0.10
+UNIFIED_GPU_SHARE = 0.75
+UNIFIED_SOURCE = ("75 % of the unified memory: Metal's recommendedMaxWorkingSetSize, typically 75 % "
+                  "(torch MPSAllocator.h)")
+ESTIMATE_MARGIN = 0.05
+"""Added to the weights of an estimated count (beside MARGIN): the estimate errs high and the tests hold it to at
+most 1 % below transformers' own count on every architecture transformers has, but a real config can differ
+from the default ones it is checked on."""
 ADAM_BYTES = 8
 MASTER_BYTES = 4
 TRAIN_ACT_PER_LAYER = 34

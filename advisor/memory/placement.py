@@ -17,6 +17,12 @@ class Device:
     capacity: int | None
     """Bytes available before loading: NVML free memory, or total minus the catalog reserve."""
     capacity_source: str
+    device: int | str | None = None
+    """What device_map names it by: its index, or `"mps"` (None: the index)."""
+
+    @property
+    def key(self) -> int | str:
+        return self.index if self.device is None else self.device
 
 
 @frozen
@@ -26,10 +32,12 @@ class Piece:
     weights: int
     cache: int = 0
     extra: int = 0
+    slack: int = 0
+    """The estimate's own margin on these weights (0 for an exact count)."""
 
     @property
     def total(self) -> int:
-        return self.weights + self.cache + self.extra
+        return self.weights + self.cache + self.extra + self.slack
 
 
 @record
@@ -41,6 +49,7 @@ class Load:
     extra: int = 0
     activations: int = 0
     context: int = 0
+    slack: int = 0
 
     @property
     def margin(self) -> int:
@@ -48,12 +57,13 @@ class Load:
 
     @property
     def total(self) -> int:
-        return self.weights + self.cache + self.extra + self.activations + self.context + self.margin
+        return self.weights + self.cache + self.extra + self.activations + self.context + self.margin + self.slack
 
     def add(self, piece: Piece) -> None:
         self.weights += piece.weights
         self.cache += piece.cache
         self.extra += piece.extra
+        self.slack += piece.slack
 
 
 @record
@@ -139,12 +149,13 @@ def _fill(pieces: list[Piece], caps: list[int], reserve: int) -> tuple[list[Load
     loads = [Load() for _ in caps]
     pos = cpu = cache = 0
     for p in pieces:
-        while pos < len(caps) and loads[pos].weights + loads[pos].cache + loads[pos].extra + p.total > targets[pos]:
+        while pos < len(caps) and loads[pos].weights + loads[pos].cache + loads[pos].extra + loads[pos].slack \
+                + p.total > targets[pos]:
             pos += 1
         if pos < len(caps):
             loads[pos].add(p)
         else:
-            cpu += p.weights + p.extra
+            cpu += p.weights + p.extra + p.slack
             cache += p.cache
     return loads, cpu, cache
 
@@ -171,6 +182,8 @@ def single_gpu_index(device_map: Any) -> int | None:
         device_map = device_map[""]
     if isinstance(device_map, int) and not isinstance(device_map, bool) and device_map >= 0:
         return device_map
+    if device_map == "mps":  # Apple silicon has the one GPU
+        return 0
     if isinstance(device_map, str) and device_map.startswith("cuda"):
         rest = device_map.removeprefix("cuda").removeprefix(":")
         return int(rest) if rest.isdigit() else 0 if not rest else None

@@ -10,11 +10,22 @@ from advisor.core.frozen import replace
 from advisor.core.ledger import MemoryLedger, TensorParallel
 from advisor.core.logic import Unknown
 from advisor.facts.bundle import Facts
+from advisor.facts.config_defaults import installed_reader
+from advisor.facts.meta_count import available, meta_count
 from advisor.memory.config import Cfg, MissingSize
 from advisor.memory.figures import FIGURES
-from advisor.memory.kvcache import CacheSpec, cache_spec
+from advisor.memory.kvcache import CacheSpec, cache_spec, mla_latent_for
 from advisor.memory.ledger import Group, Ledger, Setting, compute, groups
-from advisor.memory.overhead import CATALOG_RESERVE, CUDA_CONTEXT_BYTES, GIB, MARGIN, Shape
+from advisor.memory.overhead import (
+    CATALOG_RESERVE,
+    CUDA_CONTEXT_BYTES,
+    ESTIMATE_MARGIN,
+    GIB,
+    MARGIN,
+    UNIFIED_GPU_SHARE,
+    UNIFIED_SOURCE,
+    Shape,
+)
 from advisor.memory.params import count_parameters
 from advisor.memory.placement import Device, gib, single_gpu_index, spread
 from advisor.memory.quant import (
@@ -42,24 +53,28 @@ class MemoryPlan:
 
     def __init__(self, facts: Facts) -> None:
         m = facts.model
-        top, text = m.source.config, m.config
+        top, text = m.top, m.config
         self.model_type, self.request = m.model_type.value, facts.request
         self.quant_method = m.quant_method.value if m.quant_method.known else None
         self.qcfg: dict[str, Any] = top.get("quantization_config") or {}
         tf = facts.transformers.value
-        static = _static(top, text, m.model_type.value, m.architecture.value, tf is None or tf.major >= 5)
+        static = _static(top, text, m.model_type.value, m.architecture.value, mla_latent_for(tf))
         counted, self.spec, self.spec_reason = static
         self.count: Count | None = counted if isinstance(counted, Count) else None
         self.reason: str | None = counted if isinstance(counted, str) else None
         self.exact = m.source.parameters
+        self.exact_source = m.source.parameters_source
         if self.exact and self.quant_method is None:
-            self.count = _with_exact(self.count, sum(self.exact.values()), "safetensors metadata")
+            label = m.source.parameters_source or "safetensors metadata"
+            self.count = _with_exact(self.count, sum(self.exact.values()), label)
             self.reason = None
         elif m.source.exact_parameters is not None:
             # a logical count (quantization left out), so it holds for a quantized checkpoint too
             self.count = _with_exact(self.count, m.source.exact_parameters,
                                      m.source.exact_parameters_source or "an exact count", complete=True)
             self.reason = None
+        elif self.count is None or not self.count.exact:
+            self._meta(m.source.config, m.model_type.value, m.architecture.value, tf)
         self.shape = _shape(Cfg(text), m.num_layers.value, self.count)
         self.groups: tuple[Group, ...] = (
             _groups(self.count, self.spec) if self.count is counted else groups(self.count, self.spec)
@@ -82,8 +97,32 @@ class MemoryPlan:
                 and triton.value is not None and triton.value.release[:2] >= (3, 4)
         cpu = facts.hardware.cpu.memory_total_bytes
         self.cpu_capacity = cpu.value if cpu.known else None
+        if self.cpu_capacity is not None and any(g.unified_memory.value for g in facts.hardware.gpus):
+            # one pool: what the GPU may use is not there for CPU offload as well
+            self.cpu_capacity = max(0, self.cpu_capacity - sum(d.capacity or 0 for d in self.devices))
         self._cache: dict[str, Ledger | Unknown] = {}
         self._fits_cache: dict[str, bool | Unknown] = {}
+
+    def _meta(self, top: dict[str, Any], model_type: str | None, architecture: str | None, target: Any) -> None:
+        """The exact count from a meta-device build with the installed transformers, when it can run here (of
+        config.json as written: transformers fills the defaults itself)."""
+        if not model_type:
+            return
+        found = installed_reader() if available() else None
+        if found is None or model_type not in found[0].config_names():
+            return
+        built = meta_count(top, model_type, architecture)
+        if not built.known or built.value is None:
+            if self.count is None:
+                self.reason = f"{self.reason}; {built.reason}" if self.reason else built.reason
+            return
+        meta = built.value
+        label = f"meta-device build (transformers {meta.version}, {meta.model_class})"
+        notes: tuple[str, ...] = ()
+        if target is not None and str(target) != meta.version:
+            notes = (f"counted with the installed transformers {meta.version}; the target is {target}",)
+        self.count = _with_meta(self.count, meta, label, notes)
+        self.reason = None
 
     # --- settings and ledgers ---------------------------------------------------------------------
 
@@ -99,10 +138,11 @@ class MemoryPlan:
         if isinstance(scheme, str):
             return Unknown("memory", scheme)
         attn = scope.get("flag.attn_implementation")
+        slack = ESTIMATE_MARGIN if self.count is not None and not self.count.exact else 0.0
         return Setting(dtype, DTYPE_BYTES[dtype], scheme,
                        scope.get("flag.device_map") if device_map == "scope" else device_map,
                        attn == "eager", context or self.context, self.request.batch,
-                       self.request.task == "training")
+                       self.request.task == "training", slack)
 
     def scheme(self, flag: Any) -> Scheme | str | None:
         if self.quant_method is not None:
@@ -203,6 +243,17 @@ class MemoryPlan:
             return False
         return self.fits_gpus(self.setting(scope, quant=self._f_bnb_4bit(scope)))
 
+    def _f_count_known(self, scope: Mapping[str, Any]) -> Any:
+        return self.count is not None
+
+    def _f_count_estimated(self, scope: Mapping[str, Any]) -> Any:
+        return self.count is not None and not self.count.exact
+
+    def _f_count_source(self, scope: Mapping[str, Any]) -> Any:
+        if self.count is None:
+            return self.reason or "the parameters could not be counted"
+        return self.count.method + ("" if self.count.exact else " (an estimate)")
+
     def _f_single_gpu(self, scope: Mapping[str, Any]) -> Any:
         """Whether the device_map in scope puts everything on one GPU."""
         return single_gpu_index(scope.get("flag.device_map")) is not None
@@ -218,7 +269,7 @@ class MemoryPlan:
         if not known:
             return None
         best = max(known, key=lambda d: (d.capacity or 0, -d.index))
-        return {"": best.index}
+        return {"": best.key}
 
     def _f_bnb_8bit(self, scope: Mapping[str, Any]) -> Any:
         return {"load_in_8bit": True}
@@ -332,7 +383,7 @@ def max_memory(led: Ledger, devices: list[Device]) -> dict[str, str]:
         cache = ld.cache if ld else 0
         act = led.activations
         room = int((dev.capacity - CUDA_CONTEXT_BYTES) / (1 + MARGIN)) - cache - act
-        out[str(dev.index)] = f"{max(room, 0) / GIB:.2f}GiB"
+        out[str(dev.key)] = f"{max(room, 0) / GIB:.2f}GiB"
     if led.placement.cpu or led.placement.disk:
         out["cpu"] = f"{math.ceil(led.placement.cpu / GIB)}GiB"
     return out
@@ -345,6 +396,8 @@ def _kv_heads(spec: CacheSpec | None, shape: Shape) -> int:
 def _device(g: Any) -> Device:
     name = g.name.value or f"GPU {g.index}"
     free, total = g.memory_free_bytes, g.memory_total_bytes
+    if g.unified_memory.value and total.value is not None:
+        return Device(g.index, name, int(total.value * UNIFIED_GPU_SHARE), UNIFIED_SOURCE, g.device)
     if free.known and free.value is not None:
         return Device(g.index, name, free.value, "free memory (NVML)")
     if total.known and total.value is not None:
@@ -371,12 +424,12 @@ def _shape(cfg: Cfg, layers: int | None, count: Count | None) -> Shape:
     return Shape(hidden, inter, heads, n_layers, cfg.opt("vocab_size") or 0, kv)
 
 
-_STATIC: dict[tuple[int, int, str | None, str | None, bool],
+_STATIC: dict[tuple[int, int, str | None, str | None, bool | None],
               tuple[dict[str, Any], tuple[Count | str, CacheSpec | None, str | None]]] = {}
 
 
 def _static(top: dict[str, Any], text: dict[str, Any], model_type: str | None, arch: str | None,
-            mla_latent: bool) -> tuple[Count | str, CacheSpec | None, str | None]:
+            mla_latent: bool | None) -> tuple[Count | str, CacheSpec | None, str | None]:
     """The parameter count and cache layout of a config (memoized per config object: they do not depend on
     the target, and a loaded config is never modified)."""
     key = (id(top), id(text), model_type, arch, mla_latent)
@@ -427,6 +480,22 @@ def _with_exact(count: Count | None, total: int, method: str, complete: bool = F
     if complete and count.missing:
         note += (f"the parts config.json could not size ({'; '.join(count.missing)}) are in the exact figure",)
     return Count(tuple(units), method, True, () if complete else count.missing, count.notes + note)
+
+
+def _with_meta(count: Count | None, meta: Any, label: str, notes: tuple[str, ...]) -> Count:
+    """The meta-device build's units: its decoder layers and the rest, with its quantizable parts spread over
+    them; the config's notes are kept."""
+    layers = list(meta.layers)
+    rest = meta.total - sum(layers)
+    raw = [Unit("embeddings, towers and head", "embed", rest), *(Unit(f"layer {i}", "layer", n)
+                                                                 for i, n in enumerate(layers))]
+    if rest < 0 or not layers:
+        raw = [Unit("weights", "layer", meta.total)]
+    share = [u.params / meta.total if meta.total else 0.0 for u in raw]
+    units = [replace(u, linear=round(meta.linear * f), experts=round(meta.experts * f)) for u, f in zip(raw, share,
+                                                                                                      strict=True)]
+    kept = count.notes if count is not None else ()
+    return Count(tuple(units), label, True, (), (*kept, *notes))
 
 
 def plan_memory(facts: Facts) -> MemoryPlan:

@@ -34,7 +34,7 @@ def ledger_report(plan: MemoryPlan, scope: Mapping[str, Any]) -> MemoryLedger:
     count = plan.count
     parameters = None
     if count is not None:
-        parameters = ParameterCount(count.total, count.method, count.verified, _parts(count), tuple(count.missing),
+        parameters = ParameterCount(count.total, count.method, count.exact, _parts(count), tuple(count.missing),
                                     tuple(count.notes))
     else:
         unknown.append(("parameters", plan.reason or "unknown"))
@@ -46,8 +46,10 @@ def ledger_report(plan: MemoryPlan, scope: Mapping[str, Any]) -> MemoryLedger:
     if spec is not None and not isinstance(setting, Unknown):
         per_token = spec.per_token() * setting.dtype_bytes
         latent = spec.latent_per_token * setting.dtype_bytes if spec.latent_per_token else None
+        notes = tuple(spec.notes) + ((spec.encoder_note,) if spec.encoder_note else ())
         kv = KvCache(spec.per_token(plan.context) * setting.dtype_bytes, FIGURE_FOR, _layer_summary(spec), latent,
-                     tuple(spec.notes))
+                     notes, spec.exact, spec.state * setting.dtype_bytes, spec.cross_per_token * setting.dtype_bytes,
+                     spec.encoder_tokens)
     elif plan.spec_reason:
         unknown.append(("kv_cache_bytes_per_token", plan.spec_reason))
     placement = None
@@ -103,9 +105,13 @@ def _layers_of(spec: Any) -> dict[str, int]:
     for c in spec.layers:
         key = {"full": "full_attention", "window": f"window_{c.window}", "state": "recurrent_state",
                "none": "no_cache"}[c.kind]
+        if c.kind == "none" and c.cross:
+            key = "cross_attention_only"
         out[key] = out.get(key, 0) + 1
+        if c.kind == "full" and c.state:
+            out["recurrent_state"] = out.get("recurrent_state", 0) + 1
     if spec.cross_per_token:
-        out["cross_attention"] = sum(1 for c in spec.layers if c.kind == "full")
+        out["cross_attention"] = sum(1 for c in spec.layers if c.cross)
     return out
 
 
@@ -115,17 +121,20 @@ def _placement(plan: MemoryPlan, led: Ledger, scope: Mapping[str, Any], max_cont
     for i, ld in sorted(p.loads.items()):
         dev = plan.devices[i]
         per_gpu.append(GpuLoad(dev.index, dev.name, dev.capacity, dev.capacity_source, ld.weights, ld.cache, ld.extra,
-                               ld.activations, ld.context, ld.margin, ld.total))
+                               ld.activations, ld.context, ld.margin, ld.total, ld.slack))
     exact = None
     if plan.exact and plan.quant_method is None:
         exact = safetensors_bytes(plan.exact, DTYPE_BYTES[s.dtype], False)
+    count = plan.count
+    source = ("safetensors " + ("headers" if plan.exact_source == "safetensors headers" else "metadata")
+              if exact is not None else count.method if count is not None else "unknown")
     applies = bool(p.loads) and bool(len(plan.devices)) and scope.get("flag.device_map") == "auto"
     mm = scope.get("flag.max_memory") if applies else None
     tp = plan.tensor_parallel(scope)
     return Placement(
         dtype=s.dtype, quantization=s.scheme.name if s.scheme else None,
         quantization_note=s.scheme.note if s.scheme else None, weights_bytes=led.weights,
-        weights_source="safetensors metadata" if exact is not None else "computed from config.json",
+        weights_source=source,
         kv_cache_bytes=led.cache, activations_bytes=led.activations,
         training_bytes=led.training if s.training else None, total_bytes=led.total, device_map=s.device_map,
         per_gpu=tuple(per_gpu), cpu_bytes=p.cpu, disk_bytes=p.disk, fits=p.fits, fits_reason=p.why,

@@ -33,8 +33,10 @@ class Count:
 
     units: tuple[Unit, ...]
     method: str
-    verified: bool
-    """The formula for this architecture is checked against transformers in the tests."""
+    """Where the figure comes from (`parameters_source` in the JSON)."""
+    exact: bool
+    """Exact (safetensors, a meta-device build, or a formula the tests verify against transformers); False: an
+    estimate, which errs high."""
     missing: tuple[str, ...] = ()
     """Parts of the model that are not in the count, each with the reason."""
     notes: tuple[str, ...] = ()

@@ -32,8 +32,8 @@ def choice_commands() -> Iterator[Command]:
     yield "Target: this machine", "the GPUs and packages found here", "set_gpu('')"
     yield "Target: no GPU", "a CPU-only machine", "set_gpu('none')"
     for gpu in api.gpus():
-        yield (f"Target GPU: {gpu.name}", f"compute capability {gpu.cc[0]}.{gpu.cc[1]}, "
-               f"{gpu.memory_gib:g} GiB, {gpu.arch}", f"set_gpu({gpu.name!r})")
+        yield (f"Target GPU: {gpu.name}", f"{gpu.capability}, {gpu.memory_gib:g} GiB"
+               f"{' unified' if gpu.unified else ''}, {gpu.arch}", f"set_gpu({gpu.name!r})")
     for dtype in ("auto", "bfloat16", "float16", "float32"):
         yield f"dtype: {dtype}", "the requested dtype", f"set_dtype({dtype!r})"
     for task in ("inference", "training"):

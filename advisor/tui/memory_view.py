@@ -90,7 +90,8 @@ def summary_text(memory: MemoryLedger) -> str:
     figures = []
     p = memory.placement
     if memory.parameters is not None:
-        figures.append(f"{memory.parameters.total / 1e9:.2f} B parameters")
+        figures.append(f"{memory.parameters.total / 1e9:.2f} B parameters"
+                       + ("" if memory.parameters.exact else " (estimated)"))
     if p is not None:
         figures += [f"weights {gib(p.weights_bytes)}", f"total {gib(p.total_bytes)}"]
     if memory.kv_cache_bytes_per_token is not None:

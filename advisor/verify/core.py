@@ -90,7 +90,7 @@ def plan_job(facts: Facts, chosen: Sequence[Candidate], options: VerifyOptions,
     arch = facts.arch.value
     config = dict(mf.config)
     architecture = mf.architecture.value
-    if mf.config is not mf.source.config and mf.config != mf.source.config:
+    if mf.config is not mf.top:
         text_type = config.get("model_type")
         model_type = text_type if isinstance(text_type, str) else model_type
         notes.append(f"only the language model ({model_type}) of {architecture} is built")

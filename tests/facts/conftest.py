@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -74,3 +75,52 @@ def nvml(stub_lib_dir: Path) -> RunNvml:
 def nvml_with_lib_dir() -> Callable[..., dict[str, Any]]:
     """`run_probe` itself, for tests that choose the loader's folder."""
     return run_probe
+
+
+AMDSMI_DIR = ROOT / "tests" / "stub_amdsmi"
+AMDSMI_PROBE = ("import json; from advisor.facts.amdsmi import probe_amdsmi; from advisor.facts.cpu import probe_cpu; "
+                "h = probe_amdsmi(probe_cpu()); print(json.dumps(None if h is None else h.to_json()))")
+
+
+@pytest.fixture(scope="session")
+def amdsmi_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A ROCm folder whose lib/libamd_smi.so is the stub plus a `return 2` body for every other symbol the
+    real amdsmi binding binds at import (tests/stub_amdsmi/symbols.txt)."""
+    gcc = shutil.which("gcc") or shutil.which("cc")
+    assert gcc, "the AMD SMI stub tests need gcc"
+    root = tmp_path_factory.mktemp("rocm")
+    source = (AMDSMI_DIR / "libamd_smi_stub.c").read_text()
+    written = set(re.findall(r"^\S[^\n(]*\b(amdsmi_\w+)\(", source, flags=re.M))
+    rest = [s for s in (AMDSMI_DIR / "symbols.txt").read_text().split() if s not in written]
+    extra = root / "rest.c"
+    extra.write_text("#include <stdint.h>\n" + "".join(f"uint32_t {s}(void) {{ return 2; }}\n" for s in rest))
+    (root / "lib").mkdir()
+    subprocess.run([gcc, "-shared", "-fPIC", "-O1", "-Wall", "-Werror", "-o", str(root / "lib" / "libamd_smi.so"),
+                    str(AMDSMI_DIR / "libamd_smi_stub.c"), str(extra)], check=True)
+    return root
+
+
+def run_amdsmi(root: Path | None, machine: str | None, **env: str) -> dict[str, Any] | None:
+    """Run `probe_amdsmi()` in a subprocess that finds the stub through ROCM_PATH (or nothing)."""
+    hidden = ("ROCM_HOME", "ROCM_PATH", "HIP_VISIBLE_DEVICES", "ROCR_VISIBLE_DEVICES", "CUDA_VISIBLE_DEVICES")
+    clean = {k: v for k, v in os.environ.items() if k not in hidden}
+    clean["PYTHONPATH"] = str(ROOT)
+    clean["ROCM_PATH"] = str(root) if root is not None else "/nonexistent-rocm"
+    if machine is not None:
+        clean["ADVISOR_AMDSMI_STUB_MACHINE"] = str(MACHINES / f"{machine}.amdsmi")
+    clean.update(env)
+    done = subprocess.run([sys.executable, "-c", AMDSMI_PROBE], env=clean, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    result: dict[str, Any] | None = json.loads(done.stdout)
+    return result
+
+
+@pytest.fixture
+def amdsmi_probe(amdsmi_root: Path) -> Callable[..., dict[str, Any] | None]:
+    """`amdsmi_probe("mi300x-x2", HIP_VISIBLE_DEVICES="1")`: the probe's JSON for a machine fixture."""
+
+    def run(machine: str | None, **env: str) -> dict[str, Any] | None:
+        return run_amdsmi(amdsmi_root, machine, **env)
+
+    return run

@@ -17,6 +17,7 @@ from advisor.core.data import data_path
 from advisor.core.errors import FactsUnavailable
 from advisor.facts.locate import load_model
 from advisor.facts.model_catalog import catalog
+from advisor.memory.params import count_parameters
 from tests.hub_server import HubServer, hub_repos, point_env_at
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -141,14 +142,18 @@ def test_recommend_from_the_catalog_says_its_count_and_source(offline_env: Path)
 
 
 def test_the_exact_count_replaces_a_formula_that_misses_experts(offline_env: Path) -> None:
-    # Kimi-K2's model_type is not in advisor's formula table: the generic formula sees no experts
+    # Kimi-K2's model_type is not in advisor's formula table: from config.json alone it is an estimate (the
+    # deepseek_v3 formula its `architectures` names); the catalog's exact count replaces it
     entry = catalog().lookup("moonshotai/Kimi-K2-Instruct")
     assert entry is not None and entry.parameters and entry.parameters > 10**12
     target = api.Target(gpu="H100x8", software_file=SOFTWARE)
-    rec = api.recommend(api.gather("moonshotai/Kimi-K2-Instruct", target=target, request=api.Request(offline=True)))
+    facts = api.gather("moonshotai/Kimi-K2-Instruct", target=target, request=api.Request(offline=True))
+    alone = count_parameters(facts.model.top, facts.model.config, "kimi_k2", facts.model.architecture.value)
+    assert not isinstance(alone, str) and not alone.exact
+    rec = api.recommend(facts)
     assert rec.memory is not None and rec.memory.parameters is not None
-    assert rec.memory.parameters.total == entry.parameters and rec.memory.parameters.verified
-    assert any("the exact figure is used" in n for n in rec.memory.parameters.notes)
+    assert rec.memory.parameters.total == entry.parameters and rec.memory.parameters.exact
+    assert rec.memory.parameters.source == facts.model.source.exact_parameters_source
 
 
 def test_an_uncounted_entry_says_why(offline_env: Path) -> None:

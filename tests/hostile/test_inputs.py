@@ -124,7 +124,7 @@ def test_a_number_out_of_bounds_anywhere_in_a_config_is_exit_2_at_once(tmp_path:
     assert_contained(run, (2,), tmp_path, time_s=10, says=says)
 
 
-@pytest.mark.parametrize("literal", ["1e309", "-1e309", "NaN", "Infinity", "9" * 5000])
+@pytest.mark.parametrize("literal", ["1e309", "-1e309", "NaN", "Infinity", "-Infinity", "9" * 5000])
 def test_numbers_json_cannot_hold_as_floats_are_exit_2(tmp_path: Path, literal: str) -> None:
     text = (CONFIGS / QWEN).read_text(encoding="utf-8").replace('"rope_theta": 1000000.0', f'"rope_theta": {literal}')
     assert literal in text

@@ -18,14 +18,10 @@ import pytest
 from advisor.facts.model import _text_config
 from advisor.memory.kvcache import cache_spec
 from advisor.memory.params import count_parameters
+from tests.memory import coverage
 from tests.memory.conftest import CONFIGS
 
 HELPER = Path(__file__).with_name("real_models.py")
-ALLOWED = {
-    # config.json has no vision_config, so the advisor leaves the vision tower out (and says so) while
-    # transformers builds its default tower and projector.
-    "meta-llama__Llama-4-Scout-17B-16E-Instruct": -455_178_240,
-}
 
 
 def _run(*args: str) -> dict[str, Any]:
@@ -47,17 +43,22 @@ def real_caches() -> dict[str, Any]:
 
 
 def test_parameter_counts_match_transformers(meta_counts: dict[str, int | None]) -> None:
-    compared = 0
+    """Every fixture config transformers builds: an exact count equals its own, an estimate (a wrapper's towers)
+    stays within the estimate's bounds."""
+    compared = exact = 0
     for name, real in sorted(meta_counts.items()):
         if real is None:
             continue
         cfg = json.loads((CONFIGS / f"{name}.json").read_text())
         count = count_parameters(cfg, _text_config(cfg), cfg.get("model_type"), cfg["architectures"][0])
         assert not isinstance(count, str), f"{name}: {count}"
-        assert count.total - real == ALLOWED.get(name, 0), f"{name}: advisor {count.total}, transformers {real}"
-        assert bool(count.missing) == (name in ALLOWED), name
+        if count.exact:
+            assert count.total == real, f"{name}: advisor {count.total}, transformers {real}"
+            exact += 1
+        else:
+            assert coverage.bucket(count.total, real, False) == "estimate", (name, count.total, real)
         compared += 1
-    assert compared >= 20
+    assert compared >= 20 and exact >= 18
 
 
 def test_cache_bytes_match_a_real_forward_pass(real_caches: dict[str, Any]) -> None:

@@ -23,6 +23,12 @@ DEFAULT_MODEL = "fixtures/configs/meta-llama__Meta-Llama-3.1-8B.json"
 DEFAULT_SOFTWARE = "fixtures/software/cuda-tf5.23.json"
 
 
+@pytest.fixture(autouse=True)
+def _config_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rules are checked on what advisor reads from config.json: no meta-device build, whatever is installed."""
+    monkeypatch.setenv("ADVISOR_NO_META_BUILD", "1")
+
+
 def run_case(case: dict[str, Any], tmp: Path) -> CheckResult:
     """Build the facts a case describes and check its flags."""
     source = load_model(str(ROOT / case.get("model", DEFAULT_MODEL)))
