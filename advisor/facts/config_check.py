@@ -101,6 +101,8 @@ def _check_number(key: str, name: str, value: object, where: str) -> None:
     if bound is None:
         return
     what, low, high = bound
+    if what == "a period" and key.endswith("[]"):  # a list per layer (MiMo's `moe_layer_freq` = [0, 1, ...])
+        what, low = "a per-layer entry", 0
     if not low <= value <= high and not (low == 0 and value == -1 and _sentinel_ok(key)):
         raise InputError(f"{where}: `{show(name)}` = {show(value, 40)} is not plausible for {what} "
                          f"(expected {low} to {high})")
