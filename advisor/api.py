@@ -259,27 +259,29 @@ def parse_package(spec: str) -> tuple[str, str | None]:
 def check_report(*, model: str | None = None, flags: Mapping[str, Any] | None = None, flags_file: str | None = None,
                  revision: str | None = None, policy_file: Path | None = None,
                  targets: Sequence[Target] | None = None, request: Mapping[str, Any] | None = None,
-                 fail_on: str | None = None, progress: Callable[[str], None] | None = None) -> Report:
+                 fail_on: str | None = None, progress: Callable[[str], None] | None = None,
+                 max_cases: int | None = None) -> Report:
     """`advisor check`: MODEL with FLAGS, or every model of a policy file, on each target, as one report.
 
     TARGETS replace the policy's (none: the policy's, else this machine); REQUEST holds the request fields
     given explicitly, which replace the policy's; FAIL_ON replaces the policy's `fail-on`. PROGRESS, when
-    given, gets a line with the size of the matrix, then one as each model is read.
+    given, gets a line with the size of the matrix, then one as each model is read. A matrix of more cases
+    than MAX_CASES (default 10000) is refused before it runs (InputError stating its size).
     """
     from advisor.ci.run import check_report as run  # the CI modules stay off `advisor recommend`'s path
 
     return run(model=model, flags=flags, flags_file=flags_file, revision=revision, policy_file=policy_file,
-               targets=targets, request=request, fail_on=fail_on, progress=progress)
+               targets=targets, request=request, fail_on=fail_on, progress=progress, max_cases=max_cases)
 
 
 def lint_report(paths: Sequence[Path], *, policy_file: Path | None = None, targets: Sequence[Target] | None = None,
                 request: Mapping[str, Any] | None = None, fail_on: str | None = None,
-                progress: Callable[[str], None] | None = None) -> Report:
+                progress: Callable[[str], None] | None = None, max_cases: int | None = None) -> Report:
     """`advisor lint`: the flags of every from_pretrained call found in PATHS, checked on each target."""
     from advisor.ci.run import lint_report as run  # the CI modules stay off `advisor recommend`'s path
 
     return run(paths, policy_file=policy_file, targets=targets, request=request, fail_on=fail_on,
-               progress=progress)
+               progress=progress, max_cases=max_cases)
 
 
 def verify(facts: Facts, candidates: str, options: VerifyOptions,

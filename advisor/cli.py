@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import sys
 import threading
 import time
@@ -18,6 +17,7 @@ from typing import Any, NoReturn
 import advisor
 from advisor import api
 from advisor.core.errors import AdvisorError, ExitCode, InputError
+from advisor.core.readfile import load_json, open_regular, read_text, show
 from advisor.emit import formats
 from advisor.emit.plain import clean
 from advisor.emit.style import terminal_style
@@ -63,6 +63,8 @@ def _add_report_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--fail-on", default=None, choices=["error", "warning", "info"],
                    help="lowest severity that fails (default: the policy's, else error)")
     p.add_argument("--exit-zero", action="store_true", help="always exit 0 (report only)")
+    p.add_argument("--max-cases", type=int, metavar="N",
+                   help="run a model × target matrix of up to N cases (default: 10000; a larger one is refused)")
     p.add_argument("-q", "--quiet", action="store_true",
                    help="no progress lines on stderr (shown once a run has taken two seconds)")
     _add_format(p, "report", "text")
@@ -250,7 +252,7 @@ def write_whole(path: Path, text: str) -> None:
     except OSError as exc:
         raise InputError(f"--output {path}: cannot write there ({exc.strerror})") from None
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace") as fh:
             fh.write(text)
         os.replace(tmp, path)
     except BaseException as exc:
@@ -266,14 +268,8 @@ def read_flags(raw: str | None) -> dict[str, Any] | None:
         return None
     text = raw
     if raw.startswith("@"):
-        try:
-            text = Path(raw[1:]).read_text(encoding="utf-8")
-        except OSError as exc:
-            raise InputError(f"--flags {raw}: cannot read it ({exc.strerror})") from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(f"--flags: not valid JSON: {exc.msg} at column {exc.colno}") from None
+        text = read_text(raw[1:], "it", label=f"--flags {show(raw)}")
+    data = load_json(text, "--flags")
     if not isinstance(data, dict):
         raise InputError("--flags must be a JSON object of from_pretrained keyword arguments")
     return data
@@ -296,14 +292,15 @@ def cmd_check(args: argparse.Namespace) -> int:
     with contextlib.nullcontext() if args.quiet else Progress("check", after_s=PROGRESS_AFTER_S) as progress:
         report = api.check_report(model=args.model, flags=flags, flags_file=flags_file, revision=args.revision,
                                   policy_file=args.policy, targets=_targets(args), request=_given(args),
-                                  fail_on=args.fail_on, progress=progress)
+                                  fail_on=args.fail_on, progress=progress, max_cases=args.max_cases)
     return _finish(report, args)
 
 
 def cmd_lint(args: argparse.Namespace) -> int:
     with contextlib.nullcontext() if args.quiet else Progress("lint", after_s=PROGRESS_AFTER_S) as progress:
         report = api.lint_report(list(args.paths), policy_file=args.policy, targets=_targets(args),
-                                 request=_given(args), fail_on=args.fail_on, progress=progress)
+                                 request=_given(args), fail_on=args.fail_on, progress=progress,
+                                 max_cases=args.max_cases)
     return _finish(report, args)
 
 
@@ -471,11 +468,11 @@ def cmd_explain(args: argparse.Namespace) -> int:
         raise InputError("give the message or --file LOG, not both")
     options = {"model": args.model, "revision": args.revision, "target": _target(args), "request": _request(args)}
     if args.file is not None:
-        try:
-            with args.file.open("rb") as fh:
+        with open_regular(args.file, "it", label=f"--file {show(args.file)}") as fh:
+            try:
                 result = api.explain(fh, **options)
-        except OSError as exc:
-            raise InputError(f"--file {args.file}: cannot read it ({exc.strerror or exc})") from None
+            except OSError as exc:
+                raise InputError(f"--file {show(args.file)}: cannot read it ({exc.strerror or exc})") from None
     elif args.message == ["-"]:
         if sys.stdin.isatty():
             sys.stderr.write("advisor: reading the log from stdin; end it with Ctrl-D\n")
@@ -496,8 +493,53 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
 }
 
 
+MAX_MESSAGE = 1000
+"""An error message is cut to this many characters (an input echoed in it can be megabytes)."""
+
+
+def one_line(message: str) -> str:
+    """MESSAGE as one line a terminal shows as it is: control characters escaped, cut when long."""
+    text = clean(message)
+    return text if len(text) <= MAX_MESSAGE else text[:MAX_MESSAGE] + "…"
+
+
+def _tolerant_streams() -> None:
+    """stdout and stderr write what they cannot encode as escapes instead of failing (a file name that is
+    not UTF-8 arrives as lone surrogates)."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(AttributeError, ValueError):
+            stream.reconfigure(errors="backslashreplace")  # type: ignore[union-attr]
+
+
+class Stopped(KeyboardInterrupt):
+    """SIGTERM or SIGHUP arrived: raised in the main thread, so that every `finally` and cleanup runs (the
+    temporary files of the cache and of --output are removed) before advisor exits 128 + the signal."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _raise_stopped(signum: int, frame: object) -> None:
+    raise Stopped(signum)
+
+
+def _stop_cleanly_on_signals() -> None:
+    import signal  # only for the command line, which owns the process
+
+    if threading.current_thread() is not threading.main_thread():
+        return
+    for name in ("SIGTERM", "SIGHUP"):
+        number = getattr(signal, name, None)
+        if number is not None and signal.getsignal(number) in (signal.SIG_DFL, None):
+            with contextlib.suppress(OSError, ValueError):
+                signal.signal(number, _raise_stopped)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    _tolerant_streams()
+    _stop_cleanly_on_signals()
     args: argparse.Namespace | None = None
     try:
         if argv and not argv[0].startswith("-") and argv[0] not in SUBCOMMANDS:
@@ -519,9 +561,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return ExitCode.INPUT
         return int(COMMANDS[args.command](args))
     except AdvisorError as exc:
-        sys.stderr.write(f"advisor: {exc}\n")
-        _report_failure(args, str(exc))
+        message = one_line(str(exc))
+        sys.stderr.write(f"advisor: {message}\n")
+        _report_failure(args, message)
         return int(exc.exit_code)
+    except Stopped as exc:
+        sys.stderr.write(f"advisor: stopped by signal {exc.signum}\n")
+        return 128 + exc.signum
     except KeyboardInterrupt:
         sys.stderr.write("advisor: interrupted\n")
         return ExitCode.INTERRUPTED
@@ -532,7 +578,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         if os.environ.get("ADVISOR_DEBUG"):
             raise
-        message = f"internal error, please report it: {type(exc).__name__}: {exc}"
+        message = one_line(f"internal error, please report it: {type(exc).__name__}: {exc}")
         sys.stderr.write(f"advisor: {message}\n")
         _report_failure(args, message)
         return ExitCode.INTERNAL

@@ -11,7 +11,8 @@ ask of huggingface_hub 2.4.0:
 
 Revisions may be branches, tags, commit shas or `refs/pr/N` (sent URL-encoded as `refs%2Fpr%2FN`).
 Faults per repo: `"500"` (every request), `"slow"` (each answer waits `slow_s`), `"drop"` (a GET sends
-half the body and closes the connection). `stop_after` closes the server after that many requests, so
+half the body and closes the connection), `"stall"` (accepts and never answers), `"drip"` (answers one byte of
+a never-ending header every `drip_s`). `stop_after` closes the server after that many requests, so
 later requests are refused. The server always stops itself after `lifetime_s`.
 """
 
@@ -81,8 +82,9 @@ class HubServer:
     """A threaded Hub-like server; use as a context manager. `url` is its HF_ENDPOINT."""
 
     def __init__(self, repos: dict[str, Repo], *, token: str | None = None, slow_s: float = 3.0,
-                 lifetime_s: float = 120.0) -> None:
+                 lifetime_s: float = 120.0, drip_s: float = 0.5) -> None:
         self.repos = repos
+        self.drip_s = drip_s
         self.token = token
         self.slow_s = slow_s
         self.lifetime_s = lifetime_s
@@ -168,6 +170,9 @@ class HubServer:
                     return None
                 if repo.fault == "slow":
                     time.sleep(server.slow_s)
+                if repo.fault in ("stall", "drip"):
+                    self._hold(repo.fault)
+                    return None
                 if repo.fault == "500":
                     self._error(500, {"X-Error-Message": "Internal Error"}, head)
                     return None
@@ -185,6 +190,17 @@ class HubServer:
                                                     "Please log in."}, head)
                     return None
                 return repo
+
+            def _hold(self, fault: str) -> None:
+                """Never answer (stall), or answer a byte at a time and never finish the header (drip)."""
+                line = b"HTTP/1.0 200 OK\r\nX-Drip: " + b"x" * 1_000_000
+                sent = 0
+                while not server.stopped:
+                    time.sleep(server.drip_s if fault == "drip" else 0.05)
+                    if fault == "drip":
+                        self.wfile.write(line[sent:sent + 1])
+                        self.wfile.flush()
+                        sent += 1
 
             def _resolve(self, path: str, head: bool) -> None:
                 repo_part, rest = path.lstrip("/").split("/resolve/", 1)

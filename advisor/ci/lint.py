@@ -19,6 +19,7 @@ from typing import Any
 from advisor.core.errors import InputError
 from advisor.core.frozen import field, frozen, replace
 from advisor.core.logic import Unknown
+from advisor.core.readfile import MAX_SOURCE_BYTES, read_bytes, show
 from advisor.engine.check import canonical_names
 from advisor.engine.pack import load_flags
 
@@ -360,27 +361,32 @@ def python_files(paths: Sequence[Path]) -> list[Path]:
     """The .py files under PATHS, sorted; hidden and environment directories are skipped."""
     out: set[Path] = set()
     for path in paths:
-        if path.is_file():
-            out.add(path)
-        elif path.is_dir():
+        try:
+            is_dir = path.is_dir()
+            exists = is_dir or os.path.lexists(path)
+        except (OSError, ValueError):  # too long, a NUL, characters the file system cannot encode
+            raise InputError(f"{show(path, 200)}: not a path that can be read") from None
+        if is_dir:
             for root, dirs, files in os.walk(path):
                 dirs[:] = [d for d in dirs if not d.startswith(".") and d not in SKIP_DIRS]
                 out.update(Path(root) / f for f in files if f.endswith(".py"))
+        elif exists:  # a file, or something that is not one (a FIFO, a dangling link): a finding for it
+            out.add(path)
         else:
-            raise InputError(f"{path}: no such file or directory")
+            raise InputError(f"{show(path, 200)}: no such file or directory")
     return sorted(out, key=lambda p: p.as_posix())
 
 
 def display_path(path: Path, cwd: str | None = None) -> str:
-    """A path relative to the working directory (CWD: its real path, when the caller has it) when it is under
-    it, with forward slashes."""
-    base = cwd if cwd is not None else os.path.realpath(os.getcwd())
-    real = os.path.realpath(path)
-    if real == base:
+    """A path relative to the working directory (CWD: its absolute path, when the caller has it) when it is under
+    it, with forward slashes (a symlink is named as it was found, not as what it points to, which may be a loop)."""
+    base = cwd if cwd is not None else os.path.abspath(os.getcwd())
+    here = os.path.abspath(path)
+    if here == base:
         return "."
     prefix = base if base.endswith(os.sep) else base + os.sep
-    if real.startswith(prefix):
-        return Path(real[len(prefix):]).as_posix()
+    if here.startswith(prefix):
+        return Path(here[len(prefix):]).as_posix()
     return path.as_posix()
 
 
@@ -390,17 +396,24 @@ def lint_paths(paths: Iterable[Path]) -> tuple[list[Call], list[Unreadable], lis
     calls: list[Call] = []
     bad: list[Unreadable] = []
     quiet: list[Suppression] = []
-    cwd = os.path.realpath(os.getcwd())  # once, not per file
+    cwd = os.path.abspath(os.getcwd())  # once, not per file
     for path in python_files(list(paths)):
         name = display_path(path, cwd)
         try:
-            text = path.read_bytes().decode("utf-8")
+            raw = read_bytes(path, "it", MAX_SOURCE_BYTES, label=name)
+        except InputError as exc:
+            bad.append(Unreadable(name, 1, str(exc).removeprefix(f"{name}: ")))
+            continue
+        try:
+            text = raw.decode("utf-8")
             calls.extend(lint_source(text, name))
             quiet.extend(suppressions(text, name))
         except UnicodeDecodeError:
             bad.append(Unreadable(name, 1, "not UTF-8 text"))
         except SyntaxError as exc:
             bad.append(Unreadable(name, exc.lineno or 1, f"does not parse: {exc.msg}"))
-        except (OSError, RecursionError, ValueError) as exc:
-            bad.append(Unreadable(name, 1, f"cannot be read: {exc}"))
+        except (RecursionError, MemoryError):
+            bad.append(Unreadable(name, 1, "does not parse: nested too deeply"))
+        except ValueError as exc:
+            bad.append(Unreadable(name, 1, f"does not parse: {exc}"))
     return calls, bad, quiet

@@ -38,6 +38,7 @@ from advisor.ci.lint import display_path
 from advisor.ci.software import parse_version, read_pins, software_from_pins
 from advisor.core.errors import InputError
 from advisor.core.frozen import frozen
+from advisor.core.readfile import check_shape, read_bytes, read_text, show
 from advisor.core.results import Severity
 from advisor.engine.check import canonical_names, normalize_value
 from advisor.engine.pack import load_flags, load_rules
@@ -198,10 +199,9 @@ def _str_list(r: _Reader, table: Mapping[str, Any], key: str, section: str = "",
 def read_policy_text(path: Path) -> tuple[dict[str, Any], str, str]:
     """The policy table, the file's text and its table prefix (`tool.advisor` for pyproject.toml)."""
     display = str(path)
+    raw = read_bytes(path, "the policy", label=show(display, 200))
     try:
-        text = path.read_bytes().decode("utf-8")
-    except OSError as exc:
-        raise InputError(f"{display}: cannot read the policy ({exc.strerror})") from None
+        text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise InputError(f"{display}:1: the policy is not UTF-8 text") from None
     try:
@@ -211,6 +211,11 @@ def read_policy_text(path: Path) -> tuple[dict[str, Any], str, str]:
         m = _TOML_POS.search(msg)
         where = f"{display}:{m.group(1)}:{m.group(2)}" if m else f"{display}:{max(1, len(text.splitlines()))}"
         raise InputError(f"{where}: invalid TOML: {_TOML_POS.sub('', msg)}") from None
+    except RecursionError:
+        raise InputError(f"{display}: the policy is nested too deeply to be parsed") from None
+    except ValueError as exc:  # an integer of thousands of digits
+        raise InputError(f"{display}: the policy cannot be parsed: {str(exc)[:200]}") from None
+    check_shape(data, f"{display}: the policy")
     if path.name == "pyproject.toml":
         tool = data.get("tool", {})
         table = tool.get("advisor") if isinstance(tool, dict) else None
@@ -397,8 +402,8 @@ def find_policy(directory: Path) -> Path | None:
     pyproject = directory / "pyproject.toml"
     if pyproject.is_file():
         try:
-            if re.search(r"^\s*\[\[?\s*tool\.advisor[\].]", pyproject.read_text(encoding="utf-8"), re.M):
+            if re.search(r"^\s*\[\[?\s*tool\.advisor[\].]", read_text(pyproject, "pyproject.toml"), re.M):
                 return pyproject
-        except (OSError, UnicodeDecodeError):
+        except InputError:
             return None
     return None

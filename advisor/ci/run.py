@@ -24,6 +24,20 @@ from advisor.facts.bundle import Request
 from advisor.facts.gather import validate_request
 from advisor.facts.target import Target, hardware_of, software_of
 
+MAX_CASES = 10_000
+"""A matrix of more model × target cases than this is refused unless `--max-cases` allows it."""
+
+
+def check_size(jobs: Sequence[Job], targets: Sequence[TargetSpec], max_cases: int | None) -> None:
+    """InputError, stating the matrix's size, when it has more cases than MAX_CASES (default `MAX_CASES`)."""
+    limit = MAX_CASES if max_cases is None else max_cases
+    if limit < 1:
+        raise InputError(f"--max-cases {limit}: must be at least 1")
+    cases = len(jobs) * len(targets)
+    if cases > limit:
+        raise InputError(f"the matrix is {len(jobs)} model(s) × {len(targets)} target(s) = {cases} cases, more than "
+                         f"the {limit} allowed; pass --max-cases {cases} to run it")
+
 
 def resolve_targets(targets: Sequence[Target]) -> list[TargetSpec]:
     """Each target's hardware and software, read once."""
@@ -57,11 +71,13 @@ def _policy_jobs(policy: Policy) -> list[Job]:
 def check_report(*, model: str | None = None, flags: Mapping[str, Any] | None = None, flags_file: str | None = None,
                  revision: str | None = None, policy_file: Path | None = None,
                  targets: Sequence[Target] | None = None, request: Mapping[str, Any] | None = None,
-                 fail_on: str | None = None, progress: Callable[[str], None] | None = None) -> Report:
+                 fail_on: str | None = None, progress: Callable[[str], None] | None = None,
+                 max_cases: int | None = None) -> Report:
     """Check MODEL with FLAGS (read from FLAGS_FILE when named), or every model of a policy, on each target.
 
     TARGETS replace the policy's (none given: the policy's, else this machine); REQUEST holds the request
     fields given explicitly, which replace the policy's. PROGRESS gets the matrix size and each model read.
+    A matrix of more than MAX_CASES cases (default `MAX_CASES`) is refused before it runs.
     """
     policy = load_policy(policy_file) if policy_file is not None else None
     jobs: list[Job] = []
@@ -80,14 +96,16 @@ def check_report(*, model: str | None = None, flags: Mapping[str, Any] | None = 
     else:
         raise InputError("check needs a MODEL with --flags, or --policy FILE")
     specs = _targets(targets, policy)
+    check_size(jobs, specs, max_cases)
     cases = run_matrix(jobs, specs, merged_request(policy, request or {}), strict=True, progress=progress)
     return _report("check", cases, policy, fail_on_of(fail_on, policy))
 
 
 def lint_report(paths: Sequence[Path], *, policy_file: Path | None = None, targets: Sequence[Target] | None = None,
                 request: Mapping[str, Any] | None = None, fail_on: str | None = None,
-                progress: Callable[[str], None] | None = None) -> Report:
-    """Check the flags of every from_pretrained call in PATHS against the targets (PROGRESS: as check's)."""
+                progress: Callable[[str], None] | None = None, max_cases: int | None = None) -> Report:
+    """Check the flags of every from_pretrained call in PATHS against the targets (PROGRESS, MAX_CASES: as
+    check's)."""
     found = policy_file if policy_file is not None else (None if targets else find_policy(Path.cwd()))
     policy = load_policy(found) if found is not None else None
     calls, unreadable, quiet = lint_paths(list(paths) or [Path(".")])
@@ -97,6 +115,7 @@ def lint_report(paths: Sequence[Path], *, policy_file: Path | None = None, targe
                 column=c.column, positions=c.positions)
             for c in calls]
     specs = _targets(targets, policy)
+    check_size(jobs, specs, max_cases)
     cases = run_matrix(jobs, specs, merged_request(policy, request or {}), strict=False, progress=progress)
     for bad in unreadable:
         for t in specs:

@@ -7,7 +7,6 @@ the version unknown, with the line that says so; it is never guessed.
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -15,7 +14,8 @@ from packaging.version import InvalidVersion, Version
 
 from advisor.core.errors import InputError
 from advisor.core.fact import Fact
-from advisor.facts.profiles import torch_build_for
+from advisor.core.readfile import load_toml, read_text, show
+from advisor.facts.profiles import MAX_VERSION_CHARS, torch_build_for
 from advisor.facts.software import (
     EXTENSION_MODULES,
     RELEVANT_DISTS,
@@ -62,29 +62,24 @@ def parse_version(name: str, raw: object, where: str) -> Version | None:
     text = str(raw).strip()
     if text.lower() in ("none", "absent", "missing"):
         return None
+    if len(text) > MAX_VERSION_CHARS:
+        raise InputError(f"{where}: {name} is {len(text)} characters long, more than {MAX_VERSION_CHARS}")
     try:
         return Version(text)
-    except InvalidVersion:
-        raise InputError(f"{where}: {name} = {raw!r} is not a valid version") from None
+    except (InvalidVersion, ValueError):
+        raise InputError(f"{where}: {name} = {show(raw)!r} is not a valid version") from None
 
 
 def read_pins(path: Path) -> Pins:
     """Versions from requirements.txt / pip freeze output, uv.lock, poetry.lock or pdm.lock."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        why = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
-        raise InputError(f"{path}: cannot read the lock file ({why})") from None
+    text = read_text(path, "the lock file")
     if path.suffix == ".lock" or path.name.endswith(".toml"):
         return _lock_pins(path, text)
     return _requirement_pins(path, text)
 
 
 def _lock_pins(path: Path, text: str) -> Pins:
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"{path}: invalid TOML lock file: {exc}") from None
+    data = load_toml(text, f"{show(path, 200)}: invalid TOML lock file")
     entries = data.get("package")
     if not isinstance(entries, list):
         raise InputError(f"{path}: not a uv/poetry/pdm lock file (no [[package]] tables)")
@@ -100,21 +95,23 @@ def _lock_pins(path: Path, text: str) -> Pins:
             pins[key] = f"{path} locks several versions of {key} (per platform or extra)"
             continue
         try:
-            pins[key] = Version(str(raw))
-        except InvalidVersion:
+            pins[key] = Version(str(raw)[:MAX_VERSION_CHARS + 1])
+        except (InvalidVersion, ValueError):
             pins[key] = f"{path}: {key} has no readable version ({raw!r})"
     return pins
 
 
 def _requirement_pins(path: Path, text: str) -> Pins:
     pins: Pins = {}
-    logical: list[tuple[int, str]] = []
+    logical: list[tuple[int, list[str]]] = []  # pieces joined once: continuation lines cost linear time
     for n, raw_line in enumerate(text.splitlines(), start=1):
-        if logical and logical[-1][1].endswith("\\"):
-            logical[-1] = (logical[-1][0], logical[-1][1][:-1] + " " + raw_line)
+        if logical and logical[-1][1][-1].endswith("\\"):
+            logical[-1][1][-1] = logical[-1][1][-1][:-1]
+            logical[-1][1].append(raw_line)
         else:
-            logical.append((n, raw_line))
-    for n, raw_line in logical:
+            logical.append((n, [raw_line]))
+    for n, pieces in logical:
+        raw_line = " ".join(pieces)
         line = raw_line.split(" #", 1)[0].strip()
         if not line or line.startswith(("#", "-")):
             continue
@@ -131,7 +128,7 @@ def _requirement_pins(path: Path, text: str) -> Pins:
             pins[key] = f"{path}:{n}: `{line}` does not pin one version"
             continue
         try:
-            pins[key] = Version(pin.group("version"))
-        except InvalidVersion:
-            pins[key] = f"{path}:{n}: {pin.group('version')!r} is not a valid version"
+            pins[key] = Version(pin.group("version")[:MAX_VERSION_CHARS + 1])
+        except (InvalidVersion, ValueError):
+            pins[key] = f"{path}:{n}: {show(pin.group('version'))!r} is not a valid version"
     return pins

@@ -44,6 +44,7 @@ def cache_write_bytes(name: str, data: bytes) -> bool:
     target = cache_dir() / name  # NAME may hold one folder level ("config-classes/…")
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
+        _sweep(target.parent, f".{target.name}.")
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
         try:
             with os.fdopen(fd, "wb") as fh:
@@ -55,6 +56,29 @@ def cache_write_bytes(name: str, data: bytes) -> bool:
     except OSError:
         return False
     return True
+
+
+STALE_S = 600.0
+"""A temporary file of the cache older than this was left by a process that was killed (SIGKILL cannot be
+caught; every other exit path removes its own)."""
+
+
+def _sweep(folder: Path, prefix: str) -> None:
+    """Remove the stale temporary files PREFIX* in FOLDER (this user's; errors are ignored)."""
+    import time  # only when writing
+
+    now = time.time()
+    try:
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if entry.name.startswith(prefix) and entry.is_file(follow_symlinks=False):
+                    try:
+                        if now - entry.stat(follow_symlinks=False).st_mtime > STALE_S:
+                            os.unlink(entry.path)
+                    except OSError:
+                        continue
+    except OSError:
+        return
 
 
 def cache_write(name: str, updates: dict[str, Any], keep: int = 64) -> bool:

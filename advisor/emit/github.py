@@ -11,13 +11,16 @@ from pathlib import Path
 
 from advisor.core.report import Item, Report
 from advisor.emit.markdown import report_markdown
+from advisor.emit.plain import clean
 
 LIMIT = 10
 COMMANDS = {"error": "error", "warning": "warning", "info": "notice"}
 
 
 def escape_data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    """TEXT for a workflow command: GitHub's own escapes for %, CR and LF, then the other control characters
+    escaped (a terminal shows the log)."""
+    return clean(text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A"), one_line=False)
 
 
 def escape_property(text: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from advisor.core.report import Item, Report
+from advisor.emit.plain import clean
 
 ICONS = {"pass": "✅", "fail": "❌", "unknown": "❔"}
 MAX_ROWS = 500
@@ -10,15 +11,15 @@ MAX_ROWS = 500
 
 
 def cell(text: str | None) -> str:
-    """Table-cell text: pipes escaped, newlines folded."""
-    return (text or "").replace("\\", "\\\\").replace("|", "\\|").replace("\r", " ").replace("\n", " ")
+    """Table-cell text: control characters escaped, pipes escaped, newlines folded."""
+    return clean(text).replace("\\", "\\\\").replace("|", "\\|")
 
 
 def _loc(item: Item) -> str:
     f = item.finding
     if not f.file:
         return ""
-    return f"`{f.file}:{f.line}`" if f.line else f"`{f.file}`"
+    return f"`{cell(f.file)}:{f.line}`" if f.line else f"`{cell(f.file)}`"
 
 
 def report_markdown(report: Report) -> str:
@@ -29,7 +30,7 @@ def report_markdown(report: Report) -> str:
     scope = f"{len(report.models())} model(s) × {len(report.targets())} target(s)"
     out.append(f"{scope} · {n['error']} error(s) · {n['warning']} warning(s) · {n['info']} info · "
                f"{n['unknown']} unknown · fail-on `{report.fail_on}`"
-               + (f" · policy `{report.policy}`" if report.policy else ""))
+               + (f" · policy `{cell(report.policy)}`" if report.policy else ""))
     findings = report.findings()
     if findings:
         out += ["", "| Severity | Rule | Model | Target | Where | Message | Fix |",

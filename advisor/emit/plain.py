@@ -1,7 +1,8 @@
 """Text that is safe to print: what came from a config, a log or a policy cannot drive the reader's terminal.
 
-Control characters (ANSI escape sequences start with ESC), C1 controls and the Unicode bidirectional
-overrides that can make text read differently than it is are shown as visible escapes; a newline inside
+Control characters (ANSI escape sequences start with ESC), C1 controls, the Unicode bidirectional
+overrides that can make text read differently than it is, and lone surrogates (a file name that is not UTF-8,
+which no stream could encode) are shown as visible escapes; a newline inside
 a one-line field becomes a space.
 """
 
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-_UNSAFE = re.compile("[\\x00-\\x08\\x0b-\\x1f\\x7f-\\x9f\\u202a-\\u202e\\u2066-\\u2069]")
+_UNSAFE = re.compile("[\\x00-\\x08\\x0b-\\x1f\\x7f-\\x9f\\u202a-\\u202e\\u2066-\\u2069\\ud800-\\udfff]")
 
 
 def _escape(m: re.Match[str]) -> str:

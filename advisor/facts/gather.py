@@ -11,6 +11,7 @@ from advisor.core.errors import InputError
 from advisor.core.fact import Fact
 from advisor.core.frozen import replace
 from advisor.facts.bundle import DTYPES, TASKS, Facts, Request
+from advisor.facts.config_check import check_config
 from advisor.facts.config_defaults import completed_config
 from advisor.facts.derived import derived_facts
 from advisor.facts.hardware import Hardware
@@ -59,6 +60,7 @@ def facts_for(source: ModelSource, hardware: Hardware, software: Software, reque
     tf = software.package("transformers").version
     transformers: Fact[Version] = tf if tf.value is not None or not tf.known else Fact.unknown(
         "transformers is not installed on the target", tf.source)
+    check_config(source.config, source.id)
     if transformers.value is not None:
         refuse_older(transformers.value)  # nothing advisor knows holds for a release older than its tables
     mfacts = _model_facts(source, transformers.value)

@@ -11,6 +11,7 @@ from advisor.core.data import data_path, read_toml
 from advisor.core.errors import InputError
 from advisor.core.fact import Fact
 from advisor.core.frozen import frozen
+from advisor.core.readfile import show
 from advisor.facts.hardware import Cpu, Gpu, Hardware, unknown_cpu
 
 _NOISE = re.compile(r"\b(nvidia|geforce|tesla|amd|instinct|radeon|apple)\b")
@@ -154,23 +155,31 @@ def closest(name: str, n: int = 3) -> list[str]:
     return list(dict.fromkeys(names[h] for h in hits))[:n]
 
 
+MAX_SPEC_CHARS = 64
+"""A GPU spec longer than this is no catalog name (and is not compared with every one for a hint)."""
+
+
 def parse_gpu_spec(spec: str) -> tuple[CatalogGpu | None, int]:
     """`H100x8`, `8xH100`, `a100-80gb`, `none` → (catalog entry, count); InputError if unknown."""
     text = spec.strip()
     if text.lower() in ("none", "cpu", "0"):
         return None, 0
+    if len(text) > MAX_SPEC_CHARS:
+        raise InputError(f"unknown GPU '{show(spec)}': a GPU name is at most {MAX_SPEC_CHARS} characters "
+                         "(`advisor gpus` lists the catalog)")
     count = 1
     gpu = find_gpu(text)
     m = None if gpu is not None else _COUNT_SUFFIX.match(text) or _COUNT_PREFIX.match(text)
     if m is not None:
         gpu = find_gpu(m.group("name"))
-        count = int(m.group("count"))
+        digits = m.group("count")
+        count = int(digits) if len(digits) <= 6 else MAX_GPUS + 1  # never converts thousands of digits
     if gpu is None:
         near = closest(text)
         hint = f"; did you mean {', '.join(near)}?" if near else ""
-        raise InputError(f"unknown GPU {spec!r}{hint} (`advisor gpus` lists the catalog; `none` means no GPU)")
+        raise InputError(f"unknown GPU '{show(spec)}'{hint} (`advisor gpus` lists the catalog; `none` means no GPU)")
     if not 1 <= count <= MAX_GPUS:
-        raise InputError(f"GPU count in {spec!r} must be between 1 and {MAX_GPUS}")
+        raise InputError(f"GPU count in '{show(spec)}' must be between 1 and {MAX_GPUS}")
     return gpu, count
 
 

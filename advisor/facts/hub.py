@@ -28,6 +28,8 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 from advisor.core.errors import FactsUnavailable, InputError
 from advisor.core.frozen import frozen
+from advisor.core.readfile import MAX_SOURCE_BYTES
+from advisor.facts import hub_deadline
 from advisor.facts.model_source import MAX_CONFIG_BYTES, ModelSource, parse_config
 
 if TYPE_CHECKING:
@@ -38,8 +40,8 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 DEFAULT_ENDPOINT = "https://huggingface.co"
-MAX_CODE_BYTES = 2 * 1024 * 1024
-"""A remote-code file larger than this is not read (real ones are tens of KiB)."""
+MAX_CODE_BYTES = MAX_SOURCE_BYTES
+"""A remote-code file larger than this is not read (real ones are tens of KiB; `ast` needs ~600 B per byte)."""
 MAX_REVISION_CHARS = 256
 
 _REPO_PART = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,94}[A-Za-z0-9_])?$")
@@ -63,6 +65,8 @@ class HubSettings:
     offline: bool
     etag_timeout: float
     download_timeout: float
+    deadline: float = hub_deadline.DEFAULT_DEADLINE_S
+    """Seconds all the requests for one model may take together (`hub_deadline`)."""
 
     @classmethod
     def from_env(cls, offline: bool = False) -> HubSettings:
@@ -70,12 +74,13 @@ class HubSettings:
         home = env.get("HF_HOME") or os.path.join(env.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"),
                                                   "huggingface")
         cache = env.get("HF_HUB_CACHE") or env.get("HUGGINGFACE_HUB_CACHE") or os.path.join(home, "hub")
+        etag = _seconds(env.get("HF_HUB_ETAG_TIMEOUT"), 10.0)
+        download = _seconds(env.get("HF_HUB_DOWNLOAD_TIMEOUT"), 10.0)
         return cls(endpoint=(env.get("HF_ENDPOINT") or DEFAULT_ENDPOINT).rstrip("/"),
                    cache_dir=os.path.expandvars(os.path.expanduser(cache)),
                    offline=offline or _true(env.get("HF_HUB_OFFLINE"))
                    or _true(env.get("TRANSFORMERS_OFFLINE")),
-                   etag_timeout=_seconds(env.get("HF_HUB_ETAG_TIMEOUT"), 10.0),
-                   download_timeout=_seconds(env.get("HF_HUB_DOWNLOAD_TIMEOUT"), 10.0))
+                   etag_timeout=etag, download_timeout=download, deadline=hub_deadline.deadline_seconds(etag, download))
 
 
 @contextlib.contextmanager
@@ -150,7 +155,7 @@ def load_from_hub(repo_id: str, *, revision: str | None = None, offline: bool = 
     s = HubSettings.from_env(offline)
     if s.offline:  # no request will be made: the cache is read without importing huggingface_hub
         return _from_cache(repo_id, rev, s, "offline mode is on (--offline or HF_HUB_OFFLINE)")
-    with _quiet(), _offline_mode(s.offline):
+    with _quiet(), _offline_mode(s.offline), hub_deadline.deadline(s.deadline):
         try:
             meta = _call(repo_id, rev, lambda: _head(repo_id, rev, "config.json", s))
         except HubUnreachable as exc:
@@ -363,6 +368,9 @@ def _raise_mapped(repo_id: str, rev: str, exc: Exception) -> NoReturn:
     if isinstance(exc, LocalEntryNotFoundError | OfflineModeIsEnabled):
         raise HubUnreachable("huggingface_hub is in offline mode "
                              "(HF_HUB_OFFLINE was set when it was imported)") from None
+    if isinstance(exc, hub_deadline.HubDeadline):
+        raise HubUnreachable(f"the Hub at {_endpoint_name()} did not answer within the deadline of {exc} s for "
+                             f"all its requests ({hub_deadline.ENV})") from None
     if isinstance(exc, httpx2.TimeoutException):
         raise HubUnreachable(f"the Hub at {_endpoint_name()} did not answer in time "
                              "(HF_HUB_ETAG_TIMEOUT / HF_HUB_DOWNLOAD_TIMEOUT)") from None

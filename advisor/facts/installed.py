@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
+import importlib.machinery
 import sys
 from collections.abc import Mapping, Sequence
 
@@ -11,7 +11,7 @@ from packaging.version import InvalidVersion, Version
 from advisor.core.fact import Fact
 from advisor.core.frozen import replace
 from advisor.facts.built_against import NotProbed, not_probed
-from advisor.facts.dists import installed_versions
+from advisor.facts.dists import environment_path, installed_versions
 from advisor.facts.software import (
     EXTENSION_MODULES,
     RELEVANT_DISTS,
@@ -63,8 +63,9 @@ def detect_software(probe: bool = True, overlays: Sequence[str] = ()) -> Softwar
 
 def _module_present(name: str) -> Fact[bool]:
     try:
-        return Fact.of(importlib.util.find_spec(name) is not None, "installed (module search path)")
-    except (ImportError, ValueError) as exc:
+        found = importlib.machinery.PathFinder.find_spec(name, list(environment_path()))
+        return Fact.of(found is not None, "installed (module search path)")
+    except (ImportError, ValueError, OSError) as exc:
         return Fact.unknown(f"looking for {name} failed: {exc}", "installed (module search path)")
 
 

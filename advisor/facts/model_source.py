@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 from typing import Any
 
 from advisor.core.errors import InputError
 from advisor.core.frozen import field, frozen
+from advisor.core.readfile import MAX_SOURCE_BYTES, load_json, read_bytes, show
 from advisor.facts.safetensors_local import local_parameters
 
 MAX_CONFIG_BYTES = 4 * 1024 * 1024
@@ -52,28 +52,10 @@ def parse_config(text: str | bytes, where: str) -> dict[str, Any]:
     """Parse config.json text into a dict, with one clear message for each way it can be wrong."""
     if len(text) > MAX_CONFIG_BYTES:
         raise InputError(f"{where}: config.json is {len(text)} bytes, more than the {MAX_CONFIG_BYTES} allowed")
-    try:
-        data = json.loads(text, parse_constant=_reject_constant)
-    except RecursionError:
-        raise InputError(f"{where}: config.json is nested too deeply") from None
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{where}: config.json is not UTF-8 text ({exc.reason})") from None
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{where}: config.json is not valid JSON: {exc.msg} at line {exc.lineno} "
-                         f"column {exc.colno}") from None
-    except ValueError as exc:
-        raise InputError(f"{where}: config.json {exc}") from None
+    data = load_json(text, f"{where}: config.json")
     if not isinstance(data, dict):
         raise InputError(f"{where}: config.json must be a JSON object, not {_json_kind(data)}")
     return data
-
-
-def _reject_constant(name: str) -> float:
-    """Python's json writes float("inf") as Infinity, and transformers' Mamba-2 configs hold one
-    (`time_step_limit` = (0.0, inf)): infinities are read; NaN is refused."""
-    if name in ("Infinity", "-Infinity"):
-        return float(name.replace("Infinity", "inf"))
-    raise ValueError(f"holds {name}, which is not a JSON number")
 
 
 def _json_kind(value: object) -> str:
@@ -83,36 +65,49 @@ def _json_kind(value: object) -> str:
 
 def is_local(model: str) -> bool:
     """Whether MODEL names a local path rather than a Hub repo id."""
-    p = Path(model)
-    return p.exists() or model.endswith(".json") or model.startswith((".", "/", "~"))
+    try:
+        exists = Path(model).exists()
+    except (OSError, ValueError):  # too long, a NUL, characters the file system cannot encode
+        exists = False
+    return exists or model.endswith(".json") or model.startswith((".", "/", "~"))
 
 
 def load_local(model: str) -> ModelSource:
     """Read config.json from a file, or from a folder that holds one (with remote code beside it)."""
-    path = Path(model).expanduser()
-    if path.is_dir():
+    try:
+        path = Path(model).expanduser()
+        is_dir = path.is_dir()
+        exists = is_dir or path.exists()
+    except (OSError, RuntimeError, ValueError):  # an unknown ~user, a path too long or with a NUL
+        raise InputError(f"{show(model, 200)}: not a path that can be read") from None
+    if is_dir:
         folder, cfg = path, path / "config.json"
     else:
         folder, cfg = path.parent, path
-    if not cfg.exists():
-        raise InputError(f"{model}: no such file" if not path.is_dir() else f"{model}: the folder has no config.json")
-    try:
-        size = cfg.stat().st_size
-        if size > MAX_CONFIG_BYTES:
-            raise InputError(f"{cfg}: config.json is {size} bytes, more than the {MAX_CONFIG_BYTES} allowed")
-        raw = cfg.read_bytes()
-    except OSError as exc:
-        raise InputError(f"{cfg}: cannot read it ({exc.strerror})") from None
-    config = parse_config(raw, str(cfg))
+    if not exists or (is_dir and not _exists(cfg)):
+        raise InputError(f"{show(model, 200)}: no such file" if not is_dir
+                         else f"{show(model, 200)}: the folder has no config.json")
+    config = parse_config(read_bytes(cfg, "config.json", MAX_CONFIG_BYTES), show(cfg, 200))
     files: dict[str, str] = {}
-    if path.is_dir():
+    if is_dir:
         for name in sorted(_remote_code_files(config)):
             f = folder / name
-            if f.is_file() and f.stat().st_size <= MAX_CONFIG_BYTES:
-                files[name] = f.read_text(encoding="utf-8", errors="replace")
+            if _exists(f):
+                try:
+                    raw = read_bytes(f, "the remote code file", MAX_SOURCE_BYTES)
+                except InputError:
+                    continue  # an unreadable remote-code file is read as absent: the code is unknown
+                files[name] = raw.decode("utf-8", errors="replace")
     parameters, reason = local_parameters(folder)
     return ModelSource(id=model, config=config, source="local", files=files, parameters=parameters,
                        parameters_reason=reason, parameters_source="safetensors headers" if parameters else None)
+
+
+def _exists(path: Path) -> bool:
+    try:
+        return path.exists() or path.is_symlink()
+    except (OSError, ValueError):
+        return False
 
 
 def _remote_code_files(config: dict[str, Any]) -> set[str]:

@@ -22,6 +22,7 @@ from collections.abc import Collection, Sequence
 from advisor.core.cache import cache_read, cache_write
 from advisor.core.fact import Fact
 from advisor.core.frozen import frozen, replace
+from advisor.facts.dists import environment_path
 from advisor.facts.software import Package, Software
 
 PROBE_MODULES: dict[str, tuple[str, ...]] = {
@@ -83,9 +84,10 @@ def probe_imports(modules: Sequence[str] = DEFAULT_MODULES, timeout: float = 20.
                   path: Sequence[str] | None = None) -> dict[str, ImportResult]:
     """Import each installed module in a subprocess, each within `timeout` seconds.
 
-    `path` is searched before `sys.path`. Modules that are not installed start nothing.
+    `path` is searched before the environment's own path (`environment_path()`: never the working directory,
+    PYTHONPATH or the user site). Modules that are not installed start nothing.
     """
-    search = [*(path or ()), *sys.path]
+    search = [*(path or ()), *environment_path()]
     results: dict[str, ImportResult] = {}
     found: dict[str, str | None] = {}
     for name in dict.fromkeys(modules):
@@ -225,15 +227,39 @@ def _run(modules: list[str], search: list[str], timeout: float) -> dict[str, tup
 def _child(modules: list[str], search: list[str], timeout: float) -> tuple[list[dict[str, object]], str]:
     """Run the child for `modules`, each import within `timeout` s: its protocol lines and how it ended."""
     try:
-        proc = subprocess.Popen([sys.executable, "-c", _CHILD, json.dumps(search), *modules],
+        # isolated (-I: no working directory, user site or PYTHON* variables on its path), run from the root
+        proc = subprocess.Popen([sys.executable, "-I", "-c", _CHILD, json.dumps(search), *modules],
                                 stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
-                                start_new_session=True)
+                                start_new_session=True, cwd=os.path.abspath(os.sep))
     except OSError as exc:
         return [], f"cannot start {sys.executable}: {exc}"
     assert proc.stdout is not None
+    try:
+        out, ended = _collect(proc, timeout, time.monotonic() + timeout)
+    except BaseException:  # interrupted: the child does not outlive advisor
+        _kill(proc)
+        proc.wait()
+        raise
+    proc.stdout.close()
+    code = proc.wait()
+    if not ended:
+        ended = f"exit status {code}" if code >= 0 else f"killed by signal {_signal_name(-code)}"
+    lines: list[dict[str, object]] = []
+    for raw in out.decode(errors="replace").splitlines():
+        try:
+            item = json.loads(raw)
+        except ValueError:
+            continue
+        if isinstance(item, dict):
+            lines.append(item)
+    return lines, ended
+
+
+def _collect(proc: subprocess.Popen[bytes], timeout: float, deadline: float) -> tuple[bytes, str]:
+    """The child's output until it ends or an import takes longer than TIMEOUT (then it is killed)."""
+    assert proc.stdout is not None
     out = b""
     ended = ""
-    deadline = time.monotonic() + timeout
     with selectors.DefaultSelector() as selector:
         selector.register(proc.stdout, selectors.EVENT_READ)
         while True:
@@ -250,19 +276,7 @@ def _child(modules: list[str], search: list[str], timeout: float) -> tuple[list[
             if b"\n" in chunk:
                 deadline = time.monotonic() + timeout
             out += chunk
-    proc.stdout.close()
-    code = proc.wait()
-    if not ended:
-        ended = f"exit status {code}" if code >= 0 else f"killed by signal {_signal_name(-code)}"
-    lines: list[dict[str, object]] = []
-    for raw in out.decode(errors="replace").splitlines():
-        try:
-            item = json.loads(raw)
-        except ValueError:
-            continue
-        if isinstance(item, dict):
-            lines.append(item)
-    return lines, ended
+    return out, ended
 
 
 def _kill(proc: subprocess.Popen[bytes]) -> None:

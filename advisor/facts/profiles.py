@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import math
 import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -13,8 +13,9 @@ from packaging.version import InvalidVersion, Version
 from advisor.core.errors import InputError
 from advisor.core.fact import Fact
 from advisor.core.frozen import replace
+from advisor.core.readfile import decode, load_json, load_toml, read_bytes, show
 from advisor.facts.cpu import bf16_from_flags
-from advisor.facts.gpu_catalog import CatalogGpu, catalog_gpu, find_gpu, parse_gpu_spec
+from advisor.facts.gpu_catalog import MAX_GPUS, CatalogGpu, catalog_gpu, find_gpu, parse_gpu_spec
 from advisor.facts.hardware import Cpu, Gpu, Hardware, unknown_cpu
 from advisor.facts.software import (
     EXTENSION_MODULES,
@@ -27,39 +28,48 @@ from advisor.facts.software import (
 )
 from advisor.facts.torch_build import table_archs
 
+CPU_LIMITS = {"cores": 1 << 16, "memory_gib": 1 << 20}
+"""A CPU described in a profile: at most this many cores and GiB."""
 _SPEC = re.compile(r"^\s*(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)\s*==\s*(?P<version>\S+)\s*$")
 ABSENT = ("none", "absent", "missing")
 
 
 def read_profile(path: Path, what: str) -> dict[str, Any]:
     """A JSON or TOML profile file as a dict; exit 2 with the file and the problem otherwise."""
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read the {what} profile ({exc.strerror})") from None
-    import tomllib
-
-    try:
-        data = tomllib.loads(raw.decode()) if path.suffix == ".toml" else json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise InputError(f"{path}: the {what} profile is not valid {path.suffix[1:] or 'JSON'}: {exc}") from None
+    raw = read_bytes(path, f"the {what} profile")
+    where = f"{show(path, 200)}: the {what} profile"
+    data = load_toml(decode(raw, where), where) if path.suffix == ".toml" else load_json(raw, where)
     if not isinstance(data, dict):
         raise InputError(f"{path}: the {what} profile must be an object")
     return data
 
 
+MAX_VERSION_CHARS = 64
+"""A version longer than this is refused before it is parsed (real ones are a dozen characters)."""
+
+
+def version_of(raw: object, where: str) -> Version:
+    """RAW (a string or a number) as a Version; InputError naming WHERE when it is none, or absurdly long."""
+    if isinstance(raw, bool) or not isinstance(raw, str | int | float):
+        raise InputError(f"{where}: a version must be a string, not {type(raw).__name__}")
+    text = str(raw).strip()
+    if len(text) > MAX_VERSION_CHARS:
+        raise InputError(f"{where}: the version is {len(text)} characters long, more than {MAX_VERSION_CHARS}")
+    try:
+        return Version(text)
+    except (InvalidVersion, ValueError):
+        raise InputError(f"{where}: {show(text)!r} is not a valid version") from None
+
+
 def parse_with(spec: str) -> tuple[str, Version | None]:
     """`flash-attn==2.6.3` → ("flash-attn", Version); `flash-attn==none` → ("flash-attn", None)."""
-    m = _SPEC.match(spec)
+    m = _SPEC.match(spec) if len(spec) <= 2 * MAX_VERSION_CHARS + 100 else None
     if not m:
-        raise InputError(f"--with {spec!r}: write NAME==VERSION (or NAME==none for not installed)")
+        raise InputError(f"--with '{show(spec)}': write NAME==VERSION (or NAME==none for not installed)")
     name, raw = m.group("name"), m.group("version")
     if raw.lower() in ABSENT:
         return name, None
-    try:
-        return name, Version(raw)
-    except InvalidVersion:
-        raise InputError(f"--with {spec!r}: {raw!r} is not a valid version") from None
+    return name, version_of(raw, f"--with '{show(spec)}'")
 
 
 def overlay(software: Software, specs: Iterable[str]) -> Software:
@@ -155,12 +165,12 @@ def software_profile(path: Path) -> Software:
         key = normalize(str(name))
         if raw is None or str(raw).lower() in ABSENT:
             continue
-        try:
-            version = Version(str(raw))
-        except InvalidVersion:
-            raise InputError(f"{path}: packages.{name} = {raw!r} is not a valid version") from None
+        version = version_of(raw, f"{path}: packages.{show(name)}")
         ok = imports.get(name, imports.get(key, True))
         err = errors.get(name, errors.get(key))
+        if not isinstance(ok, bool) or not (err is None or isinstance(err, str)):
+            raise InputError(f"{path}: imports.{show(name)} must be true or false and import_errors.{show(name)} "
+                             "a string")
         packages[key] = Package(key, Fact.of(version, source), Fact.of(bool(ok) and err is None, source),
                                 str(err) if err else None)
         for mod in WHEEL_MODULES.get(key, ()):
@@ -168,17 +178,27 @@ def software_profile(path: Path) -> Software:
     for name, present in _mapping(data, "modules", path).items():
         if name not in EXTENSION_MODULES:
             raise InputError(f"{path}: modules.{name}: not one of {', '.join(EXTENSION_MODULES)}")
-        modules[name] = Fact.of(bool(present), source)
+        if not isinstance(present, bool):
+            raise InputError(f"{path}: modules.{name} must be true or false")
+        modules[name] = Fact.of(present, source)
     torch_version = packages["torch"].version.value
     torch = torch_build_for(torch_version, source)
     tdata = _mapping(data, "torch", path)
     if tdata:
         cuda = tdata.get("cuda")
         archs = tdata.get("archs")
+        if not all(v is None or (isinstance(v, str | int | float) and not isinstance(v, bool) and len(str(v)) <= 32)
+                   for v in (cuda, tdata.get("hip"))) or not (archs is None or (
+                isinstance(archs, list) and len(archs) <= 64 and all(isinstance(a, str) and len(a) <= 16
+                                                                     for a in archs))):
+            raise InputError(f"{path}: torch.cuda and torch.hip must be short version strings and torch.archs a "
+                             "list of names such as \"sm_80\"")
         torch = TorchBuild(Fact.of(str(cuda), source) if cuda else Fact(None, source),
                            Fact.of(str(tdata["hip"]), source) if tdata.get("hip") else Fact(None, source),
                            Fact.of(tuple(str(a) for a in archs), source) if isinstance(archs, list) else torch.archs,
                            Fact.of(bool(tdata["mps"]), source) if "mps" in tdata else torch.mps)
+    if data.get("python") is not None and not (isinstance(data["python"], str) and len(data["python"]) <= 32):
+        raise InputError(f"{path}: `python` must be a version string such as \"3.11\"")
     python = Fact.of(str(data["python"]), source) if data.get("python") else Fact.unknown(
         "the profile does not name a Python version", source)
     return Software(packages=packages, modules=modules, source=source, python=python, torch=torch)
@@ -199,16 +219,24 @@ def hardware_profile(path: Path) -> Hardware:
     if extra:
         raise InputError(f"{path}: unknown keys {sorted(extra)} (expected gpus, cpu, driver, macos)")
     gpus: list[Gpu] = []
+    if data.get("gpu") is not None and not isinstance(data["gpu"], str):
+        raise InputError(f"{path}: `gpu` must be a GPU name such as \"T4\" or \"H100x8\"")
     if isinstance(data.get("gpu"), str):
         entry, count = parse_gpu_spec(data["gpu"])
         gpus = [catalog_gpu(entry, i, source) for i in range(count * entry.devices)] if entry else []
-    for item in data.get("gpus", []):
-        if not isinstance(item, dict) or "name" not in item:
+    listed = data.get("gpus", [])
+    if not isinstance(listed, list):
+        raise InputError(f"{path}: `gpus` must be a list of GPUs, each with a `name`")
+    for item in listed:
+        if not isinstance(item, dict) or not isinstance(item.get("name"), str):
             raise InputError(f"{path}: each of `gpus` needs a `name`")
         count = item.get("count", 1)
-        if not isinstance(count, int) or not 1 <= count <= 1024:
-            raise InputError(f"{path}: gpus[{item['name']}].count must be an integer from 1 to 1024")
+        if not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= MAX_GPUS - len(gpus):
+            raise InputError(f"{path}: gpus[{show(item['name'])}].count must be an integer from 1 to {MAX_GPUS}, "
+                             f"and all GPUs together at most {MAX_GPUS}")
         entry = _profile_gpu(item, path)
+        if count * entry.devices > MAX_GPUS - len(gpus):
+            raise InputError(f"{path}: all GPUs together must be at most {MAX_GPUS} devices")
         gpus.extend(catalog_gpu(entry, len(gpus) + i, source) for i in range(count * entry.devices))
     cpu = _profile_cpu(data.get("cpu"), source, path)
     unified = [g for g in gpus if g.unified_memory.value]
@@ -218,7 +246,12 @@ def hardware_profile(path: Path) -> Hardware:
         if cpu.memory_total_bytes.value is None:  # one pool: the machine's memory is the GPU's
             cpu = replace(cpu, memory_total_bytes=unified[0].memory_total_bytes)
     raw_driver = data.get("driver")
-    driver: dict[str, Any] = raw_driver if isinstance(raw_driver, dict) else {}
+    if raw_driver is not None and not isinstance(raw_driver, dict):
+        raise InputError(f"{path}: `driver` must be a table/object such as {{cuda = \"12.4\"}}")
+    driver: dict[str, Any] = raw_driver or {}
+    if not (driver.get("cuda") is None or (isinstance(driver["cuda"], str | int | float)
+            and not isinstance(driver["cuda"], bool) and len(str(driver["cuda"])) <= 32)):
+        raise InputError(f"{path}: driver.cuda must be a version string such as \"12.4\"")
     cuda: Fact[str] = Fact.of(str(driver["cuda"]), source) if driver.get("cuda") else Fact.unknown(
         "the profile does not name the driver's CUDA version", source)
     return Hardware(gpus=tuple(gpus), source=source, gpu_count=Fact.of(len(gpus), source), cpu=cpu,
@@ -240,20 +273,23 @@ def _profile_macos(raw: Any, gpus: list[Gpu], source: str, path: Path) -> Fact[s
 
 def _profile_gpu(item: dict[str, Any], path: Path) -> CatalogGpu:
     name = str(item["name"])
-    known = find_gpu(name)
+    known = find_gpu(name) if len(name) <= 64 else None
     if "cc" not in item:
         if known is None:
             _, _ = parse_gpu_spec(name)  # raises with the closest names
         assert known is not None
         return known
-    try:
-        major, minor = (int(p) for p in str(item["cc"]).split("."))
-        memory = float(item.get("memory_gib", known.memory_gib if known else 0))
-    except (TypeError, ValueError):
-        raise InputError(f"{path}: gpus[{name}]: cc must look like \"8.6\" and memory_gib be a number") from None
-    if memory <= 0 or memory > 4096 or not 1 <= major <= 20:
-        raise InputError(f"{path}: gpus[{name}]: implausible cc or memory_gib")
-    arch = str(item.get("arch", known.arch if known else "unknown"))
+    shown = show(name)
+    cc, raw_memory = item["cc"], item.get("memory_gib", known.memory_gib if known else 0)
+    m = re.fullmatch(r"(\d{1,2})\.(\d)", str(cc)) if isinstance(cc, str | float) else None
+    if m is None or isinstance(raw_memory, bool) or not isinstance(raw_memory, int | float):
+        raise InputError(f"{path}: gpus[{shown}]: cc must look like \"8.6\" and memory_gib be a number")
+    major, minor, memory = int(m.group(1)), int(m.group(2)), float(raw_memory)
+    if not math.isfinite(memory) or memory <= 0 or memory > 4096 or not 1 <= major <= 20:
+        raise InputError(f"{path}: gpus[{shown}]: implausible cc or memory_gib")
+    arch = item.get("arch", known.arch if known else "unknown")
+    if not isinstance(arch, str) or len(arch) > 32:
+        raise InputError(f"{path}: gpus[{shown}]: arch must be a short name such as \"ampere\"")
     return CatalogGpu(name, (major, minor), memory, arch, ())
 
 
@@ -266,7 +302,16 @@ def _profile_cpu(raw: Any, source: str, path: Path) -> Cpu:
     def fact(key: str, scale: float = 1) -> Fact[Any]:
         if key not in raw:
             return Fact.unknown(f"the profile has no cpu.{key}", source)
-        return Fact.of(int(raw[key] * scale) if scale != 1 else raw[key], source)
+        value = raw[key]
+        if key == "bf16":
+            if not isinstance(value, bool):
+                raise InputError(f"{path}: cpu.bf16 must be true or false")
+            return Fact.of(value, source)
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) \
+                or not 0 < value <= CPU_LIMITS[key]:
+            raise InputError(f"{path}: cpu.{key} must be a number from 0 to {CPU_LIMITS[key]}, not "
+                             f"{show(value, 40)}")
+        return Fact.of(int(value * scale) if scale != 1 else value, source)
 
     bf16 = fact("bf16")
     if "flags" in raw:

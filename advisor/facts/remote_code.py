@@ -106,9 +106,15 @@ def analyze_remote_code(files: dict[str, str]) -> RemoteCode:
         except ValueError as exc:  # source with NUL bytes
             parse_errors.append(f"{name}: {exc}")
             continue
+        except (RecursionError, MemoryError):
+            parse_errors.append(f"{name}: nested too deeply to be parsed")
+            continue
         v.file = name
-        v.visit(tree)
-        v.one_try |= _one_try_sets_flash_to_none(tree)
+        try:
+            v.visit(tree)
+            v.one_try |= _one_try_sets_flash_to_none(tree)
+        except (RecursionError, MemoryError):
+            parse_errors.append(f"{name}: nested too deeply to be analysed")
     optional = {m: w for m, w in v.optional.items() if m not in v.hard}
     return RemoteCode(files=tuple(sorted(files)), hard_imports=v.hard, optional_imports=optional,
                       imported_names=v.names, config_keys=frozenset(v.config_keys),

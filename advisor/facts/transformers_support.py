@@ -12,6 +12,7 @@ import os
 import sys
 from collections.abc import Sequence
 from functools import cache
+from importlib.machinery import PathFinder
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -22,7 +23,7 @@ from advisor.core.errors import InputError
 from advisor.core.fact import Fact
 from advisor.core.frozen import frozen
 from advisor.facts.attn_flags import AttnFlags, Era
-from advisor.facts.dists import find_distribution
+from advisor.facts.dists import environment_path, find_distribution
 from advisor.facts.release_table import FOLDER, ReleaseTable, model_type_history, table_for
 
 if TYPE_CHECKING:
@@ -70,7 +71,7 @@ class InstalledTransformers:
 def installed_transformers() -> InstalledTransformers | None:
     """Locate the installed transformers from its metadata and import spec, without importing it (once per
     module search path in a process: a policy matrix asks for every case)."""
-    return _installed(tuple(sys.path))
+    return _installed(environment_path())
 
 
 @cache
@@ -98,8 +99,8 @@ def _find_spec(name: str) -> ModuleSpec | None:
         find = getattr(finder, "find_spec", None)
         if find is None:
             continue
-        try:
-            spec = find(name, None)
+        try:  # the path finder searches the environment only, never the working directory or PYTHONPATH
+            spec = find(name, list(environment_path())) if finder is PathFinder else find(name, None)
         except (ImportError, ValueError, OSError):
             continue
         if spec is not None:
@@ -113,15 +114,14 @@ def _dist_version(root: Path) -> str | None:
     Reading folder names avoids `importlib.metadata`, whose import alone costs tens of milliseconds;
     it is still the fallback (an editable install keeps its metadata elsewhere).
     """
-    found = find_distribution("transformers", [str(root), *sys.path])
+    found = find_distribution("transformers", [str(root), *environment_path()])
     if found is not None:
         return found[1]
     import importlib.metadata
 
-    try:
-        return importlib.metadata.version("transformers")
-    except importlib.metadata.PackageNotFoundError:
-        return None
+    for dist in importlib.metadata.distributions(name="transformers", path=list(environment_path())):
+        return str(dist.version)
+    return None
 
 
 def arch_support(

@@ -16,7 +16,9 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import IO, Any
 
+import advisor
 from advisor.core.frozen import field, fields, record
+from advisor.facts.dists import environment_path
 from advisor.verify.types import Outcome
 
 PREFIX = "@@verify "
@@ -41,6 +43,17 @@ def step_label(cand: dict[str, Any]) -> str:
     return f"{cand.get('attn') or 'default'} {cand.get('dtype')}"
 
 
+_START = "import json, runpy, sys; sys.path[:] = json.loads(sys.argv[1]); " \
+         "runpy.run_module('advisor.verify.worker', run_name='__main__', alter_sys=True)"
+"""The worker starts isolated (-I): its path is advisor's own folder and the environment's, never the working
+directory, PYTHONPATH or the user site, where a cloned repository's `torch.py` would be imported instead."""
+
+
+def worker_path() -> list[str]:
+    """The worker's module search path: the folder that holds advisor, then the environment's path."""
+    return [os.path.dirname(os.path.dirname(os.path.abspath(advisor.__file__))), *environment_path()]
+
+
 class Worker:
     """One `python -m advisor.verify.worker` process and a thread that reads its events."""
 
@@ -49,8 +62,8 @@ class Worker:
         if not compile_flex:
             environ["TORCHDYNAMO_DISABLE"] = "1"
         self.stderr: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115 (closed in close())
-        self.proc = subprocess.Popen([sys.executable, "-m", "advisor.verify.worker"], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, stderr=self.stderr, env=environ,
+        self.proc = subprocess.Popen([sys.executable, "-I", "-c", _START, json.dumps(worker_path())],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.stderr, env=environ,
                                      start_new_session=True, text=True, encoding="utf-8")
         self.events: queue.Queue[dict[str, Any] | None] = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()

@@ -22,6 +22,7 @@ CONFIG = ROOT / "fixtures" / "configs" / "Qwen__Qwen2.5-7B.json"
 
 ADVISE = """
 import json, sys
+sys.path[1:1] = json.loads(sys.argv[3])  # the fake site folder, as an environment folder (never PYTHONPATH)
 from advisor.core.frozen import replace
 from packaging.version import Version
 from advisor.api import facts_for, recommend
@@ -50,13 +51,14 @@ print(json.dumps({
 def advise(lib_dir: Path | None, machine: str | None, visible: str | None = None,
            site: Path | None = None) -> dict[str, Any]:
     env = {k: v for k, v in os.environ.items() if k not in ("CUDA_VISIBLE_DEVICES", "CUDA_DEVICE_ORDER")}
-    env["PYTHONPATH"] = os.pathsep.join([*([str(site)] if site else []), str(ROOT)])
+    env["PYTHONPATH"] = str(ROOT)
     env["LD_LIBRARY_PATH"] = str(lib_dir) if lib_dir else ""
     if machine:
         env["ADVISOR_NVML_STUB_MACHINE"] = str(MACHINES / f"{machine}.nvml")
     if visible is not None:
         env["CUDA_VISIBLE_DEVICES"] = visible
-    done = subprocess.run([sys.executable, "-c", ADVISE, str(CONFIG), "probe" if site else "no-probe"],
+    done = subprocess.run([sys.executable, "-c", ADVISE, str(CONFIG), "probe" if site else "no-probe",
+                           json.dumps([str(site)] if site else [])],
                           env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-3000:]
     result: dict[str, Any] = json.loads(done.stdout)
