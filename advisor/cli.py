@@ -17,9 +17,9 @@ from typing import Any, NoReturn
 import advisor
 from advisor import api
 from advisor.core.errors import AdvisorError, ExitCode, InputError
+from advisor.core.plain import clean
 from advisor.core.readfile import load_json, open_regular, read_text, show
 from advisor.emit import formats
-from advisor.emit.plain import clean
 from advisor.emit.style import terminal_style
 
 

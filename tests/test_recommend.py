@@ -223,3 +223,17 @@ def test_an_unknown_transformers_is_said_once_at_the_top() -> None:
     assert len(said) == 1 and said[0] < lines.index("Flags") and out.count("--with transformers==VERSION") == 1
     flags = lines[lines.index("Flags"):lines.index("Python")]
     assert not any("transformers version is unknown" in line or "not installed" in line for line in flags)
+    # the snippet's keyword is one every release read takes: torch_dtype (dtype only from 4.56)
+    assert "torch_dtype=torch.bfloat16" in out and "    dtype=" not in out
+
+
+def test_with_the_release_unknown_a_flag_takes_the_keyword_every_release_accepts() -> None:
+    from packaging.version import Version
+
+    from advisor.facts.release_facts import keywords_every_release
+    from advisor.facts.release_table import index, table_for
+
+    every = keywords_every_release()
+    assert "torch_dtype" in every and "attn_implementation" in every and "dtype" not in every
+    oldest = min(map(Version, index()["files"]))
+    assert "dtype" not in table_for(oldest).section("from_pretrained").get("keywords", {})

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from advisor.core.plain import clean
 from advisor.core.report import Case, Item, Report
 from advisor.core.results import SEVERITY_RANK
-from advisor.emit.plain import clean
 from advisor.emit.style import Style
 
 MATRIX_COLUMNS = 12

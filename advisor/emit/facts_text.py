@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from advisor.emit.plain import clean
+from advisor.core.plain import clean
 from advisor.emit.style import Style
 
 

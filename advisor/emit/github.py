@@ -9,9 +9,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from advisor.core.plain import clean
 from advisor.core.report import Item, Report
 from advisor.emit.markdown import report_markdown
-from advisor.emit.plain import clean
 
 LIMIT = 10
 COMMANDS = {"error": "error", "warning": "warning", "info": "notice"}

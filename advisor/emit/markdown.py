@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from advisor.core.plain import clean
 from advisor.core.report import Item, Report
-from advisor.emit.plain import clean
 
 ICONS = {"pass": "✅", "fail": "❌", "unknown": "❔"}
 MAX_ROWS = 500

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from advisor.core.ledger import GpuLoad, MemoryLedger
-from advisor.emit.plain import clean
+from advisor.core.plain import clean
 
 GIB = 1 << 30
 ROWS = (("weights", "weights_bytes"), ("KV cache", "kv_cache_bytes"), ("training state", "training_bytes"),

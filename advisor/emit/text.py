@@ -12,10 +12,10 @@ import re
 from typing import Any
 
 from advisor.core.ledger import MemoryLedger
+from advisor.core.plain import clean
 from advisor.core.references import reference_url
 from advisor.core.results import Finding, Recommendation
 from advisor.emit.memory_text import memory_lines, memory_summary
-from advisor.emit.plain import clean
 from advisor.emit.style import Style
 from advisor.engine.flags import FlagSpec
 from advisor.engine.rules import ErrorText, Rule

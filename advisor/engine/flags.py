@@ -10,6 +10,7 @@ from advisor.core.frozen import frozen
 from advisor.core.logic import Unknown
 from advisor.engine.expr import Expr, ExprError, compile_expr
 from advisor.engine.namespace import fact_kind
+from advisor.facts.release_facts import keywords_every_release
 
 FLAG_KEYS = {"name", "title", "kwargs", "values", "first", "omit", "omit_first", "relevant", "code", "suggest",
              "docs", "aliases", "check_only"}
@@ -51,10 +52,14 @@ class FlagSpec:
     def kwarg(self, ns: Mapping[str, Any]) -> str | None:
         """The keyword the target transformers takes for this flag: the first of `kwargs` its from_pretrained
         consumes without a deprecation warning, else the first it consumes at all; None when it consumes none
-        (the flag is then never emitted). Read from `transformers.keywords` (the target's table)."""
+        (the flag is then never emitted). Read from `transformers.keywords` (the target's table); when the
+        target's release is unknown, the first of `kwargs` that every release read accepts."""
         if not self.kwargs:
             return self.name
         accepted = ns.get("transformers.keywords")
+        if isinstance(accepted, Unknown):  # the target's release is unknown: a keyword every release takes
+            every = keywords_every_release()
+            return next((k for k in self.kwargs if k in every), self.kwargs[0])
         if not isinstance(accepted, frozenset):
             return self.kwargs[0]
         deprecated = ns.get("transformers.keywords_deprecated")

@@ -9,6 +9,7 @@ from typing import Any
 from advisor.core.errors import InputError
 from advisor.core.frozen import frozen
 from advisor.core.logic import Tri, Unknown
+from advisor.core.plain import clean
 from advisor.core.references import InvalidReference, parse_reference
 from advisor.core.results import Severity
 from advisor.engine.expr import Expr, ExprError, compile_expr
@@ -169,10 +170,10 @@ def display(value: object) -> str:
     if isinstance(value, dict):
         import json
 
-        return json.dumps(value)
+        return clean(json.dumps(value))
     if isinstance(value, frozenset | set | tuple | list):
-        return ", ".join(sorted(str(v) for v in value)) or "none"
-    return str(value)
+        return clean(", ".join(sorted(str(v) for v in value))) or "none"
+    return clean(str(value))  # a value may come from a config: it cannot drive the reader's terminal
 
 
 def check_decision_order(rules: Sequence[Rule], specs: Sequence[FlagSpec]) -> None:

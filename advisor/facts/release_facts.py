@@ -10,6 +10,7 @@ every one comes from the table of the target release.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import cache
 from typing import Any
 
 from packaging.version import Version
@@ -19,7 +20,9 @@ from advisor.facts.bundle import Facts
 from advisor.facts.model import NESTED_TEXT_KEYS
 from advisor.facts.release_table import (
     ReleaseTable,
+    _table,
     helper_history,
+    index,
     model_type_history,
     newest,
     oldest,
@@ -89,6 +92,27 @@ def _cc(value: Any) -> Version | None:
     return parse_version(text if text is None or "." in text else f"{text}.0")
 
 
+def _keywords(kw: dict[str, Any]) -> tuple[set[str], set[str]]:
+    """The keywords a release's from_pretrained section accepts and those it ignores."""
+    states: dict[str, Any] = kw.get("keywords", {})
+    auto = set(kw.get("auto_keywords", ()))
+    config = set(kw.get("config_keywords", ()))
+    ignored = {k for k, s in states.items() if s == "ignored"} - auto - config
+    return ({k for k, s in states.items() if s != "ignored"} | auto | config) - ignored, ignored
+
+
+@cache
+def keywords_every_release() -> frozenset[str]:
+    """The from_pretrained keywords that every release read accepts: the ones a snippet may use when the
+    target's release is unknown (`torch_dtype` is accepted by all, `dtype` only from 4.56). Reads every
+    table (about 70 ms), so only that case asks."""
+    common: set[str] | None = None
+    for release, file in index()["files"].items():
+        accepted, _ = _keywords(_table(Version(release), release, file, None).section("from_pretrained"))
+        common = accepted if common is None else common & accepted
+    return frozenset(common or ())
+
+
 def _release(table: ReleaseTable) -> dict[str, Fact[Any]]:
     a = table.answers
     attn = table.section("attention")
@@ -104,11 +128,8 @@ def _release(table: ReleaseTable) -> dict[str, Fact[Any]]:
     kernels_min = _versions(kernels[0]) if kernels else None
     kernels_max = _versions(kernels[1]) if kernels and len(kernels) > 1 else None
     states: dict[str, Any] = kw.get("keywords", {})
-    auto = set(kw.get("auto_keywords", ()))
-    config = set(kw.get("config_keywords", ()))
     deprecated = {k: s[1] for k, s in states.items() if isinstance(s, list) and s[0] == "deprecated"}
-    ignored = {k for k, s in states.items() if s == "ignored"} - auto - config
-    accepted = ({k for k, s in states.items() if s != "ignored"} | auto | config) - ignored
+    accepted, ignored = _keywords(kw)
     methods = set(quant.get("methods", {})) | set(quant.get("methods_enum", ()))
     if methods & {"bitsandbytes_4bit", "bitsandbytes_8bit"}:
         methods.add("bitsandbytes")

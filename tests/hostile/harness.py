@@ -48,10 +48,14 @@ def advisor(*args: str | Path, cwd: Path, env: Mapping[str, str] | None = None, 
     command = [sys.executable, "-m", "advisor"] if python_m else [str(Path(sys.executable).parent / "advisor")]
     out_path, err_path, in_path = cwd / ".stdout", cwd / ".stderr", cwd / ".stdin"
     in_path.write_text(stdin or "")
-    # posix_spawn (no copy of this test process's memory, so the child's peak is its own) of a shell that
-    # enters CWD and execs advisor in place: the pid, the session and the rusage are advisor's
+    # A small wrapper interpreter, started with posix_spawn, forks and execs advisor in CWD and reports what
+    # os.wait4 says of it. The wrapper's own peak counts the memory of whoever spawned it (an exec after a
+    # vfork-style spawn inherits the spawning process's high-water mark: a pytest worker's 700+ MiB), so
+    # advisor's peak is read where advisor is the child of a process that small.
+    report = cwd / ".wait4"
     start = time.monotonic()
-    pid = os.posix_spawn("/bin/sh", ["/bin/sh", "-c", 'cd "$0" && exec "$@"', str(cwd), *command, *map(str, args)],
+    pid = os.posix_spawn(sys.executable, [sys.executable, "-I", "-c", _WRAPPER, str(cwd), str(report), *command,
+                                          *map(str, args)],
                          base, setsid=True, file_actions=[
                              (os.POSIX_SPAWN_OPEN, 0, str(in_path), os.O_RDONLY, 0),
                              (os.POSIX_SPAWN_OPEN, 1, str(out_path), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600),
@@ -60,16 +64,39 @@ def advisor(*args: str | Path, cwd: Path, env: Mapping[str, str] | None = None, 
     killer.start()
     if signal_after is not None:
         threading.Timer(signal_after, lambda: os.kill(pid, signal.SIGTERM)).start()
-    _, status, usage = os.wait4(pid, 0)
+    _, status, _ = os.wait4(pid, 0)
     killer.cancel()
     wall = time.monotonic() - start
-    code = os.waitstatus_to_exitcode(status)
+    code, peak = os.waitstatus_to_exitcode(status), 0.0
+    if report.is_file():
+        status_text, peak_kib = report.read_text().split()
+        code, peak = os.waitstatus_to_exitcode(int(status_text)), int(peak_kib) / 1024
+        report.unlink()
     for leftover in (in_path,):
         leftover.unlink()
     out, err = out_path.read_text(errors="replace"), err_path.read_text(errors="replace")
     out_path.unlink()
     err_path.unlink()
-    return Run(code, out, err, wall, usage.ru_maxrss / 1024)
+    return Run(code, out, err, wall, peak)
+
+
+_WRAPPER = """
+import os, signal, sys
+cwd, report, argv = sys.argv[1], sys.argv[2], sys.argv[3:]
+pid = os.fork()
+if pid == 0:
+    os.chdir(cwd)
+    os.execv(argv[0], argv)
+signal.signal(signal.SIGTERM, lambda *_: os.kill(pid, signal.SIGTERM))
+while True:
+    try:
+        _, status, usage = os.wait4(pid, 0)
+        break
+    except InterruptedError:
+        continue
+with open(report, "w") as fh:
+    fh.write(f"{status} {usage.ru_maxrss}")
+"""
 
 
 def assert_contained(run: Run, codes: Sequence[int], folder: Path, *, time_s: float = TIME_S,
