@@ -17,6 +17,7 @@ from typing import Any, NoReturn
 import advisor
 from advisor import api
 from advisor.core.errors import AdvisorError, ExitCode, InputError
+from advisor.core.importable import missing as missing_modules
 from advisor.core.plain import clean
 from advisor.core.readfile import load_json, open_regular, read_text, show
 from advisor.emit import formats
@@ -357,17 +358,7 @@ TUI_INSTALL = "pip install 'hf-advisor[tui]'"
 
 def tui_missing() -> list[str]:
     """The packages of the TUI extra that cannot be imported here."""
-    import importlib.util  # only when the app is asked for
-
-    missing = []
-    for name in ("textual", "rich"):
-        try:
-            found = importlib.util.find_spec(name) is not None
-        except (ImportError, ValueError):
-            found = False
-        if not found:
-            missing.append(name)
-    return missing
+    return missing_modules("textual", "rich")
 
 
 def cmd_tui(args: argparse.Namespace) -> int:

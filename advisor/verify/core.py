@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -10,6 +9,7 @@ from typing import Any
 
 from advisor.core.errors import AdvisorError, ExitCode, InputError
 from advisor.core.frozen import fields as frozen_fields
+from advisor.core.importable import missing
 from advisor.engine.advise import recommend
 from advisor.facts.bundle import Facts
 from advisor.verify.predict import candidates_for, predict, with_observed_gpu_count
@@ -27,16 +27,9 @@ class MissingRuntime(AdvisorError):
 
 def require_runtime() -> None:
     """Raise MissingRuntime with the install command when torch or transformers cannot be found."""
-    missing = []
-    for name in ("torch", "transformers"):
-        try:
-            found = importlib.util.find_spec(name) is not None
-        except (ImportError, ValueError):
-            found = False
-        if not found:
-            missing.append(name)
-    if missing:
-        raise MissingRuntime(f"verify needs {' and '.join(missing)}, which cannot be imported here: "
+    absent = missing("torch", "transformers")
+    if absent:
+        raise MissingRuntime(f"verify needs {' and '.join(absent)}, which cannot be imported here: "
                              f"{INSTALL_HINT}")
 
 
