@@ -56,7 +56,7 @@ class Counter:
 def test_construction_defaults_and_errors() -> None:
     assert Point(1) == Point(x=1, y=0, tags=())
     assert Point(1, 2).y == 2 and Point(1, tags=("a",)).tags == ("a",)
-    with pytest.raises(TypeError, match="missing required argument: 'x'"):
+    with pytest.raises(TypeError, match="missing 1 required positional argument: 'x'"):
         Point()  # type: ignore[call-arg]
     with pytest.raises(TypeError, match="unexpected keyword argument 'z'"):
         Point(1, z=3)  # type: ignore[call-arg]
@@ -65,6 +65,8 @@ def test_construction_defaults_and_errors() -> None:
     with pytest.raises(TypeError, match="positional arguments"):
         Point(1, 2, (), 4)  # type: ignore[call-arg]
     assert Checked(-5).value == 0
+    with pytest.raises(TypeError, match="missing required argument: 'value'"):
+        Checked()  # type: ignore[call-arg]  # a class with __post_init__ keeps the generic init
     assert Point.UNIT == "m" and "UNIT" not in fields(Point) and Point(3, -4).norm1 == 7
 
 

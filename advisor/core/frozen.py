@@ -11,6 +11,7 @@ dataclass-like classes through `dataclass_transform`.
 from __future__ import annotations
 
 from collections.abc import Callable
+from keyword import iskeyword
 from typing import Any, TypeVar, dataclass_transform
 
 T = TypeVar("T")
@@ -87,6 +88,54 @@ def record(cls: type[T]) -> type[T]:
 
 
 def _init(self: Any, *args: Any, **kwargs: Any) -> None:
+    """The first value of a class: compile its own `__init__` (as `dataclasses` would, but only for the classes a
+    run makes values of) and make the value with it."""
+    cls = type(self)
+    if cls.__dict__.get("__init__") is _init and "__post_init__" not in _names_of(cls):
+        made = _compile_init(cls)
+        if made is not None:
+            cls.__init__ = made
+            made(self, *args, **kwargs)
+            return
+    _generic_init(self, *args, **kwargs)
+
+
+def _names_of(cls: type) -> set[str]:
+    return {name for klass in cls.__mro__ for name in vars(klass)}
+
+
+def _compile_init(cls: Any) -> Callable[..., None] | None:
+    """`__init__(self, a, b=…, c=…)` setting each field in order; None when a field name is not an identifier."""
+    spec = cls.__frozen_fields__
+    names = [name for name, _, _ in spec]
+    if not all(n.isidentifier() and not iskeyword(n) and not n.startswith("_f_") and n not in ("self", "_set",
+                                                                                          "_MISSING") for n in names):
+        return None
+    env: dict[str, Any] = {"_set": object.__setattr__, "_MISSING": MISSING}
+    params, body, required_seen_default = [], [], False
+    for i, (name, default, factory) in enumerate(spec):
+        if default is not MISSING:
+            env[f"_f_d{i}"] = default
+            params.append(f"{name}=_f_d{i}")
+            required_seen_default = True
+        elif factory is not None:
+            env[f"_f_f{i}"] = factory
+            params.append(f"{name}=_MISSING")
+            body.append(f" if {name} is _MISSING: {name} = _f_f{i}()")
+            required_seen_default = True
+        elif required_seen_default:
+            return None  # a required field after a defaulted one: the generic init says what is missing
+        else:
+            params.append(name)
+        body.append(f" _set(self, {name!r}, {name})")
+    source = f"def __init__(self, {', '.join(params)}):\n" + ("\n".join(body) or " pass") + "\n"
+    exec(compile(source, f"<init of {cls.__qualname__}>", "exec"), env)
+    init: Callable[..., None] = env["__init__"]
+    init.__qualname__ = f"{cls.__qualname__}.__init__"
+    return init
+
+
+def _generic_init(self: Any, *args: Any, **kwargs: Any) -> None:
     cls = type(self)
     spec = cls.__frozen_fields__
     if not kwargs and len(args) == len(spec):  # every field given in order: the common case, kept short

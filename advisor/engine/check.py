@@ -5,15 +5,15 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from packaging.version import Version
-
 from advisor.core.errors import InputError
+from advisor.core.frozen import frozen
 from advisor.core.logic import Tri, Unknown
 from advisor.core.results import Evaluation, Finding
 from advisor.engine.expr import Dynamic, Scope
 from advisor.engine.fixes import FixVetter
 from advisor.engine.flags import FlagSpec
 from advisor.engine.keywords import keyword_facts
+from advisor.engine.memo import value_key
 from advisor.engine.rules import PLACEHOLDER, Rule
 from advisor.facts.model import FLOAT_DTYPES
 
@@ -102,18 +102,11 @@ def _outcome(rule: Rule, flag: str | None, s: Scope) -> Outcome:
 
     Both are a function of the values of the names the rule reads (`_names`) and nothing else, so an
     outcome is remembered by those values, with their types (True and 1 render differently) and the release
-    numbers of versions (2.5 equals 2.5.0 but does not read the same; equal versions differ in nothing else):
-    across a policy matrix most rules read the same values on most targets. Values that cannot be hashed (a
-    device_map dict) are evaluated every time.
+    numbers of versions (`memo.value_key`): across a policy matrix most rules read the same values on most
+    targets.
     """
-    values = tuple(map(s.__getitem__, _names(rule)))
-    types = tuple(map(type, values))
-    spelled = tuple(v.release for v in values if v.__class__ is Version) if Version in types else ()
-    try:
-        key = (id(rule), flag, values, types, spelled)
-        hit = _OUTCOMES.get(key)
-    except TypeError:
-        return _evaluate(rule, flag, s)
+    key = value_key(tuple(map(s.__getitem__, _names(rule))), id(rule), flag)
+    hit = _OUTCOMES.get(key)
     if hit is not None and hit[0] is rule:
         return hit[1]
     if len(_OUTCOMES) >= MAX_OUTCOMES:
@@ -121,6 +114,123 @@ def _outcome(rule: Rule, flag: str | None, s: Scope) -> Outcome:
     out = _evaluate(rule, flag, s)
     _OUTCOMES[key] = (rule, out)
     return out
+
+
+HARDWARE_NAMES = ("gpu.", "cpu.", "os.", "env.", "torch.runs_on_gpu")
+"""Fact names that differ between the GPU targets of a matrix (by prefix)."""
+SOFTWARE_NAMES = ("pkg.", "torch.", "transformers.", "imports.", "import_error.", "module.", "optimum.",
+                  "flash_attn.")
+"""Fact names that differ between the software targets of a matrix (by prefix). Rules are keyed in groups by
+which of the two they read (and whether they read memory figures), so that every GPU target of a model and
+software target shares the evaluation of the rules that read nothing of the hardware, and so on. The split
+decides what is shared, never what is answered: every group is keyed by the values it reads."""
+
+
+@frozen
+class _Group:
+    """Pairs (indices into `_Split.pairs`) that are keyed together, and every name their requirements read
+    but `value` and the memory figures (MEMORY: the pairs read figures, which the memory plan in scope and
+    the effective flags determine)."""
+
+    members: tuple[int, ...]
+    names: tuple[str, ...]
+    memory: bool = False
+
+
+@frozen
+class _Split:
+    """The (rule, flag) pairs of a rule list in order and their groups (by whether they read memory figures,
+    the hardware, the software)."""
+
+    rules: Sequence[Rule]
+    pairs: tuple[tuple[Rule, str | None], ...]
+    groups: tuple[_Group, ...]
+    memory: tuple[bool, ...]
+    """Whether each pair reads a memory figure (in its requirements, message or fix)."""
+
+
+_SPLITS: dict[int, _Split] = {}
+
+
+def _split(rules: Sequence[Rule]) -> _Split:
+    hit = _SPLITS.get(id(rules))
+    if hit is None or hit.rules is not rules:
+        pairs = tuple((rule, flag) for rule in rules for flag in rule.flags or (None,))
+        memory = tuple(any(n.startswith("memory.") for n in _names(rule)) for rule, _ in pairs)
+        members: dict[tuple[bool, bool, bool], list[int]] = {}
+        names: dict[tuple[bool, bool, bool], set[str]] = {}
+        for i, (rule, _) in enumerate(pairs):
+            read = {n for e in (rule.when, rule.require) if e is not None for n in e.names}
+            kind = (memory[i], any(n.startswith(HARDWARE_NAMES) for n in read),
+                    any(n.startswith(SOFTWARE_NAMES) for n in read))
+            members.setdefault(kind, []).append(i)
+            names.setdefault(kind, set()).update(n for n in read if n != "value" and not n.startswith("memory."))
+        groups = tuple(_Group(tuple(members[k]), tuple(sorted(names[k])), k[0]) for k in sorted(members))
+        hit = _SPLITS[id(rules)] = _Split(rules, pairs, groups, memory)
+    return hit
+
+
+_GROUPED: dict[tuple[Any, ...], tuple[_Group, tuple[Evaluation | None, ...], Any]] = {}
+
+
+def _grouped(split: _Split, s: Scope, effective: Mapping[str, Any]) -> list[Evaluation | None]:
+    """The evaluation of each pair that passes or is unknown; None for a failure (its message and fix may name
+    what its requirement does not read, a GPU's name, so it is rendered per check).
+
+    A passing or unknown evaluation is a function of the values its requirements read and of `value`, which
+    the effective flags hold; a memory figure is a function of the memory plan and those flags. Together they
+    key a group's evaluations (`memo.value_key`; the plan's figures by identity, held by the entry). Across a
+    policy matrix every GPU target of a model and software target shares the group that reads nothing of the
+    hardware, every GPU target that reads the same (compute capability, vendor, …) shares the next, and the
+    software targets whose plans share their figures share the memory group where they read the same. When a
+    group is new, each of its rules that reads no memory figure is still remembered on its own
+    (`_remembered`): a new compute capability changes what a few rules read, not all of them.
+    """
+    out: list[Evaluation | None] = [None] * len(split.pairs)
+    flags = tuple((k, repr(v), type(v)) for k, v in effective.items())
+    for group in split.groups:
+        plan = getattr(s.dynamic, "figures", s.dynamic) if group.memory else None
+        key = value_key(tuple(map(s.__getitem__, group.names)), id(group), flags, id(plan))
+        hit = _GROUPED.get(key)
+        if hit is None or hit[0] is not group or hit[2] is not plan:
+            if len(_GROUPED) >= MAX_OUTCOMES // 20:
+                _GROUPED.clear()
+            read = _steady if group.memory else _remembered
+            hit = _GROUPED[key] = (group, tuple(read(*split.pairs[i], s, effective) for i in group.members), plan)
+        for i, evaluation in zip(group.members, hit[1], strict=True):
+            out[i] = evaluation
+    return out
+
+
+_READS: dict[int, tuple[Rule, tuple[str, ...]]] = {}
+_PAIRS: dict[tuple[Any, ...], tuple[Rule, Evaluation | None]] = {}
+
+
+def _remembered(rule: Rule, flag: str | None, s: Scope, effective: Mapping[str, Any]) -> Evaluation | None:
+    """`_steady`, remembered by the values RULE's requirements read and `value` (`memo.value_key`)."""
+    hit = _READS.get(id(rule))
+    if hit is None or hit[0] is not rule:
+        read = {n for e in (rule.when, rule.require) if e is not None for n in e.names} - {"value"}
+        hit = _READS[id(rule)] = (rule, tuple(sorted(read)))
+    key = value_key((*map(s.__getitem__, hit[1]), effective.get(flag) if flag else None), id(rule), flag)
+    found = _PAIRS.get(key)
+    if found is None or found[0] is not rule:
+        if len(_PAIRS) >= MAX_OUTCOMES:
+            _PAIRS.clear()
+        found = _PAIRS[key] = (rule, _steady(rule, flag, s, effective))
+    return found[1]
+
+
+def _steady(rule: Rule, flag: str | None, s: Scope, effective: Mapping[str, Any]) -> Evaluation | None:
+    """The evaluation of RULE about FLAG when it passes or is unknown (None when it fails)."""
+    s["value"] = effective.get(flag) if flag else None
+    truth = rule.evaluate(s)
+    if truth is Tri.FALSE:
+        return None
+    if truth is Tri.UNKNOWN:
+        why = "; ".join(rule.unknown_reasons(s))
+        return Evaluation(rule.id, rule.severity, "unknown", f"{rule.title}: {why}", flag)
+    return Evaluation(rule.id, rule.severity, "pass", rule.title, flag, rule.applies(s) is Tri.TRUE)
 
 
 def _evaluate(rule: Rule, flag: str | None, s: Scope) -> Outcome:
@@ -160,12 +270,17 @@ def check_flags(ns: Mapping[str, Any], rules: Sequence[Rule], specs: Sequence[Fl
     evaluations: list[Evaluation] = []
     s = _Reading(scope)  # the rules about a flag see its value as `value`, set before each is read
     s.dynamic = scope.dynamic
-    for rule in rules:
-        for flag in rule.flags or (None,):
+    split = _split(rules)
+    for (rule, flag), outcome, memory in zip(split.pairs, _grouped(split, s, effective), split.memory, strict=True):
+        if outcome is None:
             s["value"] = effective.get(flag) if flag else None
-            finding, evaluation = _outcome(rule, flag, s)
+            # a failure that reads memory figures is rendered as it stands (keyed by every name, it would
+            # compute each figure its message names before knowing whether it was remembered)
+            finding, evaluation = _evaluate(rule, flag, s) if memory else _outcome(rule, flag, s)
             if finding is not None:
                 findings.append(finding)
-            evaluations.append(evaluation)
+        else:
+            evaluation = outcome
+        evaluations.append(evaluation)
     shown = {k: (None if isinstance(v, Unknown) else v) for k, v in effective.items()}
     return FixVetter(scope, rules, specs).findings(findings, effective), evaluations, shown

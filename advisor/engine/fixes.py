@@ -16,11 +16,12 @@ import re
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
-from advisor.core.frozen import replace
+from advisor.core.frozen import frozen, replace
+from advisor.core.logic import Tri
 from advisor.core.results import Finding
 from advisor.engine.expr import Scope
 from advisor.engine.flags import FlagSpec
-from advisor.engine.resolver import candidate_reasons
+from advisor.engine.memo import value_key
 from advisor.engine.rules import Rule
 
 _SEPARATOR = re.compile(r",\s+or\s+|\s+or\s+")
@@ -107,6 +108,46 @@ def _carry_verb(dropped: list[str], first: str, values: Collection[str]) -> str:
     return first[:1].upper() + first[1:]
 
 
+@frozen
+class _About:
+    """The rejecting rules about a flag, the names their requirements read but memory figures, and whether
+    they read any."""
+
+    rules: tuple[Rule, ...]
+    names: tuple[str, ...]
+    memory: bool
+
+
+_ABOUT: dict[tuple[int, str], tuple[Sequence[Rule], _About]] = {}
+_HOLDS: dict[tuple[Any, ...], tuple[_About, Any, bool]] = {}
+MAX_HOLDS = 20_000
+
+
+def _about(rules: Sequence[Rule], flag: str) -> _About:
+    hit = _ABOUT.get((id(rules), flag))
+    if hit is None or hit[0] is not rules:
+        about = tuple(r for r in rules if flag in r.flags and r.rejects)
+        read = {n for r in about for e in (r.when, r.require) if e is not None for n in e.names}
+        hit = _ABOUT[(id(rules), flag)] = (rules, _About(about, tuple(sorted(n for n in read if not n.startswith(
+            "memory."))), any(n.startswith("memory.") for n in read)))
+    return hit[1]
+
+
+def _holds(about: _About, trial: Scope) -> bool:
+    """Whether every rule of ABOUT passes in TRIAL, remembered by the values they read (`memo.value_key`) and,
+    when they read memory figures, the plan's figures (by identity) and every flag in scope: a policy matrix
+    vets the same fix on many targets that read the same."""
+    plan = getattr(trial.dynamic, "figures", trial.dynamic) if about.memory else None
+    flags = tuple((k, repr(v)) for k, v in trial.items() if k.startswith("flag.")) if about.memory else ()
+    key = value_key(tuple(map(trial.__getitem__, about.names)), id(about), id(plan), flags)
+    hit = _HOLDS.get(key)
+    if hit is None or hit[0] is not about or hit[1] is not plan:
+        if len(_HOLDS) >= MAX_HOLDS:
+            _HOLDS.clear()
+        hit = _HOLDS[key] = (about, plan, all(r.evaluate(trial) is Tri.TRUE for r in about.rules))
+    return hit[2]
+
+
 class FixVetter:
     """Checks the fixes of one set of facts (SCOPE: the facts and the flags as set), caching each trial."""
 
@@ -125,8 +166,7 @@ class FixVetter:
             kw = spec.kwarg(self.scope)
             if kw is not None:
                 trial[f"kwarg.{kw}"] = value
-            reasons, _ = candidate_reasons([r for r in self.rules if flag in r.flags], trial)
-            self._works[key] = not reasons
+            self._works[key] = _holds(_about(self.rules, flag), trial)
         return self._works[key]
 
     def vet(self, text: str, flag: str | None, current: Any = None, prefer: Any = None) -> str:

@@ -12,7 +12,7 @@ from advisor.core.data import data_path, read_toml
 from advisor.core.fact import Fact
 from advisor.core.frozen import replace
 from advisor.facts.bundle import Facts
-from advisor.facts.release_facts import helper_status, release_facts
+from advisor.facts.release_facts import dequantized, helper_status, release_facts_without_gpu
 from advisor.facts.release_table import table_for
 from advisor.facts.torch_build import torch_runs_on
 from advisor.facts.transformers_support import arch_support, installed_transformers, knows_model_type
@@ -21,17 +21,34 @@ from advisor.facts.wheels import install_hint
 
 def derived_facts(facts: Facts) -> Facts:
     """Fill the facts that are computed from others: architecture support, remote code, torch vs GPU."""
-    extra: dict[str, Fact[Any]] = dict(facts.extra)
-    arch = _arch_support(facts)
-    remote = _remote_code(facts)
+    arch, remote, software_side = _software_side(facts)
+    extra: dict[str, Fact[Any]] = {**facts.extra, **software_side}
     with_arch = replace(facts, arch=arch)
-    extra.update(release_facts(with_arch))
-    extra.update(_native_equivalent(facts))
-    extra.update(_remote_needs(facts, remote))
+    extra["quant.dequantized"] = dequantized(with_arch, software_side)
     extra.update(_torch_runs(facts))
-    extra["flash_attn.install_hint"] = _flash_attn_hint(facts)
-    extra["arch.model_type_known"] = _model_type_known(facts)
-    return replace(facts, arch=arch, remote=remote, extra=extra)
+    return replace(with_arch, remote=remote, extra=extra)
+
+
+_SIDE: dict[tuple[int, int], tuple[Any, Any, tuple[Fact[Any], Any | None, dict[str, Fact[Any]]]]] = {}
+
+
+def _software_side(facts: Facts) -> tuple[Fact[Any], Any | None, dict[str, Fact[Any]]]:
+    """What is derived from the model and the target's packages alone (everything but the GPU's part), once per
+    (model facts, software): a policy matrix asks for every GPU target of the same model and software."""
+    key = (id(facts.model), id(facts.software))
+    hit = _SIDE.get(key)
+    if hit is None or hit[0] is not facts.model or hit[1] is not facts.software:
+        arch = _arch_support(facts)
+        remote = _remote_code(facts)
+        extra = release_facts_without_gpu(replace(facts, arch=arch))
+        extra.update(_native_equivalent(facts))
+        extra.update(_remote_needs(facts, remote))
+        extra["flash_attn.install_hint"] = _flash_attn_hint(facts)
+        extra["arch.model_type_known"] = _model_type_known(facts)
+        if len(_SIDE) > 1024:
+            _SIDE.clear()
+        hit = _SIDE[key] = (facts.model, facts.software, (arch, remote, extra))
+    return hit[2]
 
 
 def _arch_support(facts: Facts) -> Fact[Any]:

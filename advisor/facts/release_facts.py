@@ -66,6 +66,25 @@ MODEL_FACTS = (
 
 def release_facts(facts: Facts) -> dict[str, Fact[Any]]:
     """The release facts of the target and the model facts that need them (unknown when the target is)."""
+    out = release_facts_without_gpu(facts)
+    out["quant.dequantized"] = dequantized(facts, out)
+    return out
+
+
+def dequantized(facts: Facts, release: dict[str, Fact[Any]]) -> Fact[Any]:
+    """`quant.dequantized`, the one model fact of the release that reads the GPUs, given the rest (RELEASE:
+    `release_facts_without_gpu`)."""
+    target, m = facts.transformers.value, facts.model
+    if target is None or not m.quant_method.known:
+        return release["quant.dequantized"]
+    table = table_for(target)
+    method = m.quant_method.value
+    return _dequantized(facts, method, _gate(table, method), release, table.source)
+
+
+def release_facts_without_gpu(facts: Facts) -> dict[str, Fact[Any]]:
+    """`release_facts` but for `quant.dequantized` (present only when it is unknown whatever the GPUs): what a
+    policy matrix computes once per model and software target."""
     target = facts.transformers.value
     if target is None:
         reason = facts.transformers.reason or "the target transformers version is unknown"
@@ -332,18 +351,22 @@ def _quantization(facts: Facts, table: ReleaseTable, release: dict[str, Fact[Any
         return out
     known = method is None or method in (release["transformers.quant_methods"].value or ())
     out["quant.known"] = Fact.of(known, src)
-    gates = table.section("quantization").get("summary", {}).get("gates", {})
-    gate: dict[str, Any] = next((gates[k] for k in _method_keys(method or "") if k in gates), {})
+    gate = _gate(table, method)
     where = gate.get("where", {})
     out["quant.cc_min"] = Fact.of(_cc(gate.get("cc_min")), src)
     out["quant.below_cc"] = Fact.of(gate.get("below_cc"), src)
     out["quant.no_gpu"] = Fact.of(gate.get("no_gpu"), src)
     places = [f"{what.replace('_', ' ')}: {w}" for what, w in where.items()]
     out["quant.where"] = Fact.of(f"transformers {table.release} " + "; ".join(places) if places else src, src)
-    out["quant.dequantized"] = _dequantized(facts, method, gate, release, src)
     eight = isinstance(qcfg, dict) and bool(qcfg.get("load_in_8bit"))
     out["quant.bnb_min"] = release["transformers.bnb_min_8bit" if eight else "transformers.bnb_min_4bit"]
     return out
+
+
+def _gate(table: ReleaseTable, method: str | None) -> dict[str, Any]:
+    """The release's quantizer gate for METHOD (empty when it has none)."""
+    gates = table.section("quantization").get("summary", {}).get("gates", {})
+    return next((gates[k] for k in _method_keys(method or "") if k in gates), {})
 
 
 def _dequantized(facts: Facts, method: str | None, gate: dict[str, Any], release: dict[str, Fact[Any]],

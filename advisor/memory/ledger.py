@@ -1,8 +1,8 @@
 """The ledger for one set of flags: weights, cache, activations, training state, and where they land.
 
 Identical consecutive units (decoder layers of the same shape and cache) are kept as one group with a
-multiplicity, so the totals cost a few operations per group; per-unit pieces are expanded only when
-layers have to be spread over several devices.
+multiplicity, so the totals cost a few operations per group, and spreading layers over several devices
+places a run of equal units a GPU at a time.
 """
 
 from __future__ import annotations
@@ -92,9 +92,9 @@ class Ledger:
     shape: Shape
     placement: Placement = field(default_factory=Placement)
 
-    def pieces(self) -> list[Piece]:
-        """One piece per unit, in order."""
-        return expand(per_unit(self.grouped, self.spec, self.shape, self.setting))
+    def runs(self) -> list[tuple[int, Piece]]:
+        """The units in order, as runs of equal pieces (each group's piece with its multiplicity)."""
+        return per_unit(self.grouped, self.spec, self.shape, self.setting)
 
     @property
     def total(self) -> int:
@@ -159,7 +159,7 @@ def compute(grouped: tuple[Group, ...], spec: CacheSpec | None, shape: Shape, s:
         placement = on_cpu([total], cpu_capacity)
     else:
         per_group = per_unit(grouped, spec, shape, s)
-        placement = spread(expand(per_group), devices, act, cpu_capacity)
+        placement = spread(per_group, devices, act, cpu_capacity)
     return Ledger(s, total.weights, total.cache, act, total.extra, grouped, spec, shape, placement)
 
 
@@ -171,8 +171,4 @@ def per_unit(grouped: tuple[Group, ...], spec: CacheSpec | None, shape: Shape, s
     return [(g.n, _piece(g, spec, shape, s, train_act, n_layers)) for g in grouped]
 
 
-def expand(per_group: list[tuple[int, Piece]]) -> list[Piece]:
-    return [p for n, p in per_group for _ in range(n)]
-
-
-__all__ = ["Group", "Ledger", "Load", "Setting", "compute", "expand", "groups"]
+__all__ = ["Group", "Ledger", "Load", "Setting", "compute", "groups"]

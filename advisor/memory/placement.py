@@ -59,11 +59,12 @@ class Load:
     def total(self) -> int:
         return self.weights + self.cache + self.extra + self.activations + self.context + self.margin + self.slack
 
-    def add(self, piece: Piece) -> None:
-        self.weights += piece.weights
-        self.cache += piece.cache
-        self.extra += piece.extra
-        self.slack += piece.slack
+    def add(self, piece: Piece, n: int = 1) -> None:
+        """N more units of PIECE."""
+        self.weights += n * piece.weights
+        self.cache += n * piece.cache
+        self.extra += n * piece.extra
+        self.slack += n * piece.slack
 
 
 @record
@@ -99,13 +100,17 @@ def on_one(pieces: list[Piece], dev: Device, pos: int, activations: int) -> Plac
     return out
 
 
-def spread(pieces: list[Piece], devs: list[Device], activations: int, cpu_capacity: int | None,
+Runs = list[tuple[int, Piece]]
+"""The units in order as runs: (how many in a row, the piece each of them is)."""
+
+
+def spread(runs: Runs, devs: list[Device], activations: int, cpu_capacity: int | None,
            allow_cpu: bool = True) -> Placement:
     """Balanced over the GPUs in order, then CPU, then disk (what accelerate's "auto" does)."""
     out = Placement()
     if not devs:
         out.why = "there is no GPU"
-        return on_cpu(pieces, cpu_capacity)
+        return on_cpu([Piece(n * p.weights, n * p.cache, n * p.extra, n * p.slack) for n, p in runs], cpu_capacity)
     budgets = [_budget(d, activations) for d in devs]
     if any(b is None for b in budgets):
         out.why = "the memory of a GPU is unknown"
@@ -113,7 +118,7 @@ def spread(pieces: list[Piece], devs: list[Device], activations: int, cpu_capaci
     caps = [max(b or 0, 0) for b in budgets]
     reserve = 0
     for _ in range(4):  # an offloaded layer runs on the first GPU, so its cache is kept there
-        loads, cpu, offloaded_cache = _fill(pieces, caps, reserve)
+        loads, cpu, offloaded_cache = _fill(runs, caps, reserve)
         if offloaded_cache <= reserve:
             break
         reserve = offloaded_cache
@@ -140,23 +145,32 @@ def spread(pieces: list[Piece], devs: list[Device], activations: int, cpu_capaci
     return out
 
 
-def _fill(pieces: list[Piece], caps: list[int], reserve: int) -> tuple[list[Load], int, int]:
-    """Sequential fill towards proportional targets: loads, bytes left for the CPU, their cache."""
+def _fill(runs: Runs, caps: list[int], reserve: int) -> tuple[list[Load], int, int]:
+    """Sequential fill towards proportional targets: loads, bytes left for the CPU, their cache.
+
+    Unit by unit, a unit goes to the current GPU when it fits under that GPU's target, else the next GPU is
+    tried; a run of equal units is placed as many at a time as fit (the same outcome in one step per GPU).
+    """
     caps = [max(c - (reserve if i == 0 else 0), 0) for i, c in enumerate(caps)]
-    total, room = sum(p.total for p in pieces), sum(caps)
-    biggest = max((p.total for p in pieces), default=0)
+    total, room = sum(n * p.total for n, p in runs), sum(caps)
+    biggest = max((p.total for n, p in runs if n), default=0)
     targets = [min(c, int(total * c / room) + biggest) if room else 0 for c in caps]
     loads = [Load() for _ in caps]
     pos = cpu = cache = 0
-    for p in pieces:
-        while pos < len(caps) and loads[pos].weights + loads[pos].cache + loads[pos].extra + loads[pos].slack \
-                + p.total > targets[pos]:
-            pos += 1
-        if pos < len(caps):
-            loads[pos].add(p)
-        else:
-            cpu += p.weights + p.extra + p.slack
-            cache += p.cache
+    for n, p in runs:
+        size = p.total
+        while n:
+            while pos < len(caps) and loads[pos].weights + loads[pos].cache + loads[pos].extra + loads[pos].slack \
+                    + size > targets[pos]:
+                pos += 1
+            if pos == len(caps):
+                cpu += n * (p.weights + p.extra + p.slack)
+                cache += n * p.cache
+                break
+            held = loads[pos].weights + loads[pos].cache + loads[pos].extra + loads[pos].slack
+            k = n if size <= 0 else min(n, (targets[pos] - held) // size)
+            loads[pos].add(p, k)
+            n -= k
     return loads, cpu, cache
 
 

@@ -6,7 +6,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from advisor.core.frozen import replace
+from advisor.core.frozen import field, record, replace
 from advisor.core.ledger import MemoryLedger, TensorParallel
 from advisor.core.logic import Unknown
 from advisor.facts.bundle import Facts
@@ -49,40 +49,138 @@ DISK_BYTES_PER_S = 3e9
 """NVMe read bandwidth assumed for weights offloaded to disk."""
 
 
+@record
+class ModelSide:
+    """What the memory plan reads of the model and the target release: the same on every GPU target."""
+
+    model_type: str | None
+    quant_method: str | None
+    qcfg: dict[str, Any]
+    count: Count | None
+    reason: str | None
+    spec: CacheSpec | None
+    spec_reason: str | None
+    exact: dict[str, int] | None
+    exact_source: str | None
+    shape: Shape
+    groups: tuple[Group, ...]
+    checkpoint_dtype: str | None
+    max_positions: int | None
+
+
+def model_side(facts: Facts) -> ModelSide:
+    """The model's side of the plan, once per model facts and target release (a policy matrix plans one model
+    on every GPU target)."""
+    key = (id(facts.model), facts.transformers.value)
+    hit = _SIDES.get(key)
+    if hit is None or hit[0] is not facts.model:
+        if len(_SIDES) > 512:
+            _SIDES.clear()
+        hit = _SIDES[key] = (facts.model, _model_side(facts))
+    return hit[1]
+
+
+_SIDES: dict[tuple[int, Any], tuple[Any, ModelSide]] = {}
+
+
+def _model_side(facts: Facts) -> ModelSide:
+    m = facts.model
+    top, text = m.top, m.config
+    quant_method = m.quant_method.value if m.quant_method.known else None
+    tf = facts.transformers.value
+    counted, spec, spec_reason = _static(top, text, m.model_type.value, m.architecture.value, mla_latent_for(tf))
+    count: Count | None = counted if isinstance(counted, Count) else None
+    reason: str | None = counted if isinstance(counted, str) else None
+    exact = m.source.parameters
+    if exact and quant_method is None:
+        count = _with_exact(count, sum(exact.values()), m.source.parameters_source or "safetensors metadata")
+        reason = None
+    elif m.source.exact_parameters is not None:
+        # a logical count (quantization left out), so it holds for a quantized checkpoint too
+        count = _with_exact(count, m.source.exact_parameters, m.source.exact_parameters_source or "an exact count",
+                            complete=True)
+        reason = None
+    elif count is None or not count.exact:
+        count, reason = _meta(count, reason, m.source.config, m.model_type.value, m.architecture.value, tf)
+    grouped = (_groups(count, spec) if count is counted else groups(count, spec)) if count else ()
+    return ModelSide(m.model_type.value, quant_method, top.get("quantization_config") or {}, count, reason, spec,
+                     spec_reason, exact, m.source.parameters_source, _shape(Cfg(text), m.num_layers.value, count),
+                     grouped, m.checkpoint_dtype.value,
+                     Cfg(text).opt("max_position_embeddings", "n_positions", "max_target_positions", "seq_length"))
+
+
+def _meta(count: Count | None, reason: str | None, top: dict[str, Any], model_type: str | None,
+          architecture: str | None, target: Any) -> tuple[Count | None, str | None]:
+    """The exact count from a meta-device build with the installed transformers, when it can run here (of
+    config.json as written: transformers fills the defaults itself); else COUNT and REASON as they were."""
+    if not model_type:
+        return count, reason
+    found = installed_reader() if available() else None
+    if found is None or model_type not in found[0].config_names():
+        return count, reason
+    built = meta_count(top, model_type, architecture)
+    if not built.known or built.value is None:
+        if count is None:
+            reason = f"{reason}; {built.reason}" if reason else built.reason
+        return count, reason
+    meta = built.value
+    label = f"meta-device build (transformers {meta.version}, {meta.model_class})"
+    notes: tuple[str, ...] = ()
+    if target is not None and str(target) != meta.version:
+        notes = (f"counted with the installed transformers {meta.version}; the target is {target}",)
+    return _with_meta(count, meta, label, notes), None
+
+
+@record
+class Figures:
+    """What plans that read the same compute: ledgers by setting, GPU fits by setting, figures by name and flags."""
+
+    ledgers: dict[str, Ledger | Unknown] = field(default_factory=dict)
+    fits: dict[str, bool | Unknown] = field(default_factory=dict)
+    values: dict[tuple[str, tuple[str, ...]], Any] = field(default_factory=dict)
+
+
+def _side_key(side: ModelSide) -> str:
+    """Everything of a model side the figures read (the count's notes, which only the ledger report shows,
+    left out: they name the target release)."""
+    count = side.count
+    return repr(((count.units, count.method, count.exact, count.missing) if count else None, side.reason,
+                 side.spec, side.spec_reason, side.exact, side.exact_source, side.shape, side.groups,
+                 side.checkpoint_dtype, side.max_positions, side.quant_method, side.qcfg, side.model_type))
+
+
+_SIDE_KEYS: dict[int, tuple[ModelSide, str]] = {}
+_FIGURES: dict[tuple[Any, ...], Figures] = {}
+
+
+def _shared_figures(side: ModelSide, plan: MemoryPlan) -> Figures:
+    """The figures of every plan with the same model side (by value), GPUs, CPU memory, request and native
+    quantization (what a figure reads of the plan)."""
+    hit = _SIDE_KEYS.get(id(side))
+    if hit is None or hit[0] is not side:
+        if len(_SIDE_KEYS) > 512:
+            _SIDE_KEYS.clear()
+        hit = _SIDE_KEYS[id(side)] = (side, _side_key(side))
+    key = (hit[1], tuple(plan.devices), plan.has_gpu, plan.gpu_known, plan.cpu_capacity, plan.request,
+           plan.fp8_native, plan.mxfp4_native)
+    found = _FIGURES.get(key)
+    if found is None:
+        if len(_FIGURES) > 2048:
+            _FIGURES.clear()
+        found = _FIGURES[key] = Figures()
+    return found
+
+
 class MemoryPlan:
     """Weights, cache and overhead for a model on a target; `lookup` answers `memory.*` facts for rules."""
 
     def __init__(self, facts: Facts) -> None:
-        m = facts.model
-        top, text = m.top, m.config
-        self.model_type, self.request = m.model_type.value, facts.request
-        self.quant_method = m.quant_method.value if m.quant_method.known else None
-        self.qcfg: dict[str, Any] = top.get("quantization_config") or {}
-        tf = facts.transformers.value
-        static = _static(top, text, m.model_type.value, m.architecture.value, mla_latent_for(tf))
-        counted, self.spec, self.spec_reason = static
-        self.count: Count | None = counted if isinstance(counted, Count) else None
-        self.reason: str | None = counted if isinstance(counted, str) else None
-        self.exact = m.source.parameters
-        self.exact_source = m.source.parameters_source
-        if self.exact and self.quant_method is None:
-            label = m.source.parameters_source or "safetensors metadata"
-            self.count = _with_exact(self.count, sum(self.exact.values()), label)
-            self.reason = None
-        elif m.source.exact_parameters is not None:
-            # a logical count (quantization left out), so it holds for a quantized checkpoint too
-            self.count = _with_exact(self.count, m.source.exact_parameters,
-                                     m.source.exact_parameters_source or "an exact count", complete=True)
-            self.reason = None
-        elif self.count is None or not self.count.exact:
-            self._meta(m.source.config, m.model_type.value, m.architecture.value, tf)
-        self.shape = _shape(Cfg(text), m.num_layers.value, self.count)
-        self.groups: tuple[Group, ...] = (
-            _groups(self.count, self.spec) if self.count is counted else groups(self.count, self.spec)
-        ) if self.count else ()
-        self.checkpoint_dtype = m.checkpoint_dtype.value
-        self.max_positions = Cfg(text).opt("max_position_embeddings", "n_positions", "max_target_positions",
-                                           "seq_length")
+        side = model_side(facts)
+        self.model_type, self.request = side.model_type, facts.request
+        self.quant_method, self.qcfg = side.quant_method, side.qcfg
+        self.count, self.reason, self.spec, self.spec_reason = side.count, side.reason, side.spec, side.spec_reason
+        self.exact, self.exact_source, self.shape, self.groups = side.exact, side.exact_source, side.shape, side.groups
+        self.checkpoint_dtype, self.max_positions = side.checkpoint_dtype, side.max_positions
         self.devices = [_device(g) for g in facts.hardware.gpus]
         self.has_gpu = facts.hardware.has_gpu
         self.gpu_known = facts.hardware.gpu_count.known
@@ -97,30 +195,10 @@ class MemoryPlan:
         if self.cpu_capacity is not None and any(g.unified_memory.value for g in facts.hardware.gpus):
             # one pool: what the GPU may use is not there for CPU offload as well
             self.cpu_capacity = max(0, self.cpu_capacity - sum(d.capacity or 0 for d in self.devices))
-        self._cache: dict[str, Ledger | Unknown] = {}
-        self._fits_cache: dict[str, bool | Unknown] = {}
-        self._figures: dict[tuple[str, tuple[str, ...]], Any] = {}
-
-    def _meta(self, top: dict[str, Any], model_type: str | None, architecture: str | None, target: Any) -> None:
-        """The exact count from a meta-device build with the installed transformers, when it can run here (of
-        config.json as written: transformers fills the defaults itself)."""
-        if not model_type:
-            return
-        found = installed_reader() if available() else None
-        if found is None or model_type not in found[0].config_names():
-            return
-        built = meta_count(top, model_type, architecture)
-        if not built.known or built.value is None:
-            if self.count is None:
-                self.reason = f"{self.reason}; {built.reason}" if self.reason else built.reason
-            return
-        meta = built.value
-        label = f"meta-device build (transformers {meta.version}, {meta.model_class})"
-        notes: tuple[str, ...] = ()
-        if target is not None and str(target) != meta.version:
-            notes = (f"counted with the installed transformers {meta.version}; the target is {target}",)
-        self.count = _with_meta(self.count, meta, label, notes)
-        self.reason = None
+        self.figures = _shared_figures(side, self)
+        """The ledgers and figures computed so far: shared by the plans that compute the same (another software
+        target with the same model side, GPUs and request)."""
+        self._cache, self._fits_cache, self._figures = self.figures.ledgers, self.figures.fits, self.figures.values
 
     # --- settings and ledgers ---------------------------------------------------------------------
 
@@ -181,7 +259,7 @@ class MemoryPlan:
         led = self.ledger(s)
         if isinstance(led, Unknown):
             return led
-        placed = spread(led.pieces(), self.devices, led.activations, None, allow_cpu=False)
+        placed = spread(led.runs(), self.devices, led.activations, None, allow_cpu=False)
         answer: bool | Unknown = placed.fits if placed.fits is not None else Unknown("memory.fits_gpus", placed.why)
         self._fits_cache[key] = answer
         return answer
