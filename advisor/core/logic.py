@@ -12,20 +12,24 @@ class Tri(Enum):
 
     @staticmethod
     def of(value: bool) -> Tri:
-        return Tri.TRUE if value else Tri.FALSE
+        return _T if value else _F
 
+    # by identity: a member's hash and equality are Python-level calls, and rules combine thousands of these
     def __invert__(self) -> Tri:
-        return {Tri.TRUE: Tri.FALSE, Tri.FALSE: Tri.TRUE, Tri.UNKNOWN: Tri.UNKNOWN}[self]
+        return _F if self is _T else _T if self is _F else self
 
     def __and__(self, other: Tri) -> Tri:
-        if Tri.FALSE in (self, other):
-            return Tri.FALSE
-        return Tri.UNKNOWN if Tri.UNKNOWN in (self, other) else Tri.TRUE
+        if self is _F or other is _F:
+            return _F
+        return _U if self is _U or other is _U else _T
 
     def __or__(self, other: Tri) -> Tri:
-        if Tri.TRUE in (self, other):
-            return Tri.TRUE
-        return Tri.UNKNOWN if Tri.UNKNOWN in (self, other) else Tri.FALSE
+        if self is _T or other is _T:
+            return _T
+        return _U if self is _U or other is _U else _F
+
+
+_T, _F, _U = Tri.TRUE, Tri.FALSE, Tri.UNKNOWN
 
 
 class Unknown:

@@ -36,9 +36,21 @@ def _target(facts: Facts) -> dict[str, Any]:
     if hit is None or any(a is not b for a, b in zip(hit[0], parts, strict=True)):
         if len(_TARGETS) > 256:
             _TARGETS.clear()
-        hit = _TARGETS[key] = (parts, {"hardware": facts.hardware.to_json(), "software": facts.software.to_json(),
-                                       "transformers": facts.transformers.to_json(),
-                                       "request": facts.request.to_json()})
+        hit = _TARGETS[key] = (parts, {"hardware": _json(facts.hardware), "software": _json(facts.software),
+                                       "transformers": _json(facts.transformers), "request": _json(facts.request)})
+    return hit[1]
+
+
+_JSON: dict[int, tuple[Any, Any]] = {}
+
+
+def _json(part: Any) -> Any:
+    """PART's JSON, once per part: a policy's software target is shared by each of its GPU targets."""
+    hit = _JSON.get(id(part))
+    if hit is None or hit[0] is not part:
+        if len(_JSON) > 1024:
+            _JSON.clear()
+        hit = _JSON[id(part)] = (part, part.to_json())
     return hit[1]
 
 

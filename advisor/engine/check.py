@@ -13,7 +13,7 @@ from advisor.engine.expr import Dynamic, Scope
 from advisor.engine.fixes import FixVetter
 from advisor.engine.flags import FlagSpec
 from advisor.engine.keywords import keyword_facts
-from advisor.engine.memo import value_key
+from advisor.engine.memo import Key, value_key
 from advisor.engine.rules import PLACEHOLDER, Rule
 from advisor.facts.model import FLOAT_DTYPES
 
@@ -81,7 +81,7 @@ class _Reading(Scope):
             self[key] = value
         return value
 
-_OUTCOMES: dict[tuple[Any, ...], tuple[Rule, Outcome]] = {}
+_OUTCOMES: dict[Key, tuple[Rule, Outcome]] = {}
 _NAMES: dict[int, tuple[Rule, tuple[str, ...]]] = {}
 MAX_OUTCOMES = 200_000
 """Outcomes remembered at most (then forgotten all at once): a few tens of MB for a large policy matrix."""
@@ -161,7 +161,8 @@ def _split(rules: Sequence[Rule]) -> _Split:
         names: dict[tuple[bool, bool, bool], set[str]] = {}
         for i, (rule, _) in enumerate(pairs):
             read = {n for e in (rule.when, rule.require) if e is not None for n in e.names}
-            kind = (memory[i], any(n.startswith(HARDWARE_NAMES) for n in read),
+            # a memory group's figures are the plan's, which is of one hardware target already
+            kind = (memory[i], not memory[i] and any(n.startswith(HARDWARE_NAMES) for n in read),
                     any(n.startswith(SOFTWARE_NAMES) for n in read))
             members.setdefault(kind, []).append(i)
             names.setdefault(kind, set()).update(n for n in read if n != "value" and not n.startswith("memory."))
@@ -170,7 +171,7 @@ def _split(rules: Sequence[Rule]) -> _Split:
     return hit
 
 
-_GROUPED: dict[tuple[Any, ...], tuple[_Group, tuple[Evaluation | None, ...], Any]] = {}
+_GROUPED: dict[Key, tuple[_Group, tuple[Evaluation | None, ...], Any]] = {}
 
 
 def _grouped(split: _Split, s: Scope, effective: Mapping[str, Any]) -> list[Evaluation | None]:
@@ -203,7 +204,7 @@ def _grouped(split: _Split, s: Scope, effective: Mapping[str, Any]) -> list[Eval
 
 
 _READS: dict[int, tuple[Rule, tuple[str, ...]]] = {}
-_PAIRS: dict[tuple[Any, ...], tuple[Rule, Evaluation | None]] = {}
+_PAIRS: dict[Key, tuple[Rule, Evaluation | None]] = {}
 
 
 def _remembered(rule: Rule, flag: str | None, s: Scope, effective: Mapping[str, Any]) -> Evaluation | None:
@@ -224,17 +225,17 @@ def _remembered(rule: Rule, flag: str | None, s: Scope, effective: Mapping[str, 
 def _steady(rule: Rule, flag: str | None, s: Scope, effective: Mapping[str, Any]) -> Evaluation | None:
     """The evaluation of RULE about FLAG when it passes or is unknown (None when it fails)."""
     s["value"] = effective.get(flag) if flag else None
-    truth = rule.evaluate(s)
+    truth, applies = rule.outcome(s)
     if truth is Tri.FALSE:
         return None
     if truth is Tri.UNKNOWN:
         why = "; ".join(rule.unknown_reasons(s))
         return Evaluation(rule.id, rule.severity, "unknown", f"{rule.title}: {why}", flag)
-    return Evaluation(rule.id, rule.severity, "pass", rule.title, flag, rule.applies(s) is Tri.TRUE)
+    return Evaluation(rule.id, rule.severity, "pass", rule.title, flag, applies is Tri.TRUE)
 
 
 def _evaluate(rule: Rule, flag: str | None, s: Scope) -> Outcome:
-    truth = rule.evaluate(s)
+    truth, applies = rule.outcome(s)
     if truth is Tri.FALSE:
         message = rule.render(rule.message, s)
         return (Finding(rule.id, rule.severity, message, rule.render(rule.fix, s), flag=flag),
@@ -242,8 +243,7 @@ def _evaluate(rule: Rule, flag: str | None, s: Scope) -> Outcome:
     if truth is Tri.UNKNOWN:
         why = "; ".join(rule.unknown_reasons(s))
         return None, Evaluation(rule.id, rule.severity, "unknown", f"{rule.title}: {why}", flag)
-    applies = rule.applies(s) is Tri.TRUE
-    return None, Evaluation(rule.id, rule.severity, "pass", rule.title, flag, applies)
+    return None, Evaluation(rule.id, rule.severity, "pass", rule.title, flag, applies is Tri.TRUE)
 
 
 def check_flags(ns: Mapping[str, Any], rules: Sequence[Rule], specs: Sequence[FlagSpec],

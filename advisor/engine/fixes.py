@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Mapping, Sequence
+from functools import cache, lru_cache
 from typing import Any
 
 from advisor.core.frozen import frozen, replace
@@ -21,7 +22,7 @@ from advisor.core.logic import Tri
 from advisor.core.results import Finding
 from advisor.engine.expr import Scope
 from advisor.engine.flags import FlagSpec
-from advisor.engine.memo import value_key
+from advisor.engine.memo import Key, value_key
 from advisor.engine.rules import Rule
 
 _SEPARATOR = re.compile(r",\s+or\s+|\s+or\s+")
@@ -29,9 +30,16 @@ _ASIDE = re.compile(r"\s*\(or\s[^()]*\)")
 _VERB = re.compile(r"\b(?P<verb>[Uu]se|[Ll]oad in|[Ss]et)\s+(\w+=)?$")
 
 
+@cache
 def _mention(value: str) -> re.Pattern[str]:
     """VALUE as a word of its own, optionally quoted (`sdpa`, `"sdpa"`, not `sdpa_paged` or `flash-attn2x`)."""
     return re.compile(r'(?<![\w/.-])"?' + re.escape(value) + r'"?(?![\w/-])')
+
+
+@lru_cache(maxsize=4096)
+def _mentioned(text: str, values: tuple[str, ...]) -> tuple[str, ...]:
+    """The VALUES that TEXT names, in order (a policy matrix vets the same fix on many targets)."""
+    return tuple(v for v in values if _mention(v).search(text))
 
 
 def _top_level_separators(text: str) -> list[re.Match[str]]:
@@ -119,7 +127,7 @@ class _About:
 
 
 _ABOUT: dict[tuple[int, str], tuple[Sequence[Rule], _About]] = {}
-_HOLDS: dict[tuple[Any, ...], tuple[_About, Any, bool]] = {}
+_HOLDS: dict[Key, tuple[_About, Any, bool]] = {}
 MAX_HOLDS = 20_000
 
 
@@ -176,8 +184,8 @@ class FixVetter:
         spec = self.specs.get(flag) if flag is not None else None
         if spec is None or not text:
             return text
-        values = list(dict.fromkeys(v for v in (*spec.candidates(self.scope), *spec.values) if isinstance(v, str)))
-        failing = [v for v in values if _mention(v).search(text) and not self.works(spec.name, v)]
+        values = tuple(dict.fromkeys(v for v in (*spec.candidates(self.scope), *spec.values) if isinstance(v, str)))
+        failing = [v for v in _mentioned(text, values) if not self.works(spec.name, v)]
         if not failing:
             return text
         kept = without_rejected(text, failing, values)

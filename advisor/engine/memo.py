@@ -14,13 +14,28 @@ from typing import Any
 from packaging.version import Version
 
 
-def value_key(values: tuple[Any, ...], *extra: Hashable) -> tuple[Any, ...]:
-    """A hashable key for VALUES (and EXTRA, hashable already), equal only for values that read the same."""
+class Key:
+    """A key that hashes once: a long tuple of values (versions hash in Python) is hashed when made, not again
+    by every dict it is looked up in."""
+
+    __slots__ = ("_hash", "parts")
+
+    def __init__(self, parts: tuple[Any, ...]) -> None:
+        self.parts = parts
+        self._hash = hash(parts)
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __eq__(self, other: object) -> bool:
+        return other.__class__ is Key and self._hash == other._hash and self.parts == other.parts
+
+
+def value_key(values: tuple[Any, ...], *extra: Hashable) -> Key:
+    """A key for VALUES (and EXTRA, hashable already), equal only for values that read the same."""
     types = tuple(map(type, values))
     spelled = tuple(v.release for v in values if v.__class__ is Version) if Version in types else ()
-    key = (values, types, spelled, *extra)
     try:
-        hash(key)
+        return Key((values, types, spelled, *extra))
     except TypeError:
-        key = (tuple(map(repr, values)), types, spelled, *extra)
-    return key
+        return Key((tuple(map(repr, values)), types, spelled, *extra))

@@ -226,7 +226,7 @@ def build_namespace(facts: Facts) -> dict[str, Any]:
                "request.context": req.context, "request.batch": req.batch})
     ns.update(dict.fromkeys(KEYWORD_SETS, frozenset()))  # check mode fills them from the keywords passed
     for name, fact in facts.extra.items():
-        ns[name] = _v(fact, name)
+        ns[name] = fact.value if fact.reason is None else Unknown(name, fact.reason or "unknown")  # _v, inlined
     return ns
 
 

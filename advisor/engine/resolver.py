@@ -51,12 +51,12 @@ def candidate_reasons(rules: Sequence[Rule], scope: Scope) -> tuple[list[Reason]
     for rule in rules:
         if not rule.rejects:
             continue
-        truth = rule.evaluate(scope)
+        truth, applies = rule.outcome(scope)
         if truth is Tri.FALSE:
             reasons.append(Reason(rule.id, rule.render(rule.message, scope), "fail"))
         elif truth is Tri.UNKNOWN:
             reasons.append(Reason(rule.id, f"{rule.title}: {'; '.join(rule.unknown_reasons(scope))}", "unknown"))
-        elif rule.applies(scope) is Tri.TRUE:
+        elif applies is Tri.TRUE:
             held.append(rule.id)
     return reasons, held
 

@@ -140,10 +140,19 @@ class Rule:
         return Tri.TRUE if self.when is None else self.when.truth(ns)
 
     def evaluate(self, ns: Mapping[str, Any]) -> Tri:
-        """`when → require` in three-valued logic: not applicable counts as pass."""
+        """`when → require` in three-valued logic: not applicable counts as pass (and `require`, which may
+        compute memory figures, is not read then: false → anything holds)."""
         if self.require is None:
             return Tri.TRUE
-        return ~self.applies(ns) | self.require.truth(ns)
+        applies = self.applies(ns)
+        return Tri.TRUE if applies is Tri.FALSE else ~applies | self.require.truth(ns)
+
+    def outcome(self, ns: Mapping[str, Any]) -> tuple[Tri, Tri]:
+        """`evaluate` and `applies` together, reading `when` once."""
+        applies = self.applies(ns)
+        if self.require is None or applies is Tri.FALSE:
+            return Tri.TRUE, applies
+        return ~applies | self.require.truth(ns), applies
 
     def render(self, template: str, ns: Mapping[str, Any]) -> str:
         return PLACEHOLDER.sub(lambda m: display(ns.get(m.group(1))), template)

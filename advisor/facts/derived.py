@@ -172,8 +172,16 @@ def _remote_needs(facts: Facts, remote: Any | None) -> dict[str, Fact[Any]]:
 
 
 def _torch_runs(facts: Facts) -> dict[str, Fact[Any]]:
-    return {"torch.runs_on_gpu": torch_runs_on(facts.software, facts.hardware),
-            "env.flash_attn_triton_amd": _triton_amd(facts)}
+    key = (id(facts.software), id(facts.hardware))
+    hit = _RUNS.get(key)
+    if hit is None or hit[0] is not facts.software or hit[1] is not facts.hardware:
+        if len(_RUNS) > 1024:
+            _RUNS.clear()  # once per target: every model of a policy matrix asks again
+        hit = _RUNS[key] = (facts.software, facts.hardware, torch_runs_on(facts.software, facts.hardware))
+    return {"torch.runs_on_gpu": hit[2], "env.flash_attn_triton_amd": _triton_amd(facts)}
+
+
+_RUNS: dict[tuple[int, int], tuple[Any, Any, Fact[Any]]] = {}
 
 
 LOCAL_SOURCES = ("nvml", "amdsmi", "sysctl")

@@ -71,12 +71,18 @@ def release_facts(facts: Facts) -> dict[str, Fact[Any]]:
     return out
 
 
+DEQUANTIZABLE = ("fp8", "mxfp4", "mxfp8")
+"""Checkpoint quantizations that a release may load dequantized, by the GPU (the others never are)."""
+
+
 def dequantized(facts: Facts, release: dict[str, Fact[Any]]) -> Fact[Any]:
     """`quant.dequantized`, the one model fact of the release that reads the GPUs, given the rest (RELEASE:
     `release_facts_without_gpu`)."""
     target, m = facts.transformers.value, facts.model
     if target is None or not m.quant_method.known:
-        return release["quant.dequantized"]
+        return release["quant.dequantized"]  # unknown whatever the GPUs
+    if m.quant_method.value not in DEQUANTIZABLE:
+        return Fact.of(False, release["transformers.table"].source)
     table = table_for(target)
     method = m.quant_method.value
     return _dequantized(facts, method, _gate(table, method), release, table.source)
@@ -372,7 +378,7 @@ def _gate(table: ReleaseTable, method: str | None) -> dict[str, Any]:
 def _dequantized(facts: Facts, method: str | None, gate: dict[str, Any], release: dict[str, Fact[Any]],
                  src: str) -> Fact[bool]:
     """Whether the checkpoint loads dequantized to the compute dtype here (the memory plan follows)."""
-    if method not in ("fp8", "mxfp4", "mxfp8"):
+    if method not in DEQUANTIZABLE:
         return Fact.of(False, src)
     hw = facts.hardware
     if not hw.gpu_count.known:

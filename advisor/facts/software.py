@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from packaging.version import Version
@@ -117,8 +118,9 @@ class Software:
         return out
 
 
+@cache
 def normalize(name: str) -> str:
-    """PEP 503 normalisation of a distribution name."""
+    """PEP 503 normalisation of a distribution name (remembered: every package lookup asks)."""
     import re
 
     return re.sub(r"[-_.]+", "-", name).lower()

@@ -32,6 +32,12 @@ class Setting:
     estimate_margin: float = 0.0
     """Share of the weights added because the parameter count is an estimate (0 when exact)."""
 
+    def key(self) -> tuple[Any, ...]:
+        """The setting as a dict key (the quantization and device_map by repr: a dict has no hash, and True is
+        not 1)."""
+        return (self.dtype, self.dtype_bytes, repr(self.scheme), repr(self.device_map), self.eager, self.context,
+                self.batch, self.training, self.estimate_margin)
+
 
 @frozen
 class Group:

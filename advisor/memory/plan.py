@@ -135,8 +135,10 @@ def _meta(count: Count | None, reason: str | None, top: dict[str, Any], model_ty
 class Figures:
     """What plans that read the same compute: ledgers by setting, GPU fits by setting, figures by name and flags."""
 
-    ledgers: dict[str, Ledger | Unknown] = field(default_factory=dict)
-    fits: dict[str, bool | Unknown] = field(default_factory=dict)
+    hardware: Any
+    """The hardware facts the plans read (their GPUs and CPU memory), held: figures are keyed by its identity."""
+    ledgers: dict[tuple[Any, ...], Ledger | Unknown] = field(default_factory=dict)
+    fits: dict[tuple[Any, ...], bool | Unknown] = field(default_factory=dict)
     values: dict[tuple[str, tuple[str, ...]], Any] = field(default_factory=dict)
 
 
@@ -153,21 +155,20 @@ _SIDE_KEYS: dict[int, tuple[ModelSide, str]] = {}
 _FIGURES: dict[tuple[Any, ...], Figures] = {}
 
 
-def _shared_figures(side: ModelSide, plan: MemoryPlan) -> Figures:
-    """The figures of every plan with the same model side (by value), GPUs, CPU memory, request and native
-    quantization (what a figure reads of the plan)."""
+def _shared_figures(side: ModelSide, hardware: Any, plan: MemoryPlan) -> Figures:
+    """The figures of every plan with the same model side (by value), hardware facts (by identity: its GPUs
+    and CPU memory), request and native quantization: what a figure reads of the plan."""
     hit = _SIDE_KEYS.get(id(side))
     if hit is None or hit[0] is not side:
         if len(_SIDE_KEYS) > 512:
             _SIDE_KEYS.clear()
         hit = _SIDE_KEYS[id(side)] = (side, _side_key(side))
-    key = (hit[1], tuple(plan.devices), plan.has_gpu, plan.gpu_known, plan.cpu_capacity, plan.request,
-           plan.fp8_native, plan.mxfp4_native)
+    key = (hit[1], id(hardware), plan.request, plan.fp8_native, plan.mxfp4_native)
     found = _FIGURES.get(key)
-    if found is None:
+    if found is None or found.hardware is not hardware:
         if len(_FIGURES) > 2048:
             _FIGURES.clear()
-        found = _FIGURES[key] = Figures()
+        found = _FIGURES[key] = Figures(hardware)
     return found
 
 
@@ -181,7 +182,7 @@ class MemoryPlan:
         self.count, self.reason, self.spec, self.spec_reason = side.count, side.reason, side.spec, side.spec_reason
         self.exact, self.exact_source, self.shape, self.groups = side.exact, side.exact_source, side.shape, side.groups
         self.checkpoint_dtype, self.max_positions = side.checkpoint_dtype, side.max_positions
-        self.devices = [_device(g) for g in facts.hardware.gpus]
+        self.devices = list(_devices(facts.hardware))
         self.has_gpu = facts.hardware.has_gpu
         self.gpu_known = facts.hardware.gpu_count.known
         # Whether an FP8 or MXFP4 checkpoint stays quantized is the target release's answer (its table, the GPU,
@@ -195,7 +196,7 @@ class MemoryPlan:
         if self.cpu_capacity is not None and any(g.unified_memory.value for g in facts.hardware.gpus):
             # one pool: what the GPU may use is not there for CPU offload as well
             self.cpu_capacity = max(0, self.cpu_capacity - sum(d.capacity or 0 for d in self.devices))
-        self.figures = _shared_figures(side, self)
+        self.figures = _shared_figures(side, facts.hardware, self)
         """The ledgers and figures computed so far: shared by the plans that compute the same (another software
         target with the same model side, GPUs and request)."""
         self._cache, self._fits_cache, self._figures = self.figures.ledgers, self.figures.fits, self.figures.values
@@ -240,7 +241,7 @@ class MemoryPlan:
             return Unknown("memory", self.reason or "the parameters could not be counted")
         if self.spec is None and not s.training:
             return Unknown("memory", self.spec_reason or "the cache could not be sized")
-        key = repr(s)
+        key = s.key()
         hit = self._cache.get(key)
         if hit is None:
             hit = compute(self.groups, self.spec, self.shape, s, self.devices, self.cpu_capacity)
@@ -253,7 +254,7 @@ class MemoryPlan:
             return s
         if not self.devices:
             return False if self.gpu_known else Unknown("memory.fits_gpus", "the GPUs are unknown")
-        key = repr(s)
+        key = s.key()
         if key in self._fits_cache:
             return self._fits_cache[key]
         led = self.ledger(s)
@@ -476,6 +477,19 @@ def max_memory(led: Ledger, devices: list[Device]) -> dict[str, str]:
 
 def _kv_heads(spec: CacheSpec | None, shape: Shape) -> int:
     return shape.kv_heads if shape.kv_heads else shape.heads
+
+
+_DEVICES: dict[int, tuple[Any, tuple[Device, ...]]] = {}
+
+
+def _devices(hardware: Any) -> tuple[Device, ...]:
+    """The GPUs of HARDWARE as placement devices, once per hardware facts (every model of a matrix asks)."""
+    hit = _DEVICES.get(id(hardware))
+    if hit is None or hit[0] is not hardware:
+        if len(_DEVICES) > 1024:
+            _DEVICES.clear()
+        hit = _DEVICES[id(hardware)] = (hardware, tuple(_device(g) for g in hardware.gpus))
+    return hit[1]
 
 
 def _device(g: Any) -> Device:
