@@ -13,7 +13,7 @@ from advisor.engine.expr import Dynamic, Scope
 from advisor.engine.fixes import FixVetter
 from advisor.engine.flags import FlagSpec
 from advisor.engine.keywords import keyword_facts
-from advisor.engine.memo import Key, value_key
+from advisor.engine.memo import Key, value_key, values_of
 from advisor.engine.rules import PLACEHOLDER, Rule
 from advisor.facts.model import FLOAT_DTYPES
 
@@ -105,7 +105,7 @@ def _outcome(rule: Rule, flag: str | None, s: Scope) -> Outcome:
     numbers of versions (`memo.value_key`): across a policy matrix most rules read the same values on most
     targets.
     """
-    key = value_key(tuple(map(s.__getitem__, _names(rule))), id(rule), flag)
+    key = value_key(values_of(s, _names(rule)), id(rule), flag)
     hit = _OUTCOMES.get(key)
     if hit is not None and hit[0] is rule:
         return hit[1]
@@ -191,7 +191,7 @@ def _grouped(split: _Split, s: Scope, effective: Mapping[str, Any]) -> list[Eval
     flags = tuple((k, repr(v), type(v)) for k, v in effective.items())
     for group in split.groups:
         plan = getattr(s.dynamic, "figures", s.dynamic) if group.memory else None
-        key = value_key(tuple(map(s.__getitem__, group.names)), id(group), flags, id(plan))
+        key = value_key(values_of(s, group.names), id(group), flags, id(plan))
         hit = _GROUPED.get(key)
         if hit is None or hit[0] is not group or hit[2] is not plan:
             if len(_GROUPED) >= MAX_OUTCOMES // 20:
@@ -213,7 +213,7 @@ def _remembered(rule: Rule, flag: str | None, s: Scope, effective: Mapping[str, 
     if hit is None or hit[0] is not rule:
         read = {n for e in (rule.when, rule.require) if e is not None for n in e.names} - {"value"}
         hit = _READS[id(rule)] = (rule, tuple(sorted(read)))
-    key = value_key((*map(s.__getitem__, hit[1]), effective.get(flag) if flag else None), id(rule), flag)
+    key = value_key((*values_of(s, hit[1]), effective.get(flag) if flag else None), id(rule), flag)
     found = _PAIRS.get(key)
     if found is None or found[0] is not rule:
         if len(_PAIRS) >= MAX_OUTCOMES:

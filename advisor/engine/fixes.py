@@ -22,7 +22,7 @@ from advisor.core.logic import Tri
 from advisor.core.results import Finding
 from advisor.engine.expr import Scope
 from advisor.engine.flags import FlagSpec
-from advisor.engine.memo import Key, value_key
+from advisor.engine.memo import Key, value_key, values_of
 from advisor.engine.rules import Rule
 
 _SEPARATOR = re.compile(r",\s+or\s+|\s+or\s+")
@@ -147,7 +147,7 @@ def _holds(about: _About, trial: Scope) -> bool:
     vets the same fix on many targets that read the same."""
     plan = getattr(trial.dynamic, "figures", trial.dynamic) if about.memory else None
     flags = tuple((k, repr(v)) for k, v in trial.items() if k.startswith("flag.")) if about.memory else ()
-    key = value_key(tuple(map(trial.__getitem__, about.names)), id(about), id(plan), flags)
+    key = value_key(values_of(trial, about.names), id(about), id(plan), flags)
     hit = _HOLDS.get(key)
     if hit is None or hit[0] is not about or hit[1] is not plan:
         if len(_HOLDS) >= MAX_HOLDS:

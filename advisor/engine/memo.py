@@ -8,7 +8,8 @@ hashed (a device_map dict) is keyed by its repr.
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Hashable, Sequence
+from itertools import repeat
 from typing import Any
 
 from packaging.version import Version
@@ -39,3 +40,9 @@ def value_key(values: tuple[Any, ...], *extra: Hashable) -> Key:
         return Key((values, types, spelled, *extra))
     except TypeError:
         return Key((tuple(map(repr, values)), types, spelled, *extra))
+
+
+def values_of(scope: dict[str, Any], names: Sequence[str]) -> tuple[Any, ...]:
+    """The values of NAMES in SCOPE as a plain dict reads them, None when absent, without calling the scope's
+    own lookup (which computes memory figures: never one of NAMES)."""
+    return tuple(map(dict.get, repeat(scope, len(names)), names))

@@ -18,6 +18,7 @@ import ast
 import operator
 import re
 import zlib
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -492,15 +493,22 @@ def complete(config: dict[str, Any], root: Path) -> tuple[dict[str, Any], list[s
 _READERS: dict[str, ConfigReader] = {}
 
 
+@cache
+def _stamp(root: str) -> str | None:
+    """The stamp of the installed transformers tree at ROOT (once per process: a matrix asks per model)."""
+    try:
+        return file_stamp(package_dir(Path(root)) / "models" / "auto" / "configuration_auto.py")
+    except OSError:
+        return None
+
+
 def installed_reader() -> tuple[ConfigReader, str] | None:
     """The reader of the installed transformers (disk-cached by version and tree), with its version."""
     installed = installed_transformers()
     if installed is None:
         return None
-    pkg = package_dir(installed.root)
-    try:
-        stamp = file_stamp(pkg / "models" / "auto" / "configuration_auto.py")
-    except OSError:
+    stamp = _stamp(str(installed.root))
+    if stamp is None:
         return None
     key = f"{READER_FORMAT}|{installed.version}|{stamp}"
     reader = _READERS.get(key)

@@ -96,7 +96,7 @@ def release_facts_without_gpu(facts: Facts) -> dict[str, Fact[Any]]:
         reason = facts.transformers.reason or "the target transformers version is unknown"
         return {name: Fact.unknown(reason, facts.transformers.source) for name in (*RELEASE_FACTS, *MODEL_FACTS)}
     table = table_for(target)
-    out = _release(table)
+    out = dict(_release_of(table))
     out.update(_model_type(facts, table, target))
     out.update(_rope(facts, table))
     out.update(_quantization(facts, table, out))
@@ -136,6 +136,17 @@ def keywords_every_release() -> frozenset[str]:
         accepted, _ = _keywords(_table(Version(release), release, file, None).section("from_pretrained"))
         common = accepted if common is None else common & accepted
     return frozenset(common or ())
+
+
+_RELEASES: dict[int, tuple[ReleaseTable, dict[str, Fact[Any]]]] = {}
+
+
+def _release_of(table: ReleaseTable) -> dict[str, Fact[Any]]:
+    """`_release`, once per table (every model of a matrix on the same release reads the same); read-only."""
+    hit = _RELEASES.get(id(table))
+    if hit is None or hit[0] is not table:
+        hit = _RELEASES[id(table)] = (table, _release(table))
+    return hit[1]
 
 
 def _release(table: ReleaseTable) -> dict[str, Fact[Any]]:
