@@ -225,12 +225,11 @@ def fields(obj: object) -> tuple[str, ...]:
 
 def replace(obj: T, /, **changes: Any) -> T:
     """A copy of OBJ with CHANGES (field name → new value); the class's __post_init__ runs again."""
-    values = {name: getattr(obj, name) for name in fields(obj)}
-    unknown = set(changes) - set(values)
+    names = fields(obj)
+    unknown = [name for name in changes if name not in names]
     if unknown:
         raise TypeError(f"{type(obj).__name__} has no field {sorted(unknown)[0]!r}")
-    values.update(changes)
-    made: T = type(obj)(**values)
+    made: T = type(obj)(*[changes[name] if name in changes else getattr(obj, name) for name in names])
     return made
 
 

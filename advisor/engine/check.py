@@ -73,13 +73,26 @@ Outcome = tuple[Finding | None, Evaluation]
 
 class _Reading(Scope):
     """The scope the rules of one check read: a memory figure is kept once computed, as the flags it
-    follows do not change while the rules are read (a fix tried later gets a scope of its own)."""
+    follows do not change while the rules are read; `settle` takes them out again (and `value`) before fixes
+    are tried, each in a scope of its own with other flags."""
+
+    def __init__(self, ns: Mapping[str, Any]) -> None:
+        super().__init__(ns)
+        self.kept: list[str] = []
 
     def __missing__(self, key: str) -> Any:
         value = super().__missing__(key)
         if key.startswith("memory."):
             self[key] = value
+            self.kept.append(key)
         return value
+
+    def settle(self) -> None:
+        """Back to the facts and the flags checked."""
+        for key in self.kept:
+            del self[key]
+        self.kept.clear()
+        self.pop("value", None)
 
 _OUTCOMES: dict[Key, tuple[Rule, Outcome]] = {}
 _NAMES: dict[int, tuple[Rule, tuple[str, ...]]] = {}
@@ -254,7 +267,7 @@ def check_flags(ns: Mapping[str, Any], rules: Sequence[Rule], specs: Sequence[Fl
         raise InputError("--flags must be a JSON object of from_pretrained keyword arguments")
     names = _canonical(specs)
     given: dict[str, Any] = {}
-    scope = Scope(ns)
+    scope = s = _Reading(ns)  # the rules about a flag see its value as `value`, set before each is read
     scope.dynamic = dynamic
     for key, value in flags.items():
         if not isinstance(key, str):
@@ -268,8 +281,6 @@ def check_flags(ns: Mapping[str, Any], rules: Sequence[Rule], specs: Sequence[Fl
         scope[f"flag.{key}"] = value
     findings: list[Finding] = []
     evaluations: list[Evaluation] = []
-    s = _Reading(scope)  # the rules about a flag see its value as `value`, set before each is read
-    s.dynamic = scope.dynamic
     split = _split(rules)
     for (rule, flag), outcome, memory in zip(split.pairs, _grouped(split, s, effective), split.memory, strict=True):
         if outcome is None:
@@ -283,4 +294,5 @@ def check_flags(ns: Mapping[str, Any], rules: Sequence[Rule], specs: Sequence[Fl
             evaluation = outcome
         evaluations.append(evaluation)
     shown = {k: (None if isinstance(v, Unknown) else v) for k, v in effective.items()}
+    scope.settle()
     return FixVetter(scope, rules, specs).findings(findings, effective), evaluations, shown

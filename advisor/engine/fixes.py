@@ -22,7 +22,7 @@ from advisor.core.logic import Tri
 from advisor.core.results import Finding
 from advisor.engine.expr import Scope
 from advisor.engine.flags import FlagSpec
-from advisor.engine.memo import Key, value_key, values_of
+from advisor.engine.memo import Key, value_key
 from advisor.engine.rules import Rule
 
 _SEPARATOR = re.compile(r",\s+or\s+|\s+or\s+")
@@ -141,18 +141,24 @@ def _about(rules: Sequence[Rule], flag: str) -> _About:
     return hit[1]
 
 
-def _holds(about: _About, trial: Scope) -> bool:
-    """Whether every rule of ABOUT passes in TRIAL, remembered by the values they read (`memo.value_key`) and,
-    when they read memory figures, the plan's figures (by identity) and every flag in scope: a policy matrix
-    vets the same fix on many targets that read the same."""
-    plan = getattr(trial.dynamic, "figures", trial.dynamic) if about.memory else None
-    flags = tuple((k, repr(v)) for k, v in trial.items() if k.startswith("flag.")) if about.memory else ()
-    key = value_key(values_of(trial, about.names), id(about), id(plan), flags)
+def _holds(about: _About, scope: Scope, trial: dict[str, Any], flag_names: tuple[str, ...]) -> bool:
+    """Whether every rule of ABOUT passes in SCOPE with TRIAL's names set, remembered by the values they read
+    (`memo.value_key`) and, when they read memory figures, the plan's figures (by identity) and every flag
+    (FLAG_NAMES): a policy matrix vets the same fix on many targets that read the same. The trial's scope is
+    made only when the answer is new."""
+
+    def get(name: str) -> Any:
+        return trial[name] if name in trial else dict.get(scope, name)
+
+    plan = getattr(scope.dynamic, "figures", scope.dynamic) if about.memory else None
+    flags = tuple(repr(get(n)) for n in flag_names) if about.memory else ()
+    key = value_key(tuple(map(get, about.names)), id(about), id(plan), flags)
     hit = _HOLDS.get(key)
     if hit is None or hit[0] is not about or hit[1] is not plan:
         if len(_HOLDS) >= MAX_HOLDS:
             _HOLDS.clear()
-        hit = _HOLDS[key] = (about, plan, all(r.evaluate(trial) is Tri.TRUE for r in about.rules))
+        tried = scope.child(**trial)
+        hit = _HOLDS[key] = (about, plan, all(r.evaluate(tried) is Tri.TRUE for r in about.rules))
     return hit[2]
 
 
@@ -163,6 +169,7 @@ class FixVetter:
         self.scope = scope
         self.rules = rules
         self.specs = {s.name: s for s in specs}
+        self.flag_names = tuple(f"flag.{name}" for name in self.specs)
         self._works: dict[tuple[str, str], bool] = {}
 
     def works(self, flag: str, value: str) -> bool:
@@ -170,11 +177,11 @@ class FixVetter:
         key = (flag, value)
         if key not in self._works:
             spec = self.specs[flag]
-            trial = self.scope.child(value=value, **{f"flag.{flag}": value})
+            trial = {"value": value, f"flag.{flag}": value}
             kw = spec.kwarg(self.scope)
             if kw is not None:
                 trial[f"kwarg.{kw}"] = value
-            self._works[key] = _holds(_about(self.rules, flag), trial)
+            self._works[key] = _holds(_about(self.rules, flag), self.scope, trial, self.flag_names)
         return self._works[key]
 
     def vet(self, text: str, flag: str | None, current: Any = None, prefer: Any = None) -> str:

@@ -139,7 +139,7 @@ class Figures:
     """The hardware facts the plans read (their GPUs and CPU memory), held: figures are keyed by its identity."""
     ledgers: dict[tuple[Any, ...], Ledger | Unknown] = field(default_factory=dict)
     fits: dict[tuple[Any, ...], bool | Unknown] = field(default_factory=dict)
-    values: dict[tuple[str, tuple[str, ...]], Any] = field(default_factory=dict)
+    values: dict[tuple[str, ...], Any] = field(default_factory=dict)
 
 
 def _side_key(side: ModelSide) -> str:
@@ -170,6 +170,9 @@ def _shared_figures(side: ModelSide, hardware: Any, plan: MemoryPlan) -> Figures
             _FIGURES.clear()
         found = _FIGURES[key] = Figures(hardware)
     return found
+
+
+_LEDGER_NAMES = tuple(f"flag.{flag}" for flag in LEDGER)
 
 
 class MemoryPlan:
@@ -298,7 +301,7 @@ class MemoryPlan:
         # A figure reads nothing of the scope but the ledger's flags (setting): remember its value by their
         # values (repr: a dict has no hash, and True is not 1), as every rule and fix about every flag asks
         # again. A dict or list answer is computed afresh each time: it may be put in a scope and changed.
-        memo = (key, tuple(repr(scope.get(f"flag.{flag}")) for flag in LEDGER))
+        memo = (key, *map(repr, map(scope.get, _LEDGER_NAMES)))
         hit = self._figures.get(memo, _NONE)
         if hit is not _NONE:
             return hit
