@@ -8,24 +8,19 @@ from typing import Any
 from advisor.core.results import CheckResult, Recommendation
 from advisor.engine.check import check_flags
 from advisor.engine.fixes import FixVetter
+from advisor.engine.memo import once_per
 from advisor.engine.namespace import build_namespace
 from advisor.engine.pack import fact_rules, load_flags
 from advisor.engine.resolver import resolve, scope_with
 from advisor.facts.bundle import Facts
 from advisor.memory.plan import MemoryPlan, plan_memory
 
-_PLANS: dict[int, tuple[Facts, MemoryPlan]] = {}
+_PLANS: dict[int, tuple[Any, Any]] = {}
 
 
 def memory_plan(facts: Facts) -> MemoryPlan:
     """The memory plan of a Facts bundle, once per bundle (a matrix checks many flag sets on one)."""
-    hit = _PLANS.get(id(facts))
-    if hit is None or hit[0] is not facts:
-        if len(_PLANS) > 256:
-            _PLANS.clear()
-        hit = (facts, plan_memory(facts))
-        _PLANS[id(facts)] = hit
-    return hit[1]
+    return once_per(_PLANS, facts, lambda: plan_memory(facts), 256)
 
 
 def _target(facts: Facts) -> dict[str, Any]:
@@ -46,12 +41,7 @@ _JSON: dict[int, tuple[Any, Any]] = {}
 
 def _json(part: Any) -> Any:
     """PART's JSON, once per part: a policy's software target is shared by each of its GPU targets."""
-    hit = _JSON.get(id(part))
-    if hit is None or hit[0] is not part:
-        if len(_JSON) > 1024:
-            _JSON.clear()
-        hit = _JSON[id(part)] = (part, part.to_json())
-    return hit[1]
+    return once_per(_JSON, part, part.to_json)
 
 
 _TARGETS: dict[tuple[int, ...], tuple[tuple[Any, ...], dict[str, Any]]] = {}
@@ -60,12 +50,7 @@ _SUMMARIES: dict[int, tuple[Any, dict[str, Any]]] = {}
 
 def _summary(facts: Facts) -> dict[str, Any]:
     """The `model` object, once per model facts (shared by every target of a matrix)."""
-    hit = _SUMMARIES.get(id(facts.model))
-    if hit is None or hit[0] is not facts.model:
-        if len(_SUMMARIES) > 256:
-            _SUMMARIES.clear()
-        hit = _SUMMARIES[id(facts.model)] = (facts.model, facts.model.summary())
-    return hit[1]
+    return once_per(_SUMMARIES, facts.model, facts.model.summary, 256)
 
 
 def what_would_change(facts: Facts, rec: Recommendation) -> dict[str, str]:
