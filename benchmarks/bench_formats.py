@@ -8,14 +8,13 @@ Goal (issue 19): the text format costs at most 1.3x JSON.
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from paired import ROOT, advisor_command, compile_package, interleaved, ratio_table
+from paired import ROOT, advisor_command, compile_package, interleaved, ratio_table, runs_main
 
 CONFIG = str(ROOT / "fixtures" / "configs" / "meta-llama__Meta-Llama-3.1-8B.json")
 FLAGS = '{"attn_implementation": "flash_attention_2", "dtype": "float16"}'
@@ -40,9 +39,7 @@ def measure(runs: int) -> dict[str, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=15)
-    measure(parser.parse_args().runs)
+    runs_main(__doc__, measure)
 
 
 if __name__ == "__main__":

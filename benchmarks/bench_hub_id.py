@@ -9,7 +9,6 @@ is made in either case, so huggingface_hub is not imported. Temporary folders on
 
 from __future__ import annotations
 
-import argparse
 import json
 import statistics
 import sys
@@ -19,7 +18,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from paired import advisor_command, compile_package, interleaved, ratio_table
+from paired import advisor_command, compile_package, interleaved, ratio_table, runs_main
 
 REPO = "meta-llama/Llama-3.1-8B"
 COMMIT = "d04e592bb4f6aa9cfee91e2e20afa771667e1d4b"
@@ -67,9 +66,7 @@ def measure(runs: int) -> dict[str, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=15)
-    measure(parser.parse_args().runs)
+    runs_main(__doc__, measure)
 
 
 if __name__ == "__main__":

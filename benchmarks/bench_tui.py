@@ -43,28 +43,33 @@ GPUS = ("H100", "T4")
 
 # -- the apps under test (imports inside functions: the yardstick's process must not load advisor) ---------
 
+class FrameTimes:
+    """Mixed into an app: when it first drew, and when it drew (with the CPU time then) after `ready` was set."""
+
+    first: float | None = None
+    ready: float | None = None
+    frame: float | None = None
+    cpu: float | None = None
+
+    def _display(self, screen: Any, renderable: Any) -> None:
+        super()._display(screen, renderable)  # type: ignore[misc]
+        if renderable is None:
+            return
+        now = time.time()
+        self.first = self.first or now
+        if self.ready is not None and self.frame is None:
+            self.frame, self.cpu = now, time.process_time()
+
+
 def advisor_app(gpu: str = GPUS[0]) -> Any:
     """An `AdvisorApp` on the benchmark's inputs that notes when the advice is filled and when it is drawn."""
     from advisor.tui.app import AdvisorApp  # only in the advisor's own processes
     from advisor.tui.session import Inputs  # as above
 
-    class Timed(AdvisorApp):
-        first: float | None = None
-        ready: float | None = None
-        frame: float | None = None
-
+    class Timed(FrameTimes, AdvisorApp):
         def _fill(self, advice: Any) -> None:
             super()._fill(advice)
             self.ready = time.time()
-
-        def _display(self, screen: Any, renderable: Any) -> None:
-            super()._display(screen, renderable)
-            if renderable is None:
-                return
-            now = time.time()
-            self.first = self.first or now
-            if self.ready is not None and self.frame is None:
-                self.frame, self.cpu = now, time.process_time()
 
     inputs = Inputs.of(model=MODEL, gpu=gpu, software_file=Path(PROFILE), with_packages=(OVERLAY,))
     return Timed(inputs)
@@ -75,11 +80,7 @@ def bare_app(dumps: list[dict[str, Any]]) -> Any:
     sys.path.insert(0, str(ROOT / "benchmarks"))
     from tui_bare import BareApp  # textual only
 
-    class TimedBare(BareApp):
-        first: float | None = None
-        ready: float | None = None
-        frame: float | None = None
-
+    class TimedBare(FrameTimes, BareApp):
         def on_mount(self) -> None:
             super().on_mount()
             self.fill(dumps[0])
@@ -87,15 +88,6 @@ def bare_app(dumps: list[dict[str, Any]]) -> Any:
         def fill(self, dump: dict[str, Any]) -> None:
             self.show(dump)
             self.ready = time.time()
-
-        def _display(self, screen: Any, renderable: Any) -> None:
-            super()._display(screen, renderable)
-            if renderable is None:
-                return
-            now = time.time()
-            self.first = self.first or now
-            if self.ready is not None and self.frame is None:
-                self.frame, self.cpu = now, time.process_time()
 
     return TimedBare(dumps[0]["gpu_names"])
 

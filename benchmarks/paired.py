@@ -11,7 +11,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -60,3 +60,12 @@ def ratio_table(title: str, times: Mapping[str, Sequence[float]], base: str) -> 
         m = statistics.median(values)
         lines.append(f"  {name:<52} {m * 1000:>10.1f} {m / b:>23.2f}x")
     return "\n".join(lines)
+
+
+def runs_main(doc: str | None, measure: Callable[[int], object], runs: int = 15) -> None:
+    """The command line of a benchmark whose one option is `--runs` (DOC's first line describes it)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=(doc or "").splitlines()[0] if doc else None)
+    parser.add_argument("--runs", type=int, default=runs)
+    measure(parser.parse_args().runs)

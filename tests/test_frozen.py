@@ -8,7 +8,7 @@ from typing import ClassVar, Generic, TypeVar
 
 import pytest
 
-from advisor.core.frozen import FrozenError, asdict, field, fields, frozen, is_value, record, replace
+from advisor.core.frozen import COMPILE_AFTER, FrozenError, asdict, field, fields, frozen, is_value, record, replace
 
 T = TypeVar("T")
 
@@ -56,7 +56,7 @@ class Counter:
 def test_construction_defaults_and_errors() -> None:
     assert Point(1) == Point(x=1, y=0, tags=())
     assert Point(1, 2).y == 2 and Point(1, tags=("a",)).tags == ("a",)
-    with pytest.raises(TypeError, match="missing 1 required positional argument: 'x'"):
+    with pytest.raises(TypeError, match="missing required argument: 'x'"):
         Point()  # type: ignore[call-arg]
     with pytest.raises(TypeError, match="unexpected keyword argument 'z'"):
         Point(1, z=3)  # type: ignore[call-arg]
@@ -110,3 +110,12 @@ def test_replace_fields_asdict_copy_and_pickle() -> None:
     assert asdict(Box(Point(1))) == {"item": {"x": 1, "y": 0, "tags": ()}, "label": ""}
     assert copy.copy(p) == p and copy.deepcopy(p) == p
     assert pickle.loads(pickle.dumps(p)) == p
+
+
+def test_a_class_made_often_gets_its_own_init_that_makes_the_same_values() -> None:
+    made = [Counter(i) for i in range(COMPILE_AFTER + 4)]
+    assert Counter.__init__.__qualname__ == "Counter.__init__"  # its own, compiled after COMPILE_AFTER values
+    assert [c.n for c in made] == list(range(COMPILE_AFTER + 4)) and Counter(seen=["a"]) == Counter(0, ["a"])
+    assert len({id(c.seen) for c in made}) == len(made)  # a fresh default list each time
+    with pytest.raises(TypeError, match="unexpected keyword argument 'z'"):
+        Counter(z=1)  # type: ignore[call-arg]

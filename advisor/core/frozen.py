@@ -87,21 +87,23 @@ def record(cls: type[T]) -> type[T]:
     return _build(cls, False)
 
 
+COMPILE_AFTER = 200
+"""Values made with the generic init before a class gets its own compiled `__init__`: compiling costs about
+a hundred generic inits, so a class a run makes few values of (each of them, in `advisor recommend`) never pays."""
+_MADE: dict[type, int] = {}
+
+
 def _init(self: Any, *args: Any, **kwargs: Any) -> None:
-    """The first value of a class: compile its own `__init__` (as `dataclasses` would, but only for the classes a
-    run makes values of) and make the value with it."""
+    """The generic init, until a class has made COMPILE_AFTER values: then its own `__init__` is compiled (as
+    `dataclasses` would, but only for the classes a run makes many values of) and takes over."""
     cls = type(self)
-    if cls.__dict__.get("__init__") is _init and "__post_init__" not in _names_of(cls):
-        made = _compile_init(cls)
-        if made is not None:
-            cls.__init__ = made
-            made(self, *args, **kwargs)
-            return
+    made = _MADE.get(cls, 0) + 1
+    _MADE[cls] = made
+    if made >= COMPILE_AFTER and cls.__dict__.get("__init__") is _init:
+        own = None if hasattr(cls, "__post_init__") else _compile_init(cls)
+        cls.__init__ = own or _generic_init  # the generic one for good where none is compiled
+        _MADE.pop(cls, None)
     _generic_init(self, *args, **kwargs)
-
-
-def _names_of(cls: type) -> set[str]:
-    return {name for klass in cls.__mro__ for name in vars(klass)}
 
 
 def _compile_init(cls: Any) -> Callable[..., None] | None:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from advisor.core.once import once_per
 from advisor.core.results import CheckResult, Recommendation
 from advisor.engine.check import check_flags
 from advisor.engine.fixes import FixVetter
-from advisor.engine.memo import once_per
 from advisor.engine.namespace import build_namespace
 from advisor.engine.pack import fact_rules, load_flags
 from advisor.engine.resolver import resolve, scope_with

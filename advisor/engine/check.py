@@ -104,8 +104,7 @@ def _names(rule: Rule) -> tuple[str, ...]:
     """Every name the rule's outcome reads: its requirements' facts and the placeholders of its message and fix."""
     hit = _NAMES.get(id(rule))
     if hit is None or hit[0] is not rule:
-        names = {n for e in (rule.when, rule.require) if e is not None for n in e.names}
-        names.update(PLACEHOLDER.findall(rule.message + " " + rule.fix))
+        names = set(rule.reads).union(PLACEHOLDER.findall(rule.message + " " + rule.fix))
         hit = _NAMES[id(rule)] = (rule, tuple(sorted(names)))
     return hit[1]
 
@@ -160,6 +159,8 @@ class _Split:
     groups: tuple[_Group, ...]
     memory: tuple[bool, ...]
     """Whether each pair reads a memory figure (in its requirements, message or fix)."""
+    reads: tuple[tuple[str, ...], ...]
+    """Each pair's names its requirements read, but `value`."""
 
 
 _SPLITS: dict[int, _Split] = {}
@@ -172,15 +173,15 @@ def _split(rules: Sequence[Rule]) -> _Split:
         memory = tuple(any(n.startswith("memory.") for n in _names(rule)) for rule, _ in pairs)
         members: dict[tuple[bool, bool, bool], list[int]] = {}
         names: dict[tuple[bool, bool, bool], set[str]] = {}
-        for i, (rule, _) in enumerate(pairs):
-            read = {n for e in (rule.when, rule.require) if e is not None for n in e.names}
+        reads = tuple(tuple(sorted(rule.reads - {"value"})) for rule, _ in pairs)
+        for i, read in enumerate(reads):
             # a memory group's figures are the plan's, which is of one hardware target already
             kind = (memory[i], not memory[i] and any(n.startswith(HARDWARE_NAMES) for n in read),
                     any(n.startswith(SOFTWARE_NAMES) for n in read))
             members.setdefault(kind, []).append(i)
-            names.setdefault(kind, set()).update(n for n in read if n != "value" and not n.startswith("memory."))
+            names.setdefault(kind, set()).update(n for n in read if not n.startswith("memory."))
         groups = tuple(_Group(tuple(members[k]), tuple(sorted(names[k])), k[0]) for k in sorted(members))
-        hit = _SPLITS[id(rules)] = _Split(rules, pairs, groups, memory)
+        hit = _SPLITS[id(rules)] = _Split(rules, pairs, groups, memory, reads)
     return hit
 
 
@@ -209,24 +210,21 @@ def _grouped(split: _Split, s: Scope, effective: Mapping[str, Any]) -> list[Eval
         if hit is None or hit[0] is not group or hit[2] is not plan:
             if len(_GROUPED) >= MAX_OUTCOMES // 20:
                 _GROUPED.clear()
-            read = _steady if group.memory else _remembered
-            hit = _GROUPED[key] = (group, tuple(read(*split.pairs[i], s, effective) for i in group.members), plan)
+            hit = _GROUPED[key] = (group, tuple(_steady(*split.pairs[i], s, effective) if group.memory else
+                                                _remembered(*split.pairs[i], split.reads[i], s, effective)
+                                                for i in group.members), plan)
         for i, evaluation in zip(group.members, hit[1], strict=True):
             out[i] = evaluation
     return out
 
 
-_READS: dict[int, tuple[Rule, tuple[str, ...]]] = {}
 _PAIRS: dict[Key, tuple[Rule, Evaluation | None]] = {}
 
 
-def _remembered(rule: Rule, flag: str | None, s: Scope, effective: Mapping[str, Any]) -> Evaluation | None:
-    """`_steady`, remembered by the values RULE's requirements read and `value` (`memo.value_key`)."""
-    hit = _READS.get(id(rule))
-    if hit is None or hit[0] is not rule:
-        read = {n for e in (rule.when, rule.require) if e is not None for n in e.names} - {"value"}
-        hit = _READS[id(rule)] = (rule, tuple(sorted(read)))
-    key = value_key((*values_of(s, hit[1]), effective.get(flag) if flag else None), id(rule), flag)
+def _remembered(rule: Rule, flag: str | None, reads: tuple[str, ...], s: Scope,
+                effective: Mapping[str, Any]) -> Evaluation | None:
+    """`_steady`, remembered by the values RULE's requirements read (READS) and `value` (`memo.value_key`)."""
+    key = value_key((*values_of(s, reads), effective.get(flag) if flag else None), id(rule), flag)
     found = _PAIRS.get(key)
     if found is None or found[0] is not rule:
         if len(_PAIRS) >= MAX_OUTCOMES:

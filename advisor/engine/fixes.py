@@ -135,7 +135,7 @@ def _about(rules: Sequence[Rule], flag: str) -> _About:
     hit = _ABOUT.get((id(rules), flag))
     if hit is None or hit[0] is not rules:
         about = tuple(r for r in rules if flag in r.flags and r.rejects)
-        read = {n for r in about for e in (r.when, r.require) if e is not None for n in e.names}
+        read = frozenset().union(*(r.reads for r in about))
         hit = _ABOUT[(id(rules), flag)] = (rules, _About(about, tuple(sorted(n for n in read if not n.startswith(
             "memory."))), any(n.startswith("memory.") for n in read)))
     return hit[1]

@@ -8,13 +8,11 @@ hashed (a device_map dict) is keyed by its repr.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Hashable, Sequence
 from itertools import repeat
-from typing import Any, TypeVar
+from typing import Any
 
 from packaging.version import Version
-
-T = TypeVar("T")
 
 
 class Key:
@@ -49,14 +47,3 @@ def values_of(scope: dict[str, Any], names: Sequence[str]) -> tuple[Any, ...]:
     own lookup (which computes memory figures: never one of NAMES)."""
     return tuple(map(dict.get, repeat(scope, len(names)), names))
 
-
-def once_per(cache: dict[int, tuple[Any, Any]], obj: object, make: Callable[[], T], limit: int = 1024) -> T:
-    """MAKE(), remembered in CACHE by the identity of OBJ (held by the entry, so its id is not reused
-    meanwhile); CACHE is emptied once it holds LIMIT entries."""
-    hit = cache.get(id(obj))
-    if hit is None or hit[0] is not obj:
-        if len(cache) >= limit:
-            cache.clear()
-        hit = cache[id(obj)] = (obj, make())
-    made: T = hit[1]
-    return made

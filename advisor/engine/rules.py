@@ -111,10 +111,14 @@ class Rule:
     Boundaries of transformers itself come from the knowledge tables (`transformers.*` facts) instead."""
 
     @property
+    def reads(self) -> frozenset[str]:
+        """Every name `when` and `require` read."""
+        return frozenset(n for e in (self.when, self.require) if e is not None for n in e.names)
+
+    @property
     def keywords_read(self) -> tuple[str, ...]:
         """The keywords, exactly as passed, that `when` and `require` read (`kwarg.torch_dtype`)."""
-        names = {n for e in (self.when, self.require) if e is not None for n in e.names}
-        return tuple(sorted(n[6:] for n in names if n.startswith("kwarg.")))
+        return tuple(sorted(n[6:] for n in self.reads if n.startswith("kwarg.")))
 
     def packed(self) -> tuple[Any, ...]:
         """The rule as plain data for the rule pack (requirements as compiled code)."""

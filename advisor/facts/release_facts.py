@@ -16,6 +16,7 @@ from typing import Any
 from packaging.version import Version
 
 from advisor.core.fact import Fact
+from advisor.core.once import once_per
 from advisor.facts.bundle import Facts
 from advisor.facts.model import NESTED_TEXT_KEYS
 from advisor.facts.release_table import (
@@ -64,13 +65,6 @@ MODEL_FACTS = (
 )  # fmt: skip
 
 
-def release_facts(facts: Facts) -> dict[str, Fact[Any]]:
-    """The release facts of the target and the model facts that need them (unknown when the target is)."""
-    out = release_facts_without_gpu(facts)
-    out["quant.dequantized"] = dequantized(facts, out)
-    return out
-
-
 DEQUANTIZABLE = ("fp8", "mxfp4", "mxfp8")
 """Checkpoint quantizations that a release may load dequantized, by the GPU (the others never are)."""
 
@@ -89,8 +83,9 @@ def dequantized(facts: Facts, release: dict[str, Fact[Any]]) -> Fact[Any]:
 
 
 def release_facts_without_gpu(facts: Facts) -> dict[str, Fact[Any]]:
-    """`release_facts` but for `quant.dequantized` (present only when it is unknown whatever the GPUs): what a
-    policy matrix computes once per model and software target."""
+    """The release facts of the target and the model facts that need them (unknown when the target is), but
+    for `quant.dequantized`, which reads the GPUs (`dequantized`; here only when it is unknown whatever they
+    are): what a policy matrix computes once per model and software target."""
     target = facts.transformers.value
     if target is None:
         reason = facts.transformers.reason or "the target transformers version is unknown"
@@ -138,15 +133,12 @@ def keywords_every_release() -> frozenset[str]:
     return frozenset(common or ())
 
 
-_RELEASES: dict[int, tuple[ReleaseTable, dict[str, Fact[Any]]]] = {}
+_RELEASES: dict[int, tuple[Any, Any]] = {}
 
 
 def _release_of(table: ReleaseTable) -> dict[str, Fact[Any]]:
     """`_release`, once per table (every model of a matrix on the same release reads the same); read-only."""
-    hit = _RELEASES.get(id(table))
-    if hit is None or hit[0] is not table:
-        hit = _RELEASES[id(table)] = (table, _release(table))
-    return hit[1]
+    return once_per(_RELEASES, table, lambda: _release(table))
 
 
 def _release(table: ReleaseTable) -> dict[str, Fact[Any]]:

@@ -9,6 +9,7 @@ from typing import Any
 from advisor.core.frozen import field, record, replace
 from advisor.core.ledger import MemoryLedger, TensorParallel
 from advisor.core.logic import Unknown
+from advisor.core.once import once_per
 from advisor.facts.bundle import Facts
 from advisor.facts.config_defaults import installed_reader
 from advisor.facts.meta_count import available, meta_count
@@ -68,19 +69,20 @@ class ModelSide:
     max_positions: int | None
 
 
-def model_side(facts: Facts) -> ModelSide:
-    """The model's side of the plan, once per model facts and target release (a policy matrix plans one model
-    on every GPU target)."""
+def model_side(facts: Facts) -> tuple[ModelSide, str]:
+    """The model's side of the plan and what of it the figures read (`_side_key`), once per model facts and
+    target release (a policy matrix plans one model on every GPU target)."""
     key = (id(facts.model), facts.transformers.value)
     hit = _SIDES.get(key)
     if hit is None or hit[0] is not facts.model:
         if len(_SIDES) > 512:
             _SIDES.clear()
-        hit = _SIDES[key] = (facts.model, _model_side(facts))
-    return hit[1]
+        side = _model_side(facts)
+        hit = _SIDES[key] = (facts.model, side, _side_key(side))
+    return hit[1], hit[2]
 
 
-_SIDES: dict[tuple[int, Any], tuple[Any, ModelSide]] = {}
+_SIDES: dict[tuple[int, Any], tuple[Any, ModelSide, str]] = {}
 
 
 def _model_side(facts: Facts) -> ModelSide:
@@ -151,19 +153,13 @@ def _side_key(side: ModelSide) -> str:
                  side.checkpoint_dtype, side.max_positions, side.quant_method, side.qcfg, side.model_type))
 
 
-_SIDE_KEYS: dict[int, tuple[ModelSide, str]] = {}
 _FIGURES: dict[tuple[Any, ...], Figures] = {}
 
 
-def _shared_figures(side: ModelSide, hardware: Any, plan: MemoryPlan) -> Figures:
-    """The figures of every plan with the same model side (by value), hardware facts (by identity: its GPUs
-    and CPU memory), request and native quantization: what a figure reads of the plan."""
-    hit = _SIDE_KEYS.get(id(side))
-    if hit is None or hit[0] is not side:
-        if len(_SIDE_KEYS) > 512:
-            _SIDE_KEYS.clear()
-        hit = _SIDE_KEYS[id(side)] = (side, _side_key(side))
-    key = (hit[1], id(hardware), plan.request, plan.fp8_native, plan.mxfp4_native)
+def _shared_figures(side_key: str, hardware: Any, plan: MemoryPlan) -> Figures:
+    """The figures of every plan with the same model side (SIDE_KEY: by value), hardware facts (by identity:
+    its GPUs and CPU memory), request and native quantization: what a figure reads of the plan."""
+    key = (side_key, id(hardware), plan.request, plan.fp8_native, plan.mxfp4_native)
     found = _FIGURES.get(key)
     if found is None or found.hardware is not hardware:
         if len(_FIGURES) > 2048:
@@ -179,7 +175,7 @@ class MemoryPlan:
     """Weights, cache and overhead for a model on a target; `lookup` answers `memory.*` facts for rules."""
 
     def __init__(self, facts: Facts) -> None:
-        side = model_side(facts)
+        side, side_key = model_side(facts)
         self.model_type, self.request = side.model_type, facts.request
         self.quant_method, self.qcfg = side.quant_method, side.qcfg
         self.count, self.reason, self.spec, self.spec_reason = side.count, side.reason, side.spec, side.spec_reason
@@ -199,10 +195,9 @@ class MemoryPlan:
         if self.cpu_capacity is not None and any(g.unified_memory.value for g in facts.hardware.gpus):
             # one pool: what the GPU may use is not there for CPU offload as well
             self.cpu_capacity = max(0, self.cpu_capacity - sum(d.capacity or 0 for d in self.devices))
-        self.figures = _shared_figures(side, facts.hardware, self)
+        self.figures = _shared_figures(side_key, facts.hardware, self)
         """The ledgers and figures computed so far: shared by the plans that compute the same (another software
         target with the same model side, GPUs and request)."""
-        self._cache, self._fits_cache, self._figures = self.figures.ledgers, self.figures.fits, self.figures.values
 
     # --- settings and ledgers ---------------------------------------------------------------------
 
@@ -245,10 +240,10 @@ class MemoryPlan:
         if self.spec is None and not s.training:
             return Unknown("memory", self.spec_reason or "the cache could not be sized")
         key = s.key()
-        hit = self._cache.get(key)
+        hit = self.figures.ledgers.get(key)
         if hit is None:
             hit = compute(self.groups, self.spec, self.shape, s, self.devices, self.cpu_capacity)
-            self._cache[key] = hit
+            self.figures.ledgers[key] = hit
         return hit
 
     def fits_gpus(self, s: Setting | Unknown) -> bool | Unknown:
@@ -258,14 +253,14 @@ class MemoryPlan:
         if not self.devices:
             return False if self.gpu_known else Unknown("memory.fits_gpus", "the GPUs are unknown")
         key = s.key()
-        if key in self._fits_cache:
-            return self._fits_cache[key]
+        if key in self.figures.fits:
+            return self.figures.fits[key]
         led = self.ledger(s)
         if isinstance(led, Unknown):
             return led
         placed = spread(led.runs(), self.devices, led.activations, None, allow_cpu=False)
         answer: bool | Unknown = placed.fits if placed.fits is not None else Unknown("memory.fits_gpus", placed.why)
-        self._fits_cache[key] = answer
+        self.figures.fits[key] = answer
         return answer
 
     def max_context(self, scope: Mapping[str, Any]) -> int | Unknown:
@@ -302,7 +297,7 @@ class MemoryPlan:
         # values (repr: a dict has no hash, and True is not 1), as every rule and fix about every flag asks
         # again. A dict or list answer is computed afresh each time: it may be put in a scope and changed.
         memo = (key, *map(repr, map(scope.get, _LEDGER_NAMES)))
-        hit = self._figures.get(memo, _NONE)
+        hit = self.figures.values.get(memo, _NONE)
         if hit is not _NONE:
             return hit
         fn = getattr(self, f"_f_{key}", None) if key in FIGURES else None
@@ -312,7 +307,7 @@ class MemoryPlan:
         if isinstance(value, Unknown):
             value = Unknown(name, value.reason)
         if not isinstance(value, dict | list):
-            self._figures[memo] = value
+            self.figures.values[memo] = value
         return value
 
     def _led(self, scope: Mapping[str, Any], **kw: Any) -> Ledger | Unknown:
@@ -482,17 +477,12 @@ def _kv_heads(spec: CacheSpec | None, shape: Shape) -> int:
     return shape.kv_heads if shape.kv_heads else shape.heads
 
 
-_DEVICES: dict[int, tuple[Any, tuple[Device, ...]]] = {}
+_DEVICES: dict[int, tuple[Any, Any]] = {}
 
 
 def _devices(hardware: Any) -> tuple[Device, ...]:
     """The GPUs of HARDWARE as placement devices, once per hardware facts (every model of a matrix asks)."""
-    hit = _DEVICES.get(id(hardware))
-    if hit is None or hit[0] is not hardware:
-        if len(_DEVICES) > 1024:
-            _DEVICES.clear()
-        hit = _DEVICES[id(hardware)] = (hardware, tuple(_device(g) for g in hardware.gpus))
-    return hit[1]
+    return once_per(_DEVICES, hardware, lambda: tuple(_device(g) for g in hardware.gpus))
 
 
 def _device(g: Any) -> Device:

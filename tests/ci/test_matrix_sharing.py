@@ -29,7 +29,7 @@ FLAGS = ('{ attn_implementation = "flash_attention_2", torch_dtype = "bfloat16",
 GPUS = ("T4", "V100-16GB", "A100-80GB", "H100", "RTX4090", "B200", "MI300X")
 SOFTWARE = ("torch-2.13-cu128-tf-5.23.json", "torch-2.5-cu124-tf-4.46-fa-2.6.3.json", "rocm-tf5.23.json")
 SHARED = ((check, ("_GROUPED", "_PAIRS", "_OUTCOMES")), (fixes, ("_HOLDS",)), (derived, ("_SIDE", "_RUNS")),
-          (release_facts, ("_RELEASES",)), (plan, ("_SIDES", "_SIDE_KEYS", "_FIGURES", "_PLANS", "_DEVICES")),
+          (release_facts, ("_RELEASES",)), (plan, ("_SIDES", "_FIGURES", "_PLANS", "_DEVICES")),
           (ledger, ("_SIZES",)), (advise, ("_PLANS", "_TARGETS", "_JSON")))
 """Everything a case may take from another: cleared before each case is checked on its own."""
 

@@ -21,6 +21,7 @@ def meta_params(path: str) -> int | None:
     import transformers
     from transformers import AutoConfig
     from transformers.models.auto.configuration_auto import CONFIG_MAPPING
+    from truth import count_parameters  # the sibling module (this file runs as a script from its folder)
 
     raw = json.loads(Path(path).read_text())
     if raw.get("model_type") not in CONFIG_MAPPING:
@@ -30,14 +31,7 @@ def meta_params(path: str) -> int | None:
     cls = getattr(transformers, raw["architectures"][0])
     with torch.device("meta"):
         model = cls(config)
-    model.tie_weights()
-    seen: set[int] = set()
-    total = 0
-    for p in model.parameters():
-        if id(p) not in seen:
-            seen.add(id(p))
-            total += p.numel()
-    return total
+    return count_parameters(model)
 
 
 def cache_bytes(cache: Any) -> dict[str, int]:
