@@ -18,6 +18,7 @@ from typing import Any
 from advisor.core.fact import Fact
 from advisor.facts.gpu_catalog import CatalogGpu, find_gpu, load_catalog
 from advisor.facts.hardware import Cpu, Gpu, Hardware
+from advisor.facts.library_call import CallFailed, call, fact
 
 SOURCE = "amdsmi"
 LIBRARY = "libamd_smi.so"
@@ -26,10 +27,6 @@ BUSY_BASELINE_BYTES = GIB
 """VRAM in use on an idle GPU (driver and firmware reservations); more than this plus 1 % means a tenant."""
 VISIBLE = ("HIP_VISIBLE_DEVICES", "ROCR_VISIBLE_DEVICES", "CUDA_VISIBLE_DEVICES")
 """What a ROCm torch honours to hide GPUs; the first set one is applied here (integer lists only)."""
-
-
-class _Failed(Exception):
-    """An AMD SMI call failed; the message is the reason a fact is unknown."""
 
 
 def probe_amdsmi(cpu: Cpu, env: Mapping[str, str] | None = None) -> Hardware | None:
@@ -81,17 +78,11 @@ def _reason(exc: BaseException, call: str | None = None) -> str:
 
 
 def _call(lib: Any, fn: str, *args: Any) -> Any:
-    try:
-        return getattr(lib, fn)(*args)
-    except Exception as exc:
-        raise _Failed(_reason(exc, fn)) from exc
+    return call(lib, fn, _reason, *args)
 
 
 def _fact(read: Callable[[], Any]) -> Fact[Any]:
-    try:
-        return Fact.of(read(), SOURCE)
-    except _Failed as exc:
-        return Fact.unknown(str(exc), SOURCE)
+    return fact(read, SOURCE)
 
 
 def _read(lib: Any, env: Mapping[str, str], cpu: Cpu) -> Hardware:
@@ -144,7 +135,7 @@ def _device(lib: Any, handle: Any, position: int) -> dict[str, Any]:
     procs: Fact[list[dict[str, Any]]] = _fact(lambda: _call(lib, "amdsmi_get_gpu_process_list", handle))
     try:
         partition: Fact[str] = Fact.of(str(_call(lib, "amdsmi_get_gpu_compute_partition", handle)), SOURCE)
-    except _Failed as exc:  # MI200 and RDNA answer NOT_SUPPORTED: not partitioned
+    except CallFailed as exc:  # MI200 and RDNA answer NOT_SUPPORTED: not partitioned
         partition = Fact(None, str(exc))
     info = asic.value or {}
     name = info.get("market_name")

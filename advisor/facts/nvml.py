@@ -16,6 +16,7 @@ from advisor.core.frozen import field, record
 from advisor.facts.capability import capability_traits
 from advisor.facts.cpu import probe_cpu
 from advisor.facts.hardware import Cpu, Gpu, Hardware
+from advisor.facts.library_call import CallFailed, call, fact
 from advisor.facts.visible_devices import PhysicalDevice, map_visible
 
 SOURCE = "nvml"
@@ -23,10 +24,6 @@ GIB = 1024**3
 BUSY_BASELINE_BYTES = GIB
 """Memory in use on an idle GPU (driver reservations); more than this plus 1% means another tenant."""
 MIG_BUSY_BASELINE_BYTES = 256 * 1024**2
-
-
-class _Failed(Exception):
-    """An NVML call failed; the message is the reason a fact is unknown."""
 
 
 @record
@@ -82,17 +79,11 @@ def _reason(exc: BaseException, call: str | None = None) -> str:
 
 
 def _call(nvml: Any, fn: str, *args: Any) -> Any:
-    try:
-        return getattr(nvml, fn)(*args)
-    except Exception as exc:
-        raise _Failed(_reason(exc, fn)) from exc
+    return call(nvml, fn, _reason, *args)
 
 
 def _fact(read: Callable[[], Any]) -> Fact[Any]:
-    try:
-        return Fact.of(read(), SOURCE)
-    except _Failed as exc:
-        return Fact.unknown(str(exc), SOURCE)
+    return fact(read, SOURCE)
 
 
 def _text(value: Any) -> str:
@@ -139,7 +130,7 @@ def _read(nvml: Any, env: Mapping[str, str], cpu: Cpu) -> Hardware:
 def _read_device(nvml: Any, index: int) -> _Device:
     try:
         handle = _call(nvml, "nvmlDeviceGetHandleByIndex", index)
-    except _Failed as exc:
+    except CallFailed as exc:
         unknown: Fact[Any] = Fact.unknown(str(exc), SOURCE)
         return _Device(index, unknown, unknown, unknown, unknown, unknown, unknown)
     device = _read_handle(nvml, index, handle)
@@ -182,7 +173,7 @@ def _processes(nvml: Any, handle: Any) -> tuple[tuple[int, int | None], ...]:
 def _mig_mode(nvml: Any, handle: Any) -> Fact[bool]:
     try:
         current, _pending = _call(nvml, "nvmlDeviceGetMigMode", handle)
-    except _Failed as exc:
+    except CallFailed as exc:
         if "Not Supported" in str(exc):
             return Fact.of(False, f"{SOURCE}: MIG not supported")
         return Fact.unknown(str(exc), SOURCE)
@@ -192,13 +183,13 @@ def _mig_mode(nvml: Any, handle: Any) -> Fact[bool]:
 def _mig_instances(nvml: Any, index: int, handle: Any) -> list[_Device] | None:
     try:
         slots = int(_call(nvml, "nvmlDeviceGetMaxMigDeviceCount", handle))
-    except _Failed:
+    except CallFailed:
         return None
     found: list[_Device] = []
     for slot in range(slots):
         try:
             mig_handle = _call(nvml, "nvmlDeviceGetMigDeviceHandleByIndex", handle, slot)
-        except _Failed:
+        except CallFailed:
             continue  # an empty slot answers Not Found
         instance = _read_handle(nvml, index, mig_handle)
         instance.mig = Fact.of(True, SOURCE)
