@@ -9,7 +9,7 @@ from advisor.core.once import once_per
 from advisor.core.results import CheckResult, Recommendation
 from advisor.engine.check import check_flags
 from advisor.engine.fixes import FixVetter
-from advisor.engine.namespace import build_namespace
+from advisor.engine.namespace import build_namespace, namespace_layers
 from advisor.engine.pack import fact_rules, load_flags
 from advisor.engine.resolver import resolve, scope_with
 from advisor.facts.bundle import Facts
@@ -84,8 +84,8 @@ def recommend(facts: Facts) -> Recommendation:
 
 def check(facts: Facts, flags: Mapping[str, Any], target_name: str = "") -> CheckResult:
     """Validate a proposed flag set against the facts: every problem with its rule, severity and fix."""
-    found, evaluations, normalized = check_flags(build_namespace(facts), fact_rules(), load_flags(), flags,
-                                                 memory_plan(facts))
+    base, layer = namespace_layers(facts)
+    found, evaluations, normalized = check_flags(base, fact_rules(), load_flags(), flags, memory_plan(facts), layer)
     return CheckResult(model=_summary(facts), target=_target(facts), target_name=target_name,
                        flags=normalized, findings=tuple(sorted(dict.fromkeys(found), key=lambda f: f.sort_key())),
                        evaluations=tuple(evaluations))

@@ -128,14 +128,12 @@ def _outcome(rule: Rule, flag: str | None, s: Scope) -> Outcome:
     return out
 
 
-HARDWARE_NAMES = ("gpu.", "cpu.", "os.", "env.", "torch.runs_on_gpu")
-"""Fact names that differ between the GPU targets of a matrix (by prefix)."""
 SOFTWARE_NAMES = ("pkg.", "torch.", "transformers.", "imports.", "import_error.", "module.", "optimum.",
                   "flash_attn.")
 """Fact names that differ between the software targets of a matrix (by prefix). Rules are keyed in groups by
-which of the two they read (and whether they read memory figures), so that every GPU target of a model and
-software target shares the evaluation of the rules that read nothing of the hardware, and so on. The split
-decides what is shared, never what is answered: every group is keyed by the values it reads."""
+whether they read the hardware layer of the namespace (`namespace_layers`), these names and memory figures,
+so that the models and software targets that read alike share a group's evaluation. The split decides what
+is shared, never what is answered: every group is keyed by the values it reads."""
 
 
 @frozen
@@ -151,23 +149,29 @@ class _Group:
 
 @frozen
 class _Split:
-    """The (rule, flag) pairs of a rule list in order and their groups (by whether they read memory figures,
-    the hardware, the software)."""
+    """The (rule, flag) pairs of a rule list in order and their groups: those of the column (reading neither
+    the hardware layer nor memory figures: once per namespace and flag set) and those of each case."""
 
     rules: Sequence[Rule]
     pairs: tuple[tuple[Rule, str | None], ...]
-    groups: tuple[_Group, ...]
+    column: tuple[_Group, ...]
+    case: tuple[_Group, ...]
     memory: tuple[bool, ...]
     """Whether each pair reads a memory figure (in its requirements, message or fix)."""
     reads: tuple[tuple[str, ...], ...]
     """Each pair's names its requirements read, but `value`."""
+    rendered: tuple[bool, ...]
+    """Whether a failure of each pair of the column renders in the column (its message and fix read nothing of
+    the hardware layer either); the others render per case."""
 
 
-_SPLITS: dict[int, _Split] = {}
+_SPLITS: dict[tuple[int, frozenset[str]], _Split] = {}
 
 
-def _split(rules: Sequence[Rule]) -> _Split:
-    hit = _SPLITS.get(id(rules))
+def _split(rules: Sequence[Rule], layer: frozenset[str]) -> _Split:
+    """The split of RULES for a hardware layer of the names LAYER (empty: the namespace is one piece)."""
+    key = (id(rules), layer)
+    hit = _SPLITS.get(key)
     if hit is None or hit.rules is not rules:
         pairs = tuple((rule, flag) for rule in rules for flag in rule.flags or (None,))
         memory = tuple(any(n.startswith("memory.") for n in _names(rule)) for rule, _ in pairs)
@@ -176,34 +180,39 @@ def _split(rules: Sequence[Rule]) -> _Split:
         reads = tuple(tuple(sorted(rule.reads - {"value"})) for rule, _ in pairs)
         for i, read in enumerate(reads):
             # a memory group's figures are the plan's, which is of one hardware target already
-            kind = (memory[i], not memory[i] and any(n.startswith(HARDWARE_NAMES) for n in read),
+            kind = (memory[i], not memory[i] and not layer.isdisjoint(read),
                     any(n.startswith(SOFTWARE_NAMES) for n in read))
             members.setdefault(kind, []).append(i)
             names.setdefault(kind, set()).update(n for n in read if not n.startswith("memory."))
-        groups = tuple(_Group(tuple(members[k]), tuple(sorted(names[k])), k[0]) for k in sorted(members))
-        hit = _SPLITS[id(rules)] = _Split(rules, pairs, groups, memory, reads)
+        groups = [_Group(tuple(members[k]), tuple(sorted(names[k])), k[0]) for k in sorted(members)]
+        column = tuple(g for g, k in zip(groups, sorted(members), strict=True) if not k[0] and not k[1])
+        in_column = {i for g in column for i in g.members}
+        rendered = tuple(i in in_column and layer.isdisjoint(_names(rule)) for i, (rule, _) in enumerate(pairs))
+        if len(_SPLITS) > 64:
+            _SPLITS.clear()
+        hit = _SPLITS[key] = _Split(rules, pairs, column, tuple(g for g in groups if g not in column), memory,
+                                    reads, rendered)
     return hit
 
 
 _GROUPED: dict[Key, tuple[_Group, tuple[Evaluation | None, ...], Any]] = {}
 
 
-def _grouped(split: _Split, s: Scope, effective: Mapping[str, Any]) -> list[Evaluation | None]:
-    """The evaluation of each pair that passes or is unknown; None for a failure (its message and fix may name
-    what its requirement does not read, a GPU's name, so it is rendered per check).
+def _grouped(split: _Split, groups: tuple[_Group, ...], s: Scope, effective: Mapping[str, Any],
+             flags: tuple[Any, ...], out: list[Evaluation | None]) -> None:
+    """Into OUT, the evaluation of each pair of GROUPS that passes or is unknown; None for a failure (its
+    message and fix may name what its requirement does not read, a GPU's name, so it is rendered apart).
 
     A passing or unknown evaluation is a function of the values its requirements read and of `value`, which
-    the effective flags hold; a memory figure is a function of the memory plan and those flags. Together they
-    key a group's evaluations (`memo.value_key`; the plan's figures by identity, held by the entry). Across a
-    policy matrix every GPU target of a model and software target shares the group that reads nothing of the
-    hardware, every GPU target that reads the same (compute capability, vendor, …) shares the next, and the
+    the effective flags (FLAGS: as a key) hold; a memory figure is a function of the memory plan and those
+    flags. Together they key a group's evaluations (`memo.value_key`; the plan's figures by identity, held by
+    the entry). Across a policy matrix every model and software target that reads the same shares a column
+    group, every GPU target that reads the same (compute capability, vendor, …) a hardware group, and the
     software targets whose plans share their figures share the memory group where they read the same. When a
     group is new, each of its rules that reads no memory figure is still remembered on its own
     (`_remembered`): a new compute capability changes what a few rules read, not all of them.
     """
-    out: list[Evaluation | None] = [None] * len(split.pairs)
-    flags = tuple((k, repr(v), type(v)) for k, v in effective.items())
-    for group in split.groups:
+    for group in groups:
         plan = getattr(s.dynamic, "figures", s.dynamic) if group.memory else None
         key = value_key(values_of(s, group.names), id(group), flags, id(plan))
         hit = _GROUPED.get(key)
@@ -215,7 +224,6 @@ def _grouped(split: _Split, s: Scope, effective: Mapping[str, Any]) -> list[Eval
                                                 for i in group.members), plan)
         for i, evaluation in zip(group.members, hit[1], strict=True):
             out[i] = evaluation
-    return out
 
 
 _PAIRS: dict[Key, tuple[Rule, Evaluation | None]] = {}
@@ -257,40 +265,106 @@ def _evaluate(rule: Rule, flag: str | None, s: Scope) -> Outcome:
     return None, Evaluation(rule.id, rule.severity, "pass", rule.title, flag, applies is Tri.TRUE)
 
 
-def check_flags(ns: Mapping[str, Any], rules: Sequence[Rule], specs: Sequence[FlagSpec],
-                flags: Mapping[str, Any], dynamic: Dynamic | None = None,
-                ) -> tuple[list[Finding], list[Evaluation], dict[str, Any]]:
-    """Findings, one evaluation per rule and flag, and the effective flags that were checked."""
+@frozen
+class _Column:
+    """What a check of one flag set reads of a namespace but its hardware layer, computed once per (namespace,
+    flag set): a policy matrix checks one model and software target on every GPU target with the same flags."""
+
+    ns: Mapping[str, Any]
+    split: _Split
+    specs: Sequence[FlagSpec]
+    names: dict[str, Any]
+    """The names the flags set: `kwarg.*` as passed, `kwargs.*` (keyword facts) and `flag.*` (effective)."""
+    effective: dict[str, Any]
+    flags: tuple[Any, ...]
+    """The effective flags as a key (`_grouped`)."""
+    out: tuple[Evaluation | None, ...]
+    """Each pair's evaluation where the column decides it (None: a failure, or a pair of the cases)."""
+    failed: tuple[tuple[int, Finding | None, Evaluation], ...]
+    """The column's failures rendered in the column (index, finding, evaluation)."""
+    shown: dict[str, Any]
+
+
+_COLUMNS: dict[tuple[Any, ...], _Column] = {}
+
+
+def _column(ns: Mapping[str, Any], split: _Split, specs: Sequence[FlagSpec], flags: Mapping[str, Any]) -> _Column:
+    """The column of NS (without its hardware layer) and FLAGS, once per both (NS by identity, held by the
+    entry; FLAGS by value). Bad flags raise InputError before anything is remembered."""
     if not isinstance(flags, Mapping):
         raise InputError("--flags must be a JSON object of from_pretrained keyword arguments")
+    as_given = tuple((k, repr(v), type(v)) for k, v in flags.items())
+    key = (id(ns), id(split), id(specs), as_given)
+    hit = _COLUMNS.get(key)
+    if hit is not None and hit.ns is ns and hit.split is split and hit.specs is specs:
+        return hit
     names = _canonical(specs)
     given: dict[str, Any] = {}
+    scope = _Reading(ns)
+    set_here: dict[str, Any] = {}
+    for name, value in flags.items():
+        if not isinstance(name, str):
+            raise InputError("--flags keys must be strings")
+        set_here[f"kwarg.{name}"] = value
+        canonical = names.get(name, name)
+        given[canonical] = normalize_value(canonical, value)
+    scope.update(set_here)
+    set_here.update(keyword_facts(scope, [k for k in flags if k not in names], set(names)))
+    scope.update(set_here)
+    effective = effective_flags(scope, given)
+    for name, value in effective.items():
+        set_here[f"flag.{name}"] = value
+    scope.update(set_here)
+    effective_key = tuple((k, repr(v), type(v)) for k, v in effective.items())
+    out: list[Evaluation | None] = [None] * len(split.pairs)
+    _grouped(split, split.column, scope, effective, effective_key, out)
+    failed: list[tuple[int, Finding | None, Evaluation]] = []
+    for i, (rule, flag) in enumerate(split.pairs):
+        if out[i] is None and split.rendered[i]:
+            scope["value"] = effective.get(flag) if flag else None
+            failed.append((i, *_outcome(rule, flag, scope)))
+    column = _Column(ns, split, specs, set_here, effective,
+                     effective_key, tuple(out), tuple(failed),
+                     {k: (None if isinstance(v, Unknown) else v) for k, v in effective.items()})
+    if len(_COLUMNS) > 1024:
+        _COLUMNS.clear()
+    _COLUMNS[key] = column
+    return column
+
+
+def check_flags(ns: Mapping[str, Any], rules: Sequence[Rule], specs: Sequence[FlagSpec],
+                flags: Mapping[str, Any], dynamic: Dynamic | None = None, layer: Mapping[str, Any] | None = None,
+                ) -> tuple[list[Finding], list[Evaluation], dict[str, Any]]:
+    """Findings, one evaluation per rule and flag, and the effective flags that were checked.
+
+    NS is the namespace; LAYER, when given, its hardware names laid over it (`namespace_layers`): what reads
+    nothing of LAYER nor memory figures is computed once per NS and flag set (`_column`), the rest per call.
+    """
+    layer = layer or {}
+    split = _split(rules, frozenset(layer))
+    column = _column(ns, split, specs, flags)
     scope = s = _Reading(ns)  # the rules about a flag see its value as `value`, set before each is read
     scope.dynamic = dynamic
-    for key, value in flags.items():
-        if not isinstance(key, str):
-            raise InputError("--flags keys must be strings")
-        scope[f"kwarg.{key}"] = value
-        canonical = names.get(key, key)
-        given[canonical] = normalize_value(canonical, value)
-    scope.update(keyword_facts(scope, [k for k in flags if k not in names], set(names)))
-    effective = effective_flags(scope, given)
-    for key, value in effective.items():
-        scope[f"flag.{key}"] = value
-    findings: list[Finding] = []
-    evaluations: list[Evaluation] = []
-    split = _split(rules)
-    for (rule, flag), outcome, memory in zip(split.pairs, _grouped(split, s, effective), split.memory, strict=True):
-        if outcome is None:
+    scope.update(layer)
+    scope.update(column.names)
+    effective = column.effective
+    out = list(column.out)
+    _grouped(split, split.case, s, effective, column.flags, out)
+    found: list[tuple[int, Finding]] = []
+    for i, finding, failure in column.failed:
+        out[i] = failure
+        if finding is not None:
+            found.append((i, finding))
+    for i, evaluation in enumerate(out):
+        if evaluation is None:
+            rule, flag = split.pairs[i]
             s["value"] = effective.get(flag) if flag else None
             # a failure that reads memory figures is rendered as it stands (keyed by every name, it would
             # compute each figure its message names before knowing whether it was remembered)
-            finding, evaluation = _evaluate(rule, flag, s) if memory else _outcome(rule, flag, s)
+            finding, out[i] = _evaluate(rule, flag, s) if split.memory[i] else _outcome(rule, flag, s)
             if finding is not None:
-                findings.append(finding)
-        else:
-            evaluation = outcome
-        evaluations.append(evaluation)
-    shown = {k: (None if isinstance(v, Unknown) else v) for k, v in effective.items()}
+                found.append((i, finding))
+    findings = [f for _, f in sorted(found, key=lambda pair: pair[0])] if column.failed else [f for _, f in found]
     scope.settle()
-    return FixVetter(scope, rules, specs).findings(findings, effective), evaluations, shown
+    evaluations: list[Evaluation] = out  # type: ignore[assignment]  # every None was filled above
+    return FixVetter(scope, rules, specs).findings(findings, effective), evaluations, dict(column.shown)

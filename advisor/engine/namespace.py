@@ -10,7 +10,7 @@ from packaging.version import InvalidVersion, Version
 from advisor.core.fact import Fact
 from advisor.core.logic import Unknown
 from advisor.engine.keywords import SETS as KEYWORD_SETS
-from advisor.facts.bundle import Facts
+from advisor.facts.bundle import Facts, Request
 from advisor.facts.software import EXTENSION_MODULES, RELEVANT_DISTS
 from advisor.memory.figures import figure_kind
 
@@ -221,13 +221,44 @@ def build_namespace(facts: Facts) -> dict[str, Any]:
     ns.update(_part(_hardware, facts, (facts.hardware,)))
     ns.update(_part(_software, facts, (facts.software, facts.transformers)))
     ns.update(_part(_model, facts, (facts.model, facts.remote, facts.arch)))
-    req = facts.request
-    ns.update({"request.dtype": req.dtype, "request.task": req.task, "request.offline": req.offline,
-               "request.context": req.context, "request.batch": req.batch})
+    ns.update(_request(facts.request))
     ns.update(dict.fromkeys(KEYWORD_SETS, frozenset()))  # check mode fills them from the keywords passed
-    for name, fact in facts.extra.items():
-        ns[name] = fact.value if fact.reason is None else Unknown(name, fact.reason or "unknown")  # _v, inlined
+    for extra in (facts.extra, facts.gpu_extra):
+        for name, fact in extra.items():
+            ns[name] = fact.value if fact.reason is None else Unknown(name, fact.reason or "unknown")  # _v, inlined
     return ns
+
+
+def namespace_layers(facts: Facts) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The namespace in two layers, BASE and the hardware LAYER laid over it ({**base, **layer} has
+    build_namespace's names and values): BASE reads nothing of the hardware (software, model, request, the
+    derived facts of `extra`), once per those parts, so every GPU target of a matrix shares it; LAYER is the
+    hardware's names and the derived facts that read it (`gpu_extra`). Neither may be changed."""
+    software = _part(_software, facts, (facts.software, facts.transformers))
+    model = _part(_model, facts, (facts.model, facts.remote, facts.arch))
+    parts = (software, model, facts.request, facts.extra)
+    key = tuple(map(id, parts))
+    hit = _BASES.get(key)
+    if hit is None or any(a is not b for a, b in zip(hit[0], parts, strict=True)):
+        if len(_BASES) > 1024:
+            _BASES.clear()
+        base = {**software, **model, **_request(facts.request)}
+        base.update(dict.fromkeys(KEYWORD_SETS, frozenset()))
+        for name, fact in facts.extra.items():
+            base[name] = fact.value if fact.reason is None else Unknown(name, fact.reason or "unknown")
+        hit = _BASES[key] = (parts, base)
+    layer = dict(_part(_hardware, facts, (facts.hardware,)))
+    for name, fact in facts.gpu_extra.items():
+        layer[name] = fact.value if fact.reason is None else Unknown(name, fact.reason or "unknown")
+    return hit[1], layer
+
+
+_BASES: dict[tuple[int, ...], tuple[tuple[Any, ...], dict[str, Any]]] = {}
+
+
+def _request(req: Request) -> dict[str, Any]:
+    return {"request.dtype": req.dtype, "request.task": req.task, "request.offline": req.offline,
+            "request.context": req.context, "request.batch": req.batch}
 
 
 _PARTS: dict[tuple[Any, ...], tuple[tuple[Any, ...], dict[str, Any]]] = {}

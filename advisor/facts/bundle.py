@@ -46,7 +46,16 @@ class Facts:
     remote: Any | None = None
     """`RemoteCode` read from the model's remote code files, when it has any."""
     extra: dict[str, Fact[Any]] = field(default_factory=dict)
-    """Further named facts (rules read them as written, e.g. `torch.runs_on_gpu`)."""
+    """Further named facts that read nothing of the hardware (rules read them as written, e.g.
+    `transformers.default_dtype`)."""
+    gpu_extra: dict[str, Fact[Any]] = field(default_factory=dict)
+    """Further named facts derived from the hardware with the rest (`torch.runs_on_gpu`, `quant.dequantized`):
+    kept apart, so that what reads nothing of the hardware is shared by every GPU target of a matrix."""
+
+    def fact(self, name: str) -> Fact[Any] | None:
+        """The further fact NAME (`extra` or `gpu_extra`), None when there is none."""
+        found = self.gpu_extra.get(name)
+        return found if found is not None else self.extra.get(name)
 
     def to_json(self) -> dict[str, Any]:
         arch = self.arch.value
@@ -58,7 +67,7 @@ class Facts:
             "transformers": self.transformers.to_json(),
             "architecture_support": (_plain(arch) if arch is not None else None)
             if self.arch.known else {"unknown": self.arch.reason, "source": self.arch.source},
-            **{k: v.to_json() for k, v in sorted(self.extra.items())},
+            **{k: v.to_json() for k, v in sorted({**self.extra, **self.gpu_extra}.items())},
         }
 
 

@@ -22,11 +22,11 @@ from advisor.facts.wheels import install_hint
 def derived_facts(facts: Facts) -> Facts:
     """Fill the facts that are computed from others: architecture support, remote code, torch vs GPU."""
     arch, remote, software_side = _software_side(facts)
-    extra: dict[str, Fact[Any]] = {**facts.extra, **software_side}
-    with_arch = replace(facts, arch=arch)
-    extra["quant.dequantized"] = dequantized(with_arch, software_side)
-    extra.update(_torch_runs(facts))
-    return replace(with_arch, remote=remote, extra=extra)
+    # the software side is shared (never changed): every GPU target of a matrix finds the same `extra`
+    extra = {**facts.extra, **software_side} if facts.extra else software_side
+    with_arch = replace(facts, arch=arch, remote=remote, extra=extra)
+    gpu = {**facts.gpu_extra, "quant.dequantized": dequantized(with_arch, software_side), **_torch_runs(facts)}
+    return replace(with_arch, gpu_extra=gpu)
 
 
 _SIDE: dict[tuple[int, int], tuple[Any, Any, tuple[Fact[Any], Any | None, dict[str, Fact[Any]]]]] = {}

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import zlib
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from packaging.version import InvalidVersion, Version
@@ -211,6 +211,14 @@ def table_for(target: Version) -> ReleaseTable:
 
 
 def _table(target: Version, release: str, file: str, note: str | None) -> ReleaseTable:
+    return _table_of(target, str(target), release, file, note)
+
+
+@lru_cache(maxsize=512)
+def _table_of(target: Version, spelled: str, release: str, file: str, note: str | None) -> ReleaseTable:
+    """The table of RELEASE answering TARGET, once per both (TARGET as SPELLED: equal versions read apart): the
+    facts of a policy matrix remember what they derive from a table by its identity, and the table remembers
+    what it decoded."""
     data = _release_data(file)
     read = str(data.get("version", release))
     return ReleaseTable(target, read if note else release, file, data, note)

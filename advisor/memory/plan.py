@@ -186,7 +186,7 @@ class MemoryPlan:
         self.gpu_known = facts.hardware.gpu_count.known
         # Whether an FP8 or MXFP4 checkpoint stays quantized is the target release's answer (its table, the GPU,
         # triton and kernels: advisor.facts.release_facts); dequantized, it takes the compute dtype's memory.
-        dequantized = facts.extra.get("quant.dequantized")
+        dequantized = facts.fact("quant.dequantized")
         native = None if dequantized is None or not dequantized.known else not dequantized.value
         self.fp8_native: bool | None = native
         self.mxfp4_native: bool | None = native

@@ -10,8 +10,12 @@ from typing import Any
 import pytest
 
 from advisor.ci.run import check_report
+from advisor.core.logic import Unknown
 from advisor.core.report import Case
-from advisor.engine import advise, check, fixes
+from advisor.engine import advise, check, fixes, namespace
+from advisor.engine.expr import Scope
+from advisor.engine.keywords import keyword_facts
+from advisor.engine.pack import fact_rules, load_flags
 from advisor.facts import derived, release_facts
 from advisor.facts.bundle import Request
 from advisor.facts.gather import facts_for
@@ -28,9 +32,9 @@ FLAGS = ('{ attn_implementation = "flash_attention_2", torch_dtype = "bfloat16",
          '{ device_map = { "" = 0 }, dtype = "float16" }', "{}")
 GPUS = ("T4", "V100-16GB", "A100-80GB", "H100", "RTX4090", "B200", "MI300X")
 SOFTWARE = ("torch-2.13-cu128-tf-5.23.json", "torch-2.5-cu124-tf-4.46-fa-2.6.3.json", "rocm-tf5.23.json")
-SHARED = ((check, ("_GROUPED", "_PAIRS", "_OUTCOMES")), (fixes, ("_HOLDS",)), (derived, ("_SIDE", "_RUNS")),
+SHARED = ((check, ("_GROUPED", "_PAIRS", "_OUTCOMES", "_COLUMNS")), (fixes, ("_HOLDS",)), (derived, ("_SIDE", "_RUNS")),
           (release_facts, ("_RELEASES",)), (plan, ("_SIDES", "_FIGURES", "_PLANS", "_DEVICES")),
-          (ledger, ("_SIZES",)), (advise, ("_PLANS", "_TARGETS", "_JSON")))
+          (ledger, ("_SIZES",)), (advise, ("_PLANS", "_TARGETS", "_JSON")), (namespace, ("_BASES", "_PARTS")))
 """Everything a case may take from another: cleared before each case is checked on its own."""
 
 
@@ -85,3 +89,63 @@ def test_every_case_of_a_matrix_answers_as_it_does_alone(matrix: list[Case]) -> 
             differ.append((case.model, case.target, flags))
     assert not differ, differ[:3]
     assert {"FA2", "MEM", "QUANT", "DTYPE"} <= kinds  # the matrix reaches the rules that share the most
+
+
+def plainly(facts: Any, flags: dict[str, Any]) -> tuple[Any, ...]:
+    """The answer of check mode by its definition: every rule about every flag evaluated in a plain scope of the
+    whole namespace (`build_namespace`), nothing remembered, no layers, no groups, a fresh memory plan."""
+    specs = load_flags()
+    names = check.canonical_names(specs)
+    scope = Scope(namespace.build_namespace(facts))
+    scope.dynamic = plan.MemoryPlan(facts)
+    given = {}
+    for key, value in flags.items():
+        scope[f"kwarg.{key}"] = value
+        given[names.get(key, key)] = check.normalize_value(names.get(key, key), value)
+    scope.update(keyword_facts(scope, [k for k in flags if k not in names], set(names)))
+    effective = check.effective_flags(scope, given)
+    scope.update({f"flag.{k}": v for k, v in effective.items()})
+    found, evaluations = [], []
+    for rule in fact_rules():
+        for flag in rule.flags or (None,):
+            scope["value"] = effective.get(flag) if flag else None
+            finding, evaluation = check._evaluate(rule, flag, scope)
+            found += [finding] if finding is not None else []
+            evaluations.append(evaluation)
+    del scope["value"]
+    vetted = fixes.FixVetter(scope, fact_rules(), specs).findings(found, effective)
+    return answer(vetted, evaluations, {k: (None if isinstance(v, Unknown) else v) for k, v in effective.items()})
+
+
+def test_every_case_of_a_matrix_answers_as_check_mode_is_defined(matrix: list[Case]) -> None:
+    """The layers (a namespace without the hardware, computed once per model and software target), the groups
+    and every memo together answer as evaluating each rule on the whole namespace does."""
+    hardware = {gpu: hardware_of(Target(gpu=gpu)) for gpu in GPUS}
+    software = {sw: software_of(Target(software_file=ROOT / "fixtures/software" / sw)) for sw in SOFTWARE}
+    flag_sets = [tomllib.loads(f"f = {text}")["f"] for text in FLAGS]
+    targets = {f"{gpu} · {sw.removesuffix('.json')}": (gpu, sw) for gpu in GPUS for sw in SOFTWARE}
+    sources = {model: load_model(model) for model in {c.model for c in matrix}}
+    differ = []
+    for case in matrix:
+        gpu, sw = targets[case.target]
+        flags = flag_sets[int(Path(case.model).stem.rsplit("--", 1)[1])]
+        forget()
+        expected = plainly(facts_for(sources[case.model], hardware[gpu], software[sw], Request()), flags)
+        if answer(case.findings, case.evaluations, case.flags) != expected:
+            differ.append((case.model, case.target, flags))
+    assert not differ, differ[:3]
+
+
+def test_the_layers_merge_into_the_namespace() -> None:
+    """{**base, **layer} has build_namespace's names and values, for targets with and without a GPU, and every
+    GPU target of a model and software target shares one base."""
+    source = load_model(str(CONFIGS / "Qwen__Qwen3-32B-FP8.json"))
+    for sw in SOFTWARE:
+        bases = []
+        software, request = software_of(Target(software_file=ROOT / "fixtures/software" / sw)), Request()
+        for gpu in ("H100", "A100-80GB", "MI300X", "none"):
+            facts = facts_for(source, hardware_of(Target(gpu=gpu)), software, request)
+            base, layer = namespace.namespace_layers(facts)
+            assert {**base, **layer} == namespace.build_namespace(facts)
+            bases.append(base)
+        assert all(b is bases[0] for b in bases)

@@ -36,8 +36,8 @@ def facts(model: str, gpu: str, *packages: str, override: dict[str, Any] | None 
 
 
 def fact(f: Facts, name: str) -> Any:
-    found = f.extra[name]
-    assert found.known, (name, found.reason)
+    found = f.fact(name)
+    assert found is not None and found.known, (name, found)
     return found.value
 
 
