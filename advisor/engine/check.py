@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar
+
+from packaging.version import Version
 
 from advisor.core.errors import InputError
 from advisor.core.frozen import frozen
@@ -16,6 +18,8 @@ from advisor.engine.keywords import keyword_facts
 from advisor.engine.memo import Key, value_key, values_of
 from advisor.engine.rules import PLACEHOLDER, Rule
 from advisor.facts.model import FLOAT_DTYPES
+
+T = TypeVar("T")
 
 DTYPE_NAMES = {**FLOAT_DTYPES, "auto": "auto"}
 """Dtype spellings users pass (`torch.bfloat16`, `bf16`, `half`) and the name each stands for."""
@@ -79,13 +83,34 @@ class _Reading(Scope):
     def __init__(self, ns: Mapping[str, Any]) -> None:
         super().__init__(ns)
         self.kept: list[str] = []
+        self.trace: list[tuple[str, Any]] | None = None
+        """When a list, each memory figure read is appended to it with its value, in the order read."""
 
     def __missing__(self, key: str) -> Any:
         value = super().__missing__(key)
         if key.startswith("memory."):
             self[key] = value
             self.kept.append(key)
+            if self.trace is not None:
+                self.trace.append((key, value))
         return value
+
+    def traced(self, read: Callable[[], T]) -> tuple[T, list[tuple[str, Any]]]:
+        """READ() and the memory figures it read, in order, with their values (those kept so far are read
+        again, from the plan that remembers them, so that every read is seen)."""
+        hidden = {key: self.pop(key) for key in self.kept}
+        self.kept.clear()
+        trace: list[tuple[str, Any]] = []
+        self.trace = trace
+        try:
+            out = read()
+        finally:
+            self.trace = None
+            for key, value in hidden.items():
+                if key not in self:
+                    self[key] = value
+                    self.kept.append(key)
+        return out, trace
 
     def settle(self) -> None:
         """Back to the facts and the flags checked."""
@@ -195,7 +220,7 @@ def _split(rules: Sequence[Rule], layer: frozenset[str]) -> _Split:
     return hit
 
 
-_GROUPED: dict[Key, tuple[_Group, tuple[Evaluation | None, ...], Any]] = {}
+_GROUPED: dict[Key, tuple[_Group, tuple[Evaluation | None, ...]]] = {}
 
 
 def _grouped(split: _Split, groups: tuple[_Group, ...], s: Scope, effective: Mapping[str, Any],
@@ -213,17 +238,79 @@ def _grouped(split: _Split, groups: tuple[_Group, ...], s: Scope, effective: Map
     (`_remembered`): a new compute capability changes what a few rules read, not all of them.
     """
     for group in groups:
-        plan = getattr(s.dynamic, "figures", s.dynamic) if group.memory else None
-        key = value_key(values_of(s, group.names), id(group), flags, id(plan))
-        hit = _GROUPED.get(key)
-        if hit is None or hit[0] is not group or hit[2] is not plan:
-            if len(_GROUPED) >= MAX_OUTCOMES // 20:
-                _GROUPED.clear()
-            hit = _GROUPED[key] = (group, tuple(_steady(*split.pairs[i], s, effective) if group.memory else
-                                                _remembered(*split.pairs[i], split.reads[i], s, effective)
-                                                for i in group.members), plan)
-        for i, evaluation in zip(group.members, hit[1], strict=True):
+        key = value_key(values_of(s, group.names), id(group), flags)
+        if group.memory and isinstance(s, _Reading):
+            evaluations = _by_figures(split, group, key, s, effective)
+        else:
+            hit = _GROUPED.get(key)
+            if hit is None or hit[0] is not group:
+                if len(_GROUPED) >= MAX_OUTCOMES // 20:
+                    _GROUPED.clear()
+                hit = _GROUPED[key] = (group, tuple(_steady(*split.pairs[i], s, effective) if group.memory else
+                                                    _remembered(*split.pairs[i], split.reads[i], s, effective)
+                                                    for i in group.members))
+            evaluations = hit[1]
+        for i, evaluation in zip(group.members, evaluations, strict=True):
             out[i] = evaluation
+
+
+class _Node:
+    """A memory group's evaluations by the figures they read, in the order read: `name` is the figure read
+    next, `next` the node for each value it reads (`_figure_key`); `out` the evaluations, once no figure is
+    left to read."""
+
+    __slots__ = ("name", "next", "out")
+
+    def __init__(self) -> None:
+        self.name: str | None = None
+        self.next: dict[Any, _Node] = {}
+        self.out: tuple[Evaluation | None, ...] | None = None
+
+
+def _figure_key(value: Any) -> Any:
+    """VALUE with its type (True is not 1), or None when it cannot key (a dict or list figure)."""
+    try:
+        hash(value)
+    except TypeError:
+        return None
+    return (value.__class__, value, str(value)) if isinstance(value, Version) else (value.__class__, value)
+
+
+_TRIES: dict[Key, tuple[_Group, _Node]] = {}
+
+
+def _by_figures(split: _Split, group: _Group, key: Key, s: _Reading,
+                effective: Mapping[str, Any]) -> tuple[Evaluation | None, ...]:
+    """The evaluations of a memory GROUP, remembered by KEY (the values of its other names and the flags) and
+    the values of the figures they read, in the order read.
+
+    An evaluation reads its names in an order that the values read before decide, so two evaluations that read
+    the same values in the same order read nothing else that differs and answer the same. The figures read
+    are followed in a tree (`_Node`): each step reads only a figure the evaluation itself reads, so nothing is
+    computed that would not be. Across a policy matrix the GPU, software and model targets whose figures come
+    out alike (fits, does not fit, how many GPUs) share the group, wherever their plans differ.
+    """
+    hit = _TRIES.get(key)
+    if hit is None or hit[0] is not group:
+        if len(_TRIES) >= MAX_OUTCOMES // 20:
+            _TRIES.clear()
+        hit = _TRIES[key] = (group, _Node())
+    node: _Node | None = hit[1]
+    while node is not None and node.out is None and node.name is not None:
+        node = node.next.get(_figure_key(s[node.name]))
+    if node is not None and node.out is not None:
+        return node.out
+    out, trace = s.traced(lambda: tuple(_steady(*split.pairs[i], s, effective) for i in group.members))
+    node = hit[1]
+    for name, value in trace:
+        value_key_ = _figure_key(value)
+        if value_key_ is None or node.out is not None or node.name not in (None, name):
+            return out  # a figure that cannot key, or an order that the values did not decide: not remembered
+        node.name = name
+        node = node.next.setdefault(value_key_, _Node())
+    if node.name is None and not node.next:
+        node.out = out
+    return out
 
 
 _PAIRS: dict[Key, tuple[Rule, Evaluation | None]] = {}

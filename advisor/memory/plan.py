@@ -147,10 +147,19 @@ class Figures:
 def _side_key(side: ModelSide) -> str:
     """Everything of a model side the figures read (the count's notes, which only the ledger report shows,
     left out: they name the target release)."""
-    count = side.count
-    return repr(((count.units, count.method, count.exact, count.missing) if count else None, side.reason,
-                 side.spec, side.spec_reason, side.exact, side.exact_source, side.shape, side.groups,
-                 side.checkpoint_dtype, side.max_positions, side.quant_method, side.qcfg, side.model_type))
+    count, parts = side.count, (side.count, side.spec, side.groups)
+    key = tuple(map(id, parts))
+    hit = _LARGE.get(key)  # the long parts, once per their objects (sides that read alike share them: _static)
+    if hit is None or any(a is not b for a, b in zip(hit[0], parts, strict=True)):
+        if len(_LARGE) > 512:
+            _LARGE.clear()
+        hit = _LARGE[key] = (parts, repr(((count.units, count.method, count.exact, count.missing) if count else None,
+                                          side.spec, side.groups)))
+    return hit[1] + repr((side.reason, side.spec_reason, side.exact, side.exact_source, side.shape,
+                          side.checkpoint_dtype, side.max_positions, side.quant_method, side.qcfg, side.model_type))
+
+
+_LARGE: dict[tuple[int, ...], tuple[tuple[Any, ...], str]] = {}
 
 
 _FIGURES: dict[tuple[Any, ...], Figures] = {}
@@ -516,28 +525,35 @@ def _shape(cfg: Cfg, layers: int | None, count: Count | None) -> Shape:
     return Shape(hidden, inter, heads, n_layers, cfg.opt("vocab_size") or 0, kv)
 
 
-_STATIC: dict[tuple[int, int, str | None, str | None, bool | None],
-              tuple[dict[str, Any], tuple[Count | str, CacheSpec | None, str | None]]] = {}
-
-
 def _static(top: dict[str, Any], text: dict[str, Any], model_type: str | None, arch: str | None,
             mla_latent: bool | None) -> tuple[Count | str, CacheSpec | None, str | None]:
-    """The parameter count and cache layout of a config (memoized per config object: they do not depend on
-    the target, and a loaded config is never modified)."""
+    """The parameter count and cache layout of a config (they do not depend on the target, and a loaded config
+    is never changed): once per config object, and shared by the configs that read alike (the same model
+    completed for two releases whose config classes default alike), so that what is derived from them by
+    identity (`_groups`) is shared too."""
     key = (id(top), id(text), model_type, arch, mla_latent)
     hit = _STATIC.get(key)
-    if hit is None or hit[0] is not top:
-        counted = count_parameters(top, text, model_type, arch)
-        value: tuple[Count | str, CacheSpec | None, str | None]
-        try:
-            value = (counted, cache_spec(top, text, model_type, arch, mla_latent=mla_latent), None)
-        except MissingSize as exc:
-            value = (counted, None, f"cannot size the cache: {exc}")
+    if hit is None or hit[0] is not top or hit[1] is not text:
+        alike = _ALIKE.setdefault((model_type, arch, mla_latent), [])
+        value = next((v for t, x, v in alike if t == top and x == text), None)
+        if value is None:
+            counted = count_parameters(top, text, model_type, arch)
+            try:
+                value = (counted, cache_spec(top, text, model_type, arch, mla_latent=mla_latent), None)
+            except MissingSize as exc:
+                value = (counted, None, f"cannot size the cache: {exc}")
+            alike.append((top, text, value))
         if len(_STATIC) > 256:
             _STATIC.clear()
-        hit = (top, value)
-        _STATIC[key] = hit
-    return hit[1]
+            _ALIKE.clear()
+        hit = _STATIC[key] = (top, text, value)
+    return hit[2]
+
+
+_STATIC: dict[tuple[Any, ...], tuple[dict[str, Any], dict[str, Any],
+                                     tuple[Count | str, CacheSpec | None, str | None]]] = {}
+_ALIKE: dict[tuple[Any, ...], list[tuple[dict[str, Any], dict[str, Any],
+                                         tuple[Count | str, CacheSpec | None, str | None]]]] = {}
 
 
 _GROUPS: dict[tuple[int, int], tuple[Count, CacheSpec | None, tuple[Group, ...]]] = {}

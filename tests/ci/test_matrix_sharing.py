@@ -32,8 +32,9 @@ FLAGS = ('{ attn_implementation = "flash_attention_2", torch_dtype = "bfloat16",
          '{ device_map = { "" = 0 }, dtype = "float16" }', "{}")
 GPUS = ("T4", "V100-16GB", "A100-80GB", "H100", "RTX4090", "B200", "MI300X")
 SOFTWARE = ("torch-2.13-cu128-tf-5.23.json", "torch-2.5-cu124-tf-4.46-fa-2.6.3.json", "rocm-tf5.23.json")
-SHARED = ((check, ("_GROUPED", "_PAIRS", "_OUTCOMES", "_COLUMNS")), (fixes, ("_HOLDS",)), (derived, ("_SIDE", "_RUNS")),
-          (release_facts, ("_RELEASES",)), (plan, ("_SIDES", "_FIGURES", "_PLANS", "_DEVICES")),
+SHARED = ((check, ("_GROUPED", "_PAIRS", "_OUTCOMES", "_COLUMNS", "_TRIES")), (fixes, ("_HOLDS",)),
+          (derived, ("_SIDE", "_RUNS")), (release_facts, ("_RELEASES",)),
+          (plan, ("_SIDES", "_FIGURES", "_PLANS", "_DEVICES", "_STATIC", "_ALIKE", "_LARGE")),
           (ledger, ("_SIZES",)), (advise, ("_PLANS", "_TARGETS", "_JSON")), (namespace, ("_BASES", "_PARTS")))
 """Everything a case may take from another: cleared before each case is checked on its own."""
 
