@@ -18,6 +18,7 @@ from advisor.engine.keywords import keyword_facts
 from advisor.engine.memo import Key, value_key, values_of
 from advisor.engine.rules import PLACEHOLDER, Rule
 from advisor.facts.model import FLOAT_DTYPES
+from advisor.memory.plan import flags_key
 
 T = TypeVar("T")
 
@@ -434,6 +435,7 @@ def check_flags(ns: Mapping[str, Any], rules: Sequence[Rule], specs: Sequence[Fl
     scope.dynamic = dynamic
     scope.update(layer)
     scope.update(column.names)
+    scope.flags_key = flags_key(scope)  # the flags are set for good: only `value` changes from here
     effective = column.effective
     out = list(column.out)
     _grouped(split, split.case, s, effective, column.flags, out)

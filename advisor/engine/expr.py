@@ -40,6 +40,9 @@ class Scope(dict[str, Any]):
     present costs a C-level lookup; only a missing one calls Python (`__missing__`)."""
 
     dynamic: Dynamic | None = None
+    flags_key: tuple[str, ...] | None = None
+    """The dynamic facts' key of the flags in scope (`MemoryPlan.flags_key`), set by a scope whose flags no
+    longer change once it is read (check mode's); None: computed at each lookup."""
 
     def __missing__(self, key: str) -> Any:
         if key.startswith("memory."):

@@ -12,6 +12,7 @@ from advisor.core.data import data_path, read_toml
 from advisor.core.fact import Fact
 from advisor.core.frozen import replace
 from advisor.facts.bundle import Facts
+from advisor.facts.hardware import Hardware
 from advisor.facts.release_facts import dequantized, helper_status, release_facts_without_gpu
 from advisor.facts.release_table import table_for
 from advisor.facts.torch_build import torch_runs_on
@@ -19,14 +20,20 @@ from advisor.facts.transformers_support import arch_support, installed_transform
 from advisor.facts.wheels import install_hint
 
 
-def derived_facts(facts: Facts) -> Facts:
-    """Fill the facts that are computed from others: architecture support, remote code, torch vs GPU."""
+def software_derived(facts: Facts) -> Facts:
+    """FACTS with what is derived from the model and the target's packages alone (architecture support, remote
+    code, release facts): the same on every GPU target, whose hardware `on_hardware` then sets."""
     arch, remote, software_side = _software_side(facts)
     # the software side is shared (never changed): every GPU target of a matrix finds the same `extra`
     extra = {**facts.extra, **software_side} if facts.extra else software_side
-    with_arch = replace(facts, arch=arch, remote=remote, extra=extra)
-    gpu = {**facts.gpu_extra, "quant.dequantized": dequantized(with_arch, software_side), **_torch_runs(facts)}
-    return replace(with_arch, gpu_extra=gpu)
+    return replace(facts, arch=arch, remote=remote, extra=extra)
+
+
+def on_hardware(facts: Facts, hardware: Hardware) -> Facts:
+    """FACTS (`software_derived`) on HARDWARE, with the derived facts that read it (`gpu_extra`)."""
+    placed = facts if facts.hardware is hardware else replace(facts, hardware=hardware)
+    gpu = {**facts.gpu_extra, "quant.dequantized": dequantized(placed, facts.extra), **_torch_runs(placed)}
+    return replace(placed, gpu_extra=gpu)
 
 
 _SIDE: dict[tuple[int, int], tuple[Any, Any, tuple[Fact[Any], Any | None, dict[str, Fact[Any]]]]] = {}

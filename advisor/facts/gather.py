@@ -13,7 +13,7 @@ from advisor.core.frozen import replace
 from advisor.facts.bundle import DTYPES, TASKS, Facts, Request
 from advisor.facts.config_check import check_config
 from advisor.facts.config_defaults import completed_config
-from advisor.facts.derived import derived_facts
+from advisor.facts.derived import on_hardware, software_derived
 from advisor.facts.hardware import Hardware
 from advisor.facts.locate import load_model
 from advisor.facts.model import FLOAT_DTYPES, ModelFacts, model_facts
@@ -56,7 +56,26 @@ def gather(model: str | ModelSource, *, revision: str | None = None, target: Tar
 
 
 def facts_for(source: ModelSource, hardware: Hardware, software: Software, request: Request) -> Facts:
-    """Assemble a Facts bundle from its parts (the TUI and the matrix recompute with one part changed)."""
+    """Assemble a Facts bundle from its parts (the TUI and the matrix recompute with one part changed): what
+    reads nothing of the hardware once per (source, software, request), held, as a policy matrix asks for
+    every GPU target of each."""
+    parts = (source, software, request)
+    key = tuple(map(id, parts))
+    hit = _SOFTWARE_SIDE.get(key)
+    if hit is None or any(a is not b for a, b in zip(hit[0], parts, strict=True)):
+        side = _software_side(source, hardware, software, request)
+        if len(_SOFTWARE_SIDE) > 1024:
+            _SOFTWARE_SIDE.clear()
+        hit = _SOFTWARE_SIDE[key] = (parts, side)
+    return on_hardware(hit[1], hardware)
+
+
+_SOFTWARE_SIDE: dict[tuple[int, ...], tuple[tuple[Any, ...], Facts]] = {}
+
+
+def _software_side(source: ModelSource, hardware: Hardware, software: Software, request: Request) -> Facts:
+    """The facts of SOURCE on SOFTWARE derived from them (`software_derived`; HARDWARE only fills the bundle,
+    `on_hardware` sets each target's). Bad input raises before anything is remembered."""
     tf = software.package("transformers").version
     transformers: Fact[Version] = tf if tf.value is not None or not tf.known else Fact.unknown(
         "transformers is not installed on the target", tf.source)
@@ -64,9 +83,8 @@ def facts_for(source: ModelSource, hardware: Hardware, software: Software, reque
     if transformers.value is not None:
         refuse_older(transformers.value)  # nothing advisor knows holds for a release older than its tables
     mfacts = _model_facts(source, transformers.value)
-    base = Facts(hardware=hardware, software=software, model=mfacts, request=request,
-                 transformers=transformers, arch=Fact.unknown("not computed", "none"))
-    return derived_facts(base)
+    return software_derived(Facts(hardware=hardware, software=software, model=mfacts, request=request,
+                                  transformers=transformers, arch=Fact.unknown("not computed", "none")))
 
 
 _COMPLETED: dict[tuple[int, str], tuple[dict[str, Any], tuple[dict[str, Any], tuple[str, ...]]]] = {}

@@ -141,7 +141,7 @@ class Figures:
     """The hardware facts the plans read (their GPUs and CPU memory), held: figures are keyed by its identity."""
     ledgers: dict[tuple[Any, ...], Ledger | Unknown] = field(default_factory=dict)
     fits: dict[tuple[Any, ...], bool | Unknown] = field(default_factory=dict)
-    values: dict[tuple[str, ...], Any] = field(default_factory=dict)
+    values: dict[tuple[Any, ...], Any] = field(default_factory=dict)
 
 
 def _side_key(side: ModelSide) -> str:
@@ -178,6 +178,12 @@ def _shared_figures(side_key: str, hardware: Any, plan: MemoryPlan) -> Figures:
 
 
 _LEDGER_NAMES = tuple(f"flag.{flag}" for flag in LEDGER)
+
+
+def flags_key(scope: Mapping[str, Any]) -> tuple[str, ...]:
+    """What every figure reads of SCOPE: the ledger's flags, as a key (repr: a dict has no hash, and True is not
+    1). A scope whose flags no longer change keeps it (`Scope.flags_key`)."""
+    return tuple(map(repr, map(scope.get, _LEDGER_NAMES)))
 
 
 class MemoryPlan:
@@ -305,7 +311,7 @@ class MemoryPlan:
         # A figure reads nothing of the scope but the ledger's flags (setting): remember its value by their
         # values (repr: a dict has no hash, and True is not 1), as every rule and fix about every flag asks
         # again. A dict or list answer is computed afresh each time: it may be put in a scope and changed.
-        memo = (key, *map(repr, map(scope.get, _LEDGER_NAMES)))
+        memo = (key, getattr(scope, "flags_key", None) or flags_key(scope))
         hit = self.figures.values.get(memo, _NONE)
         if hit is not _NONE:
             return hit

@@ -16,7 +16,7 @@ from advisor.engine import advise, check, fixes, namespace
 from advisor.engine.expr import Scope
 from advisor.engine.keywords import keyword_facts
 from advisor.engine.pack import fact_rules, load_flags
-from advisor.facts import derived, release_facts
+from advisor.facts import derived, gather, release_facts
 from advisor.facts.bundle import Request
 from advisor.facts.gather import facts_for
 from advisor.facts.locate import load_model
@@ -35,7 +35,8 @@ SOFTWARE = ("torch-2.13-cu128-tf-5.23.json", "torch-2.5-cu124-tf-4.46-fa-2.6.3.j
 SHARED = ((check, ("_GROUPED", "_PAIRS", "_OUTCOMES", "_COLUMNS", "_TRIES")), (fixes, ("_HOLDS",)),
           (derived, ("_SIDE", "_RUNS")), (release_facts, ("_RELEASES",)),
           (plan, ("_SIDES", "_FIGURES", "_PLANS", "_DEVICES", "_STATIC", "_ALIKE", "_LARGE")),
-          (ledger, ("_SIZES",)), (advise, ("_PLANS", "_TARGETS", "_JSON")), (namespace, ("_BASES", "_PARTS")))
+          (ledger, ("_SIZES",)), (advise, ("_PLANS", "_TARGETS", "_JSON")), (namespace, ("_BASES", "_PARTS")),
+          (gather, ("_SOFTWARE_SIDE",)))
 """Everything a case may take from another: cleared before each case is checked on its own."""
 
 
