@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from keyword import iskeyword
+from operator import attrgetter
 from typing import Any, TypeVar, dataclass_transform
 
 T = TypeVar("T")
@@ -66,6 +67,8 @@ def _build(cls: type[T], frozen_: bool) -> type[T]:
     namespace["__frozen_fields__"] = tuple(spec)
     namespace["__frozen_names__"] = tuple(name for name, _, _ in spec)
     namespace["__match_args__"] = namespace["__frozen_names__"]
+    namespace["__frozen_values__"] = _getter(namespace["__frozen_names__"])
+    namespace["__frozen_index__"] = {name: i for i, (name, _, _) in enumerate(spec)}
     methods: dict[str, Any] = dict(_FROZEN if frozen_ else _MUTABLE)
     for key, method in methods.items():
         if key not in cls.__dict__ or key in ("__setattr__", "__delattr__"):
@@ -172,8 +175,17 @@ def _generic_init(self: Any, *args: Any, **kwargs: Any) -> None:
         post()
 
 
+def _getter(names: tuple[str, ...]) -> Any:
+    """A callable giving a value's fields as a tuple, in order (`attrgetter` reads them in C)."""
+    if len(names) >= 2:
+        return attrgetter(*names)
+    one = attrgetter(names[0]) if names else None
+    return staticmethod(lambda obj: (one(obj),) if one is not None else ())
+
+
 def _values(self: Any) -> tuple[Any, ...]:
-    return tuple(getattr(self, name) for name in type(self).__frozen_names__)
+    values: tuple[Any, ...] = type(self).__frozen_values__(self)
+    return values
 
 
 def _repr(self: Any) -> str:
@@ -227,11 +239,15 @@ def fields(obj: object) -> tuple[str, ...]:
 
 def replace(obj: T, /, **changes: Any) -> T:
     """A copy of OBJ with CHANGES (field name → new value); the class's __post_init__ runs again."""
-    names = fields(obj)
-    unknown = [name for name in changes if name not in names]
-    if unknown:
-        raise TypeError(f"{type(obj).__name__} has no field {sorted(unknown)[0]!r}")
-    made: T = type(obj)(*[changes[name] if name in changes else getattr(obj, name) for name in names])
+    cls: Any = type(obj)
+    index: dict[str, int] = cls.__frozen_index__
+    values = list(_values(obj))
+    for name, value in changes.items():
+        at = index.get(name)
+        if at is None:
+            raise TypeError(f"{cls.__name__} has no field {sorted(set(changes) - set(index))[0]!r}")
+        values[at] = value
+    made: T = cls(*values)
     return made
 
 

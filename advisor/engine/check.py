@@ -171,6 +171,10 @@ class _Group:
     members: tuple[int, ...]
     names: tuple[str, ...]
     memory: bool = False
+    based: tuple[str, ...] = ()
+    """The NAMES the hardware layer does not set: a case's column keys them once (`_Column.keys`)."""
+    layered: tuple[str, ...] = ()
+    """The NAMES the hardware layer sets: keyed per case."""
 
 
 @frozen
@@ -210,7 +214,8 @@ def _split(rules: Sequence[Rule], layer: frozenset[str]) -> _Split:
                     any(n.startswith(SOFTWARE_NAMES) for n in read))
             members.setdefault(kind, []).append(i)
             names.setdefault(kind, set()).update(n for n in read if not n.startswith("memory."))
-        groups = [_Group(tuple(members[k]), tuple(sorted(names[k])), k[0]) for k in sorted(members)]
+        groups = [_Group(tuple(members[k]), tuple(sorted(names[k])), k[0], tuple(sorted(names[k] - layer)),
+                         tuple(sorted(names[k] & layer))) for k in sorted(members)]
         column = tuple(g for g, k in zip(groups, sorted(members), strict=True) if not k[0] and not k[1])
         in_column = {i for g in column for i in g.members}
         rendered = tuple(i in in_column and layer.isdisjoint(_names(rule)) for i, (rule, _) in enumerate(pairs))
@@ -225,7 +230,7 @@ _GROUPED: dict[Key, tuple[_Group, tuple[Evaluation | None, ...]]] = {}
 
 
 def _grouped(split: _Split, groups: tuple[_Group, ...], s: Scope, effective: Mapping[str, Any],
-             flags: tuple[Any, ...], out: list[Evaluation | None]) -> None:
+             flags: tuple[Any, ...], out: list[Evaluation | None], keys: tuple[Key, ...] | None = None) -> None:
     """Into OUT, the evaluation of each pair of GROUPS that passes or is unknown; None for a failure (its
     message and fix may name what its requirement does not read, a GPU's name, so it is rendered apart).
 
@@ -236,10 +241,12 @@ def _grouped(split: _Split, groups: tuple[_Group, ...], s: Scope, effective: Map
     group, every GPU target that reads the same (compute capability, vendor, …) a hardware group, and the
     software targets whose plans share their figures share the memory group where they read the same. When a
     group is new, each of its rules that reads no memory figure is still remembered on its own
-    (`_remembered`): a new compute capability changes what a few rules read, not all of them.
+    (`_remembered`): a new compute capability changes what a few rules read, not all of them. KEYS, when
+    given, key each group's names but those of the hardware layer already (`_Column.keys`).
     """
-    for group in groups:
-        key = value_key(values_of(s, group.names), id(group), flags)
+    for j, group in enumerate(groups):
+        key = value_key(values_of(s, group.names), id(group), flags) if keys is None else \
+            value_key(values_of(s, group.layered), keys[j])
         if group.memory and isinstance(s, _Reading):
             evaluations = _by_figures(split, group, key, s, effective)
         else:
@@ -368,6 +375,8 @@ class _Column:
     """The effective flags as a key (`_grouped`)."""
     out: tuple[Evaluation | None, ...]
     """Each pair's evaluation where the column decides it (None: a failure, or a pair of the cases)."""
+    keys: tuple[Key, ...]
+    """Each case group's key of the values it reads outside the hardware layer, with the effective flags."""
     failed: tuple[tuple[int, Finding | None, Evaluation], ...]
     """The column's failures rendered in the column (index, finding, evaluation)."""
     shown: dict[str, Any]
@@ -411,8 +420,9 @@ def _column(ns: Mapping[str, Any], split: _Split, specs: Sequence[FlagSpec], fla
         if out[i] is None and split.rendered[i]:
             scope["value"] = effective.get(flag) if flag else None
             failed.append((i, *_outcome(rule, flag, scope)))
+    keys = tuple(value_key(values_of(scope, g.based), id(g), effective_key) for g in split.case)
     column = _Column(ns, split, specs, set_here, effective,
-                     effective_key, tuple(out), tuple(failed),
+                     effective_key, tuple(out), keys, tuple(failed),
                      {k: (None if isinstance(v, Unknown) else v) for k, v in effective.items()})
     if len(_COLUMNS) > 1024:
         _COLUMNS.clear()
@@ -438,7 +448,7 @@ def check_flags(ns: Mapping[str, Any], rules: Sequence[Rule], specs: Sequence[Fl
     scope.flags_key = flags_key(scope)  # the flags are set for good: only `value` changes from here
     effective = column.effective
     out = list(column.out)
-    _grouped(split, split.case, s, effective, column.flags, out)
+    _grouped(split, split.case, s, effective, column.flags, out, column.keys)
     found: list[tuple[int, Finding]] = []
     for i, finding, failure in column.failed:
         out[i] = failure

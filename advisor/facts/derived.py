@@ -31,9 +31,12 @@ def software_derived(facts: Facts) -> Facts:
 
 def on_hardware(facts: Facts, hardware: Hardware) -> Facts:
     """FACTS (`software_derived`) on HARDWARE, with the derived facts that read it (`gpu_extra`)."""
-    placed = facts if facts.hardware is hardware else replace(facts, hardware=hardware)
-    gpu = {**facts.gpu_extra, "quant.dequantized": dequantized(placed, facts.extra), **_torch_runs(placed)}
-    return replace(placed, gpu_extra=gpu)
+    gpu = dict(facts.gpu_extra)
+    placed = replace(facts, hardware=hardware, gpu_extra=gpu)
+    # filled before the bundle is handed out (what fills it reads the hardware, never `gpu_extra`)
+    gpu["quant.dequantized"] = dequantized(placed, facts.extra)
+    gpu.update(_torch_runs(placed))
+    return placed
 
 
 _SIDE: dict[tuple[int, int], tuple[Any, Any, tuple[Fact[Any], Any | None, dict[str, Fact[Any]]]]] = {}

@@ -619,17 +619,17 @@ def plan_memory(facts: Facts) -> MemoryPlan:
     and kernels/triton, and each plan remembers the figures it computed."""
     tf = facts.transformers.value
     kernels, triton = facts.software.package("kernels").version, facts.software.package("triton").version
-    key = (id(facts.model), id(facts.hardware), facts.request, tf is None or tf.major >= 5,
+    key = (id(facts.model), id(facts.hardware), id(facts.request), tf is None or tf.major >= 5,
            kernels.known, kernels.value, triton.known, triton.value)
     hit = _PLANS.get(key)
-    if hit is None or hit[0] is not facts.model or hit[1] is not facts.hardware:
+    if hit is None or hit[0] is not facts.model or hit[1] is not facts.hardware or hit[2] is not facts.request:
         if len(_PLANS) > 512:
             _PLANS.clear()
-        hit = _PLANS[key] = (facts.model, facts.hardware, MemoryPlan(facts))
-    return hit[2]
+        hit = _PLANS[key] = (facts.model, facts.hardware, facts.request, MemoryPlan(facts))
+    return hit[3]
 
 
-_PLANS: dict[tuple[Any, ...], tuple[Any, Any, MemoryPlan]] = {}
+_PLANS: dict[tuple[Any, ...], tuple[Any, Any, Any, MemoryPlan]] = {}
 
 
 __all__ = ["MemoryPlan", "plan_memory", "safetensors_bytes", "weight_bytes"]
