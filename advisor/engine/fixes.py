@@ -19,10 +19,11 @@ from typing import Any
 
 from advisor.core.frozen import frozen, replace
 from advisor.core.logic import Tri
+from advisor.core.once import once_per
 from advisor.core.results import Finding
 from advisor.engine.expr import Scope
 from advisor.engine.flags import FlagSpec
-from advisor.engine.memo import Key, value_key
+from advisor.engine.memo import Key, value_key, values_of
 from advisor.engine.rules import Rule
 
 _SEPARATOR = re.compile(r",\s+or\s+|\s+or\s+")
@@ -124,6 +125,8 @@ class _About:
     rules: tuple[Rule, ...]
     names: tuple[str, ...]
     memory: bool
+    at: dict[str, int]
+    """Where each of NAMES is in them."""
 
 
 _ABOUT: dict[tuple[int, str], tuple[Sequence[Rule], _About]] = {}
@@ -136,8 +139,9 @@ def _about(rules: Sequence[Rule], flag: str) -> _About:
     if hit is None or hit[0] is not rules:
         about = tuple(r for r in rules if flag in r.flags and r.rejects)
         read = frozenset().union(*(r.reads for r in about))
-        hit = _ABOUT[(id(rules), flag)] = (rules, _About(about, tuple(sorted(n for n in read if not n.startswith(
-            "memory."))), any(n.startswith("memory.") for n in read)))
+        names = tuple(sorted(n for n in read if not n.startswith("memory.")))
+        hit = _ABOUT[(id(rules), flag)] = (rules, _About(about, names, any(n.startswith("memory.") for n in read),
+                                                         {n: i for i, n in enumerate(names)}))
     return hit[1]
 
 
@@ -147,12 +151,14 @@ def _holds(about: _About, scope: Scope, trial: dict[str, Any], flag_names: tuple
     (FLAG_NAMES): a policy matrix vets the same fix on many targets that read the same. The trial's scope is
     made only when the answer is new."""
 
-    def get(name: str) -> Any:
-        return trial[name] if name in trial else dict.get(scope, name)
-
+    values = list(values_of(scope, about.names))
+    for name, value in trial.items():
+        at = about.at.get(name)
+        if at is not None:
+            values[at] = value
     plan = getattr(scope.dynamic, "figures", scope.dynamic) if about.memory else None
-    flags = tuple(repr(get(n)) for n in flag_names) if about.memory else ()
-    key = value_key(tuple(map(get, about.names)), id(about), id(plan), flags)
+    flags = tuple(repr(trial[n] if n in trial else dict.get(scope, n)) for n in flag_names) if about.memory else ()
+    key = value_key(tuple(values), id(about), id(plan), flags)
     hit = _HOLDS.get(key)
     if hit is None or hit[0] is not about or hit[1] is not plan:
         if len(_HOLDS) >= MAX_HOLDS:
@@ -162,14 +168,18 @@ def _holds(about: _About, scope: Scope, trial: dict[str, Any], flag_names: tuple
     return hit[2]
 
 
+_SPECS: dict[int, tuple[Any, Any]] = {}
+"""Each flag table by name and its `flag.*` names, once per table (read-only)."""
+
+
 class FixVetter:
     """Checks the fixes of one set of facts (SCOPE: the facts and the flags as set), caching each trial."""
 
     def __init__(self, scope: Scope, rules: Sequence[Rule], specs: Sequence[FlagSpec]) -> None:
         self.scope = scope
         self.rules = rules
-        self.specs = {s.name: s for s in specs}
-        self.flag_names = tuple(f"flag.{name}" for name in self.specs)
+        self.specs, self.flag_names = once_per(_SPECS, specs, lambda: (
+            {s.name: s for s in specs}, tuple(f"flag.{s.name}" for s in specs)), 16)
         self._works: dict[tuple[str, str], bool] = {}
 
     def works(self, flag: str, value: str) -> bool:
