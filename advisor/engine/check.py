@@ -21,6 +21,7 @@ from advisor.facts.model import FLOAT_DTYPES
 from advisor.memory.plan import flags_key
 
 T = TypeVar("T")
+_ABSENT = object()
 
 DTYPE_NAMES = {**FLOAT_DTYPES, "auto": "auto"}
 """Dtype spellings users pass (`torch.bfloat16`, `bf16`, `half`) and the name each stands for."""
@@ -79,16 +80,19 @@ Outcome = tuple[Finding | None, Evaluation]
 class _Reading(Scope):
     """The scope the rules of one check read: a memory figure is kept once computed, as the flags it
     follows do not change while the rules are read; `settle` takes them out again (and `value`) before fixes
-    are tried, each in a scope of its own with other flags."""
+    are tried, each in a scope of its own with other flags. `traced` tells which figures a reading read."""
 
     def __init__(self, ns: Mapping[str, Any]) -> None:
         super().__init__(ns)
         self.kept: list[str] = []
         self.trace: list[tuple[str, Any]] | None = None
         """When a list, each memory figure read is appended to it with its value, in the order read."""
+        self.hidden: dict[str, Any] = {}
+        """The figures kept before `traced` began and not read since."""
 
     def __missing__(self, key: str) -> Any:
-        value = super().__missing__(key)
+        hidden = self.hidden.pop(key, _ABSENT) if self.trace is not None else _ABSENT
+        value = super().__missing__(key) if hidden is _ABSENT else hidden
         if key.startswith("memory."):
             self[key] = value
             self.kept.append(key)
@@ -97,9 +101,9 @@ class _Reading(Scope):
         return value
 
     def traced(self, read: Callable[[], T]) -> tuple[T, list[tuple[str, Any]]]:
-        """READ() and the memory figures it read, in order, with their values (those kept so far are read
-        again, from the plan that remembers them, so that every read is seen)."""
-        hidden = {key: self.pop(key) for key in self.kept}
+        """READ() and the memory figures it read, in order, with their values (those kept so far are taken
+        out of the scope meanwhile, so that every read is seen, and given back when read: not asked again)."""
+        self.hidden = {key: self.pop(key) for key in self.kept}
         self.kept.clear()
         trace: list[tuple[str, Any]] = []
         self.trace = trace
@@ -107,10 +111,10 @@ class _Reading(Scope):
             out = read()
         finally:
             self.trace = None
-            for key, value in hidden.items():
-                if key not in self:
-                    self[key] = value
-                    self.kept.append(key)
+            for key, value in self.hidden.items():
+                self[key] = value
+                self.kept.append(key)
+            self.hidden = {}
         return out, trace
 
     def settle(self) -> None:
@@ -229,33 +233,32 @@ def _split(rules: Sequence[Rule], layer: frozenset[str]) -> _Split:
 _GROUPED: dict[Key, tuple[_Group, tuple[Evaluation | None, ...]]] = {}
 
 
-def _grouped(split: _Split, groups: tuple[_Group, ...], s: Scope, effective: Mapping[str, Any],
+def _grouped(split: _Split, groups: tuple[_Group, ...], s: _Reading, effective: Mapping[str, Any],
              flags: tuple[Any, ...], out: list[Evaluation | None], keys: tuple[Key, ...] | None = None) -> None:
     """Into OUT, the evaluation of each pair of GROUPS that passes or is unknown; None for a failure (its
     message and fix may name what its requirement does not read, a GPU's name, so it is rendered apart).
 
     A passing or unknown evaluation is a function of the values its requirements read and of `value`, which
-    the effective flags (FLAGS: as a key) hold; a memory figure is a function of the memory plan and those
-    flags. Together they key a group's evaluations (`memo.value_key`; the plan's figures by identity, held by
-    the entry). Across a policy matrix every model and software target that reads the same shares a column
-    group, every GPU target that reads the same (compute capability, vendor, …) a hardware group, and the
-    software targets whose plans share their figures share the memory group where they read the same. When a
-    group is new, each of its rules that reads no memory figure is still remembered on its own
-    (`_remembered`): a new compute capability changes what a few rules read, not all of them. KEYS, when
-    given, key each group's names but those of the hardware layer already (`_Column.keys`).
+    the effective flags (FLAGS: as a key) hold. The values of a group's names but memory figures key its
+    evaluations (`memo.value_key`); a memory group's are followed further by the figures they read
+    (`_by_figures`). KEYS, when given, key each group's names outside the hardware layer already
+    (`_Column.keys`), so that a case keys only the layer's. Across a policy matrix every model and software
+    target that reads the same shares a column group, every GPU target that reads the same (compute
+    capability, vendor, …) a hardware group, and every case whose figures come out alike a memory group. When
+    a group is new, each of its rules that reads no memory figure is still remembered on its own
+    (`_remembered`): a new compute capability changes what a few rules read, not all of them.
     """
     for j, group in enumerate(groups):
         key = value_key(values_of(s, group.names), id(group), flags) if keys is None else \
             value_key(values_of(s, group.layered), keys[j])
-        if group.memory and isinstance(s, _Reading):
+        if group.memory:
             evaluations = _by_figures(split, group, key, s, effective)
         else:
             hit = _GROUPED.get(key)
             if hit is None or hit[0] is not group:
                 if len(_GROUPED) >= MAX_OUTCOMES // 20:
                     _GROUPED.clear()
-                hit = _GROUPED[key] = (group, tuple(_steady(*split.pairs[i], s, effective) if group.memory else
-                                                    _remembered(*split.pairs[i], split.reads[i], s, effective)
+                hit = _GROUPED[key] = (group, tuple(_remembered(*split.pairs[i], split.reads[i], s, effective)
                                                     for i in group.members))
             evaluations = hit[1]
         for i, evaluation in zip(group.members, evaluations, strict=True):
@@ -463,7 +466,7 @@ def check_flags(ns: Mapping[str, Any], rules: Sequence[Rule], specs: Sequence[Fl
             finding, out[i] = _evaluate(rule, flag, s) if split.memory[i] else _outcome(rule, flag, s)
             if finding is not None:
                 found.append((i, finding))
-    findings = [f for _, f in sorted(found, key=lambda pair: pair[0])] if column.failed else [f for _, f in found]
+    findings = [f for _, f in sorted(found, key=lambda pair: pair[0])]  # in the order of the rules
     scope.settle()
     evaluations: list[Evaluation] = out  # type: ignore[assignment]  # every None was filled above
     return FixVetter(scope, rules, specs).findings(findings, effective), evaluations, dict(column.shown)

@@ -223,10 +223,15 @@ def build_namespace(facts: Facts) -> dict[str, Any]:
     ns.update(_part(_model, facts, (facts.model, facts.remote, facts.arch)))
     ns.update(_request(facts.request))
     ns.update(dict.fromkeys(KEYWORD_SETS, frozenset()))  # check mode fills them from the keywords passed
-    for extra in (facts.extra, facts.gpu_extra):
-        for name, fact in extra.items():
-            ns[name] = fact.value if fact.reason is None else Unknown(name, fact.reason or "unknown")  # _v, inlined
+    ns.update(_named(facts.extra))
+    ns.update(_named(facts.gpu_extra))
     return ns
+
+
+def _named(extra: dict[str, Fact[Any]]) -> dict[str, Any]:
+    """The further facts as the rules read them (`_v`, inlined)."""
+    return {name: fact.value if fact.reason is None else Unknown(name, fact.reason or "unknown")
+            for name, fact in extra.items()}
 
 
 def namespace_layers(facts: Facts) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -242,15 +247,10 @@ def namespace_layers(facts: Facts) -> tuple[dict[str, Any], dict[str, Any]]:
     if hit is None or any(a is not b for a, b in zip(hit[0], parts, strict=True)):
         if len(_BASES) > 1024:
             _BASES.clear()
-        base = {**software, **model, **_request(facts.request)}
-        base.update(dict.fromkeys(KEYWORD_SETS, frozenset()))
-        for name, fact in facts.extra.items():
-            base[name] = fact.value if fact.reason is None else Unknown(name, fact.reason or "unknown")
+        base = {**software, **model, **_request(facts.request), **dict.fromkeys(KEYWORD_SETS, frozenset()),
+                **_named(facts.extra)}
         hit = _BASES[key] = (parts, base)
-    layer = dict(_part(_hardware, facts, (facts.hardware,)))
-    for name, fact in facts.gpu_extra.items():
-        layer[name] = fact.value if fact.reason is None else Unknown(name, fact.reason or "unknown")
-    return hit[1], layer
+    return hit[1], {**_part(_hardware, facts, (facts.hardware,)), **_named(facts.gpu_extra)}
 
 
 _BASES: dict[tuple[int, ...], tuple[tuple[Any, ...], dict[str, Any]]] = {}

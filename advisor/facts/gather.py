@@ -63,7 +63,7 @@ def facts_for(source: ModelSource, hardware: Hardware, software: Software, reque
     key = tuple(map(id, parts))
     hit = _SOFTWARE_SIDE.get(key)
     if hit is None or any(a is not b for a, b in zip(hit[0], parts, strict=True)):
-        side = _software_side(source, hardware, software, request)
+        side = _without_hardware(source, hardware, software, request)
         if len(_SOFTWARE_SIDE) > 1024:
             _SOFTWARE_SIDE.clear()
         hit = _SOFTWARE_SIDE[key] = (parts, side)
@@ -73,7 +73,7 @@ def facts_for(source: ModelSource, hardware: Hardware, software: Software, reque
 _SOFTWARE_SIDE: dict[tuple[int, ...], tuple[tuple[Any, ...], Facts]] = {}
 
 
-def _software_side(source: ModelSource, hardware: Hardware, software: Software, request: Request) -> Facts:
+def _without_hardware(source: ModelSource, hardware: Hardware, software: Software, request: Request) -> Facts:
     """The facts of SOURCE on SOFTWARE derived from them (`software_derived`; HARDWARE only fills the bundle,
     `on_hardware` sets each target's). Bad input raises before anything is remembered."""
     tf = software.package("transformers").version
