@@ -151,3 +151,25 @@ def test_the_layers_merge_into_the_namespace() -> None:
             assert {**base, **layer} == namespace.build_namespace(facts)
             bases.append(base)
         assert all(b is bases[0] for b in bases)
+
+
+def test_the_collector_is_off_during_a_matrix_and_as_it_was_after() -> None:
+    """No collection scans a matrix's values while it runs; afterwards the collector is as it was, and what the
+    matrix left alive is out of its scans."""
+    import gc
+
+    from advisor.ci import matrix
+
+    inside = []
+    for before in (True, False):
+        (gc.enable if before else gc.disable)()
+        try:
+            with matrix._no_collections():
+                inside.append(gc.isenabled())
+                made = [[i] for i in range(10)]
+            assert gc.isenabled() is before
+            assert gc.get_freeze_count() >= len(made)  # the lists made inside, at least
+        finally:
+            gc.enable()
+            gc.unfreeze()
+    assert inside == [False, False]
