@@ -535,31 +535,44 @@ def _static(top: dict[str, Any], text: dict[str, Any], model_type: str | None, a
             mla_latent: bool | None) -> tuple[Count | str, CacheSpec | None, str | None]:
     """The parameter count and cache layout of a config (they do not depend on the target, and a loaded config
     is never changed): once per config object, and shared by the configs that read alike (the same model
-    completed for two releases whose config classes default alike), so that what is derived from them by
-    identity (`_groups`) is shared too."""
+    completed for two releases whose config classes default alike). The count does not read MLA_LATENT; a
+    cache layout equal to one already made is that one. So what is derived from them by identity (`_groups`,
+    the side key) is shared too."""
     key = (id(top), id(text), model_type, arch, mla_latent)
     hit = _STATIC.get(key)
     if hit is None or hit[0] is not top or hit[1] is not text:
-        alike = _ALIKE.setdefault((model_type, arch, mla_latent), [])
-        value = next((v for t, x, v in alike if t == top and x == text), None)
-        if value is None:
-            counted = count_parameters(top, text, model_type, arch)
+        alike = _ALIKE.setdefault((model_type, arch), [])
+        entry = next((e for e in alike if e.top == top and e.text == text), None)
+        if entry is None:
+            entry = _Static(top, text, count_parameters(top, text, model_type, arch))
+            alike.append(entry)
+        if mla_latent not in entry.caches:
             try:
-                value = (counted, cache_spec(top, text, model_type, arch, mla_latent=mla_latent), None)
+                made: tuple[CacheSpec | None, str | None] = (
+                    cache_spec(top, text, model_type, arch, mla_latent=mla_latent), None)
             except MissingSize as exc:
-                value = (counted, None, f"cannot size the cache: {exc}")
-            alike.append((top, text, value))
+                made = (None, f"cannot size the cache: {exc}")
+            entry.caches[mla_latent] = next((c for c in entry.caches.values() if c == made), made)
         if len(_STATIC) > 256:
             _STATIC.clear()
             _ALIKE.clear()
-        hit = _STATIC[key] = (top, text, value)
+        hit = _STATIC[key] = (top, text, (entry.count, *entry.caches[mla_latent]))
     return hit[2]
+
+
+@record
+class _Static:
+    """A config as read (TOP, TEXT), its count, and its cache layout (or why it has none) by `mla_latent`."""
+
+    top: dict[str, Any]
+    text: dict[str, Any]
+    count: Count | str
+    caches: dict[bool | None, tuple[CacheSpec | None, str | None]] = field(default_factory=dict)
 
 
 _STATIC: dict[tuple[Any, ...], tuple[dict[str, Any], dict[str, Any],
                                      tuple[Count | str, CacheSpec | None, str | None]]] = {}
-_ALIKE: dict[tuple[Any, ...], list[tuple[dict[str, Any], dict[str, Any],
-                                         tuple[Count | str, CacheSpec | None, str | None]]]] = {}
+_ALIKE: dict[tuple[str | None, str | None], list[_Static]] = {}
 
 
 _GROUPS: dict[tuple[int, int], tuple[Count, CacheSpec | None, tuple[Group, ...]]] = {}
