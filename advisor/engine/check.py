@@ -440,6 +440,7 @@ def check_flags(ns: Mapping[str, Any], rules: Sequence[Rule], specs: Sequence[Fl
 
     NS is the namespace; LAYER, when given, its hardware names laid over it (`namespace_layers`): what reads
     nothing of LAYER nor memory figures is computed once per NS and flag set (`_column`), the rest per call.
+    NS is remembered by its identity, so it must not change once checked (pass a new dict instead).
     """
     layer = layer or {}
     split = _split(rules, frozenset(layer))
