@@ -88,7 +88,7 @@ def _no_collections() -> Iterator[None]:
     """Python's cyclic collector off while a matrix runs, and what is alive after it left out of later
     collections' scans (`gc.freeze`). A matrix makes hundreds of thousands of values, most of them held by the
     memos, and next to no cycles (6 unreachable objects in 100 models × 116 targets): a collection during it,
-    or the first full one after it, scans them all, about a fifth of a large matrix's time. Reference counting
+    or the first full one after it, scans them all, a tenth to a fifth of a large matrix's time. Reference counting
     still frees every value a memo lets go of; only a cycle made meanwhile is never collected."""
     enabled = gc.isenabled()
     gc.disable()
@@ -128,8 +128,8 @@ def _run_matrix(jobs: Sequence[Job], targets: Sequence[TargetSpec], request: Req
             if progress is not None:
                 progress(f"[{number}/{len(jobs)}] {job.model}" + (f" at {job.revision}" if job.revision else ""))
             source = models.get(job.model, job.fetch_revision or job.revision)
+        extra = tuple(Evaluation(LINT_UNRESOLVED, "error", "unknown", why) for why in job.unresolved)
         for t_index, target in enumerate(targets):
-            extra = tuple(Evaluation(LINT_UNRESOLVED, "error", "unknown", why) for why in job.unresolved)
             if not isinstance(source, ModelSource):
                 evals = extra
                 if isinstance(source, str) or not extra:

@@ -5,11 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
-from packaging.version import Version
-
 from advisor.core.errors import InputError
 from advisor.core.frozen import frozen
 from advisor.core.logic import Tri, Unknown
+from advisor.core.once import once_per
 from advisor.core.results import Evaluation, Finding
 from advisor.engine.expr import Dynamic, Scope
 from advisor.engine.fixes import FixVetter
@@ -32,15 +31,12 @@ def canonical_names(specs: Sequence[FlagSpec]) -> dict[str, str]:
     return {kw: spec.name for spec in specs for kw in spec.keywords}
 
 
-_CANONICAL: dict[int, tuple[Sequence[FlagSpec], dict[str, str]]] = {}
+_CANONICAL: dict[int, tuple[Any, Any]] = {}
 
 
 def _canonical(specs: Sequence[FlagSpec]) -> dict[str, str]:
     """canonical_names, once per flag table (read-only here)."""
-    hit = _CANONICAL.get(id(specs))
-    if hit is None or hit[0] is not specs:
-        hit = _CANONICAL[id(specs)] = (specs, canonical_names(specs))
-    return hit[1]
+    return once_per(_CANONICAL, specs, lambda: canonical_names(specs), 16)
 
 
 def normalize_value(flag: str, value: Any) -> Any:
@@ -124,19 +120,17 @@ class _Reading(Scope):
         self.kept.clear()
         self.pop("value", None)
 
+
 _OUTCOMES: dict[Key, tuple[Rule, Outcome]] = {}
-_NAMES: dict[int, tuple[Rule, tuple[str, ...]]] = {}
+_NAMES: dict[int, tuple[Any, Any]] = {}
 MAX_OUTCOMES = 200_000
 """Outcomes remembered at most (then forgotten all at once): a few tens of MB for a large policy matrix."""
 
 
 def _names(rule: Rule) -> tuple[str, ...]:
     """Every name the rule's outcome reads: its requirements' facts and the placeholders of its message and fix."""
-    hit = _NAMES.get(id(rule))
-    if hit is None or hit[0] is not rule:
-        names = set(rule.reads).union(PLACEHOLDER.findall(rule.message + " " + rule.fix))
-        hit = _NAMES[id(rule)] = (rule, tuple(sorted(names)))
-    return hit[1]
+    return once_per(_NAMES, rule, lambda: tuple(sorted(rule.reads.union(
+        PLACEHOLDER.findall(rule.message + " " + rule.fix)))), 4096)
 
 
 def _outcome(rule: Rule, flag: str | None, s: Scope) -> Outcome:
@@ -267,7 +261,7 @@ def _grouped(split: _Split, groups: tuple[_Group, ...], s: _Reading, effective: 
 
 class _Node:
     """A memory group's evaluations by the figures they read, in the order read: `name` is the figure read
-    next, `next` the node for each value it reads (`_figure_key`); `out` the evaluations, once no figure is
+    next, `next` the node for each value it reads (`memo.value_key`); `out` the evaluations, once no figure is
     left to read."""
 
     __slots__ = ("name", "next", "out")
@@ -276,15 +270,6 @@ class _Node:
         self.name: str | None = None
         self.next: dict[Any, _Node] = {}
         self.out: tuple[Evaluation | None, ...] | None = None
-
-
-def _figure_key(value: Any) -> Any:
-    """VALUE with its type (True is not 1), or None when it cannot key (a dict or list figure)."""
-    try:
-        hash(value)
-    except TypeError:
-        return None
-    return (value.__class__, value, str(value)) if isinstance(value, Version) else (value.__class__, value)
 
 
 _TRIES: dict[Key, tuple[_Group, _Node]] = {}
@@ -308,17 +293,16 @@ def _by_figures(split: _Split, group: _Group, key: Key, s: _Reading,
         hit = _TRIES[key] = (group, _Node())
     node: _Node | None = hit[1]
     while node is not None and node.out is None and node.name is not None:
-        node = node.next.get(_figure_key(s[node.name]))
+        node = node.next.get(value_key((s[node.name],)))
     if node is not None and node.out is not None:
         return node.out
     out, trace = s.traced(lambda: tuple(_steady(*split.pairs[i], s, effective) for i in group.members))
     node = hit[1]
     for name, value in trace:
-        value_key_ = _figure_key(value)
-        if value_key_ is None or node.out is not None or node.name not in (None, name):
-            return out  # a figure that cannot key, or an order that the values did not decide: not remembered
+        if node.out is not None or node.name not in (None, name):
+            return out  # an order that the values read did not decide: not remembered
         node.name = name
-        node = node.next.setdefault(value_key_, _Node())
+        node = node.next.setdefault(value_key((value,)), _Node())
     if node.name is None and not node.next:
         node.out = out
     return out
@@ -343,12 +327,7 @@ def _steady(rule: Rule, flag: str | None, s: Scope, effective: Mapping[str, Any]
     """The evaluation of RULE about FLAG when it passes or is unknown (None when it fails)."""
     s["value"] = effective.get(flag) if flag else None
     truth, applies = rule.outcome(s)
-    if truth is Tri.FALSE:
-        return None
-    if truth is Tri.UNKNOWN:
-        why = "; ".join(rule.unknown_reasons(s))
-        return Evaluation(rule.id, rule.severity, "unknown", f"{rule.title}: {why}", flag)
-    return Evaluation(rule.id, rule.severity, "pass", rule.title, flag, applies is Tri.TRUE)
+    return None if truth is Tri.FALSE else _not_failing(rule, flag, truth, applies, s)
 
 
 def _evaluate(rule: Rule, flag: str | None, s: Scope) -> Outcome:
@@ -357,10 +336,15 @@ def _evaluate(rule: Rule, flag: str | None, s: Scope) -> Outcome:
         message = rule.render(rule.message, s)
         return (Finding(rule.id, rule.severity, message, rule.render(rule.fix, s), flag=flag),
                 Evaluation(rule.id, rule.severity, "fail", message, flag))
+    return None, _not_failing(rule, flag, truth, applies, s)
+
+
+def _not_failing(rule: Rule, flag: str | None, truth: Tri, applies: Tri, s: Scope) -> Evaluation:
+    """The evaluation of a rule that passes (TRUE) or is unknown, with what it is unknown for."""
     if truth is Tri.UNKNOWN:
         why = "; ".join(rule.unknown_reasons(s))
-        return None, Evaluation(rule.id, rule.severity, "unknown", f"{rule.title}: {why}", flag)
-    return None, Evaluation(rule.id, rule.severity, "pass", rule.title, flag, applies is Tri.TRUE)
+        return Evaluation(rule.id, rule.severity, "unknown", f"{rule.title}: {why}", flag)
+    return Evaluation(rule.id, rule.severity, "pass", rule.title, flag, applies is Tri.TRUE)
 
 
 @frozen
@@ -382,7 +366,6 @@ class _Column:
     """Each case group's key of the values it reads outside the hardware layer, with the effective flags."""
     failed: tuple[tuple[int, Finding | None, Evaluation], ...]
     """The column's failures rendered in the column (index, finding, evaluation)."""
-    shown: dict[str, Any]
 
 
 _COLUMNS: dict[tuple[Any, ...], _Column] = {}
@@ -400,21 +383,18 @@ def _column(ns: Mapping[str, Any], split: _Split, specs: Sequence[FlagSpec], fla
         return hit
     names = _canonical(specs)
     given: dict[str, Any] = {}
-    scope = _Reading(ns)
-    set_here: dict[str, Any] = {}
+    passed: dict[str, Any] = {}
     for name, value in flags.items():
         if not isinstance(name, str):
             raise InputError("--flags keys must be strings")
-        set_here[f"kwarg.{name}"] = value
+        passed[f"kwarg.{name}"] = value
         canonical = names.get(name, name)
         given[canonical] = normalize_value(canonical, value)
-    scope.update(set_here)
-    set_here.update(keyword_facts(scope, [k for k in flags if k not in names], set(names)))
-    scope.update(set_here)
+    scope = _Reading(ns)
+    scope.update(passed)
+    scope.update(keywords := keyword_facts(scope, [k for k in flags if k not in names], set(names)))
     effective = effective_flags(scope, given)
-    for name, value in effective.items():
-        set_here[f"flag.{name}"] = value
-    scope.update(set_here)
+    scope.update(set_flags := {f"flag.{name}": value for name, value in effective.items()})
     effective_key = tuple((k, repr(v), type(v)) for k, v in effective.items())
     out: list[Evaluation | None] = [None] * len(split.pairs)
     _grouped(split, split.column, scope, effective, effective_key, out)
@@ -424,9 +404,8 @@ def _column(ns: Mapping[str, Any], split: _Split, specs: Sequence[FlagSpec], fla
             scope["value"] = effective.get(flag) if flag else None
             failed.append((i, *_outcome(rule, flag, scope)))
     keys = tuple(value_key(values_of(scope, g.based), id(g), effective_key) for g in split.case)
-    column = _Column(ns, split, specs, set_here, effective,
-                     effective_key, tuple(out), keys, tuple(failed),
-                     {k: (None if isinstance(v, Unknown) else v) for k, v in effective.items()})
+    column = _Column(ns, split, specs, {**passed, **keywords, **set_flags}, effective, effective_key, tuple(out),
+                     keys, tuple(failed))
     if len(_COLUMNS) > 1024:
         _COLUMNS.clear()
     _COLUMNS[key] = column
@@ -470,4 +449,5 @@ def check_flags(ns: Mapping[str, Any], rules: Sequence[Rule], specs: Sequence[Fl
     findings = [f for _, f in sorted(found, key=lambda pair: pair[0])]  # in the order of the rules
     scope.settle()
     evaluations: list[Evaluation] = out  # type: ignore[assignment]  # every None was filled above
-    return FixVetter(scope, rules, specs).findings(findings, effective), evaluations, dict(column.shown)
+    shown = {k: (None if isinstance(v, Unknown) else v) for k, v in effective.items()}
+    return FixVetter(scope, rules, specs).findings(findings, effective), evaluations, shown

@@ -150,7 +150,6 @@ def _holds(about: _About, scope: Scope, trial: dict[str, Any], flag_names: tuple
     (`memo.value_key`) and, when they read memory figures, the plan's figures (by identity) and every flag
     (FLAG_NAMES): a policy matrix vets the same fix on many targets that read the same. The trial's scope is
     made only when the answer is new."""
-
     values = list(values_of(scope, about.names))
     for name, value in trial.items():
         at = about.at.get(name)

@@ -146,10 +146,7 @@ class Rule:
     def evaluate(self, ns: Mapping[str, Any]) -> Tri:
         """`when → require` in three-valued logic: not applicable counts as pass (and `require`, which may
         compute memory figures, is not read then: false → anything holds)."""
-        if self.require is None:
-            return Tri.TRUE
-        applies = self.applies(ns)
-        return Tri.TRUE if applies is Tri.FALSE else ~applies | self.require.truth(ns)
+        return self.outcome(ns)[0] if self.require is not None else Tri.TRUE
 
     def outcome(self, ns: Mapping[str, Any]) -> tuple[Tri, Tri]:
         """`evaluate` and `applies` together, reading `when` once."""

@@ -7,6 +7,7 @@ places a run of equal units a GPU at a time.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from advisor.core.frozen import field, frozen, record
@@ -100,7 +101,7 @@ class Ledger:
 
     def runs(self) -> list[tuple[int, Piece]]:
         """The units in order, as runs of equal pieces (each group's piece with its multiplicity)."""
-        runs: list[tuple[int, Piece]] = _sized("units", self.grouped, self.spec, self.shape, self.setting)
+        runs: list[tuple[int, Piece]] = _sized(per_unit, self.grouped, self.spec, self.shape, self.setting)
         return runs
 
     @property
@@ -152,24 +153,24 @@ def totals(grouped: tuple[Group, ...], spec: CacheSpec | None, shape: Shape, s: 
 _SIZES: dict[tuple[Any, ...], tuple[tuple[Any, ...], Any]] = {}
 
 
-def _sized(kind: str, grouped: tuple[Group, ...], spec: CacheSpec | None, shape: Shape, s: Setting) -> Any:
-    """`totals` (KIND "totals") or `per_unit` ("units") of a model for a setting, once per model and setting: they
-    do not depend on the devices, and a policy matrix places the same model on every GPU target. Keyed by the
-    identity of the model's groups, cache layout and shape (held) and the setting's key."""
-    key = (kind, id(grouped), id(spec), id(shape), s.key())
+def _sized(size: Callable[..., Any], grouped: tuple[Group, ...], spec: CacheSpec | None, shape: Shape,
+           s: Setting) -> Any:
+    """SIZE (`totals` or `per_unit`) of a model for a setting, once per model and setting: they do not depend on
+    the devices, and a policy matrix places the same model on every GPU target. Keyed by the identity of the
+    model's groups, cache layout and shape (held) and the setting's key."""
+    key = (size, id(grouped), id(spec), id(shape), s.key())
     hit = _SIZES.get(key)
     if hit is None or hit[0][0] is not grouped or hit[0][1] is not spec or hit[0][2] is not shape:
         if len(_SIZES) > 4096:
             _SIZES.clear()
-        value = totals(grouped, spec, shape, s) if kind == "totals" else per_unit(grouped, spec, shape, s)
-        hit = _SIZES[key] = ((grouped, spec, shape), value)
+        hit = _SIZES[key] = ((grouped, spec, shape), size(grouped, spec, shape, s))
     return hit[1]
 
 
 def compute(grouped: tuple[Group, ...], spec: CacheSpec | None, shape: Shape, s: Setting, devices: list[Device],
             cpu_capacity: int | None) -> Ledger:
     act = 0 if s.training else inference_activations(shape, s.batch, s.context, s.dtype_bytes, s.eager)
-    total: Piece = _sized("totals", grouped, spec, shape, s)
+    total: Piece = _sized(totals, grouped, spec, shape, s)
     per_group: list[tuple[int, Piece]] = []
     dm = s.device_map
     one = single_gpu_index(dm)
@@ -182,7 +183,7 @@ def compute(grouped: tuple[Group, ...], spec: CacheSpec | None, shape: Shape, s:
     elif dm is None or dm == "cpu" or dm == {"": "cpu"} or not devices:
         placement = on_cpu([total], cpu_capacity)
     else:
-        per_group = _sized("units", grouped, spec, shape, s)
+        per_group = _sized(per_unit, grouped, spec, shape, s)
         placement = spread(per_group, devices, act, cpu_capacity)
     return Ledger(s, total.weights, total.cache, act, total.extra, grouped, spec, shape, placement)
 

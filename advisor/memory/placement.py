@@ -59,6 +59,11 @@ class Load:
     def total(self) -> int:
         return self.weights + self.cache + self.extra + self.activations + self.context + self.margin + self.slack
 
+    @property
+    def placed(self) -> int:
+        """What its units take (`Piece.total` of each), before activations, context and margin."""
+        return self.weights + self.cache + self.extra + self.slack
+
     def add(self, piece: Piece, n: int = 1) -> None:
         """N more units of PIECE."""
         self.weights += n * piece.weights
@@ -160,15 +165,13 @@ def _fill(runs: Runs, caps: list[int], reserve: int) -> tuple[list[Load], int, i
     for n, p in runs:
         size = p.total
         while n:
-            while pos < len(caps) and loads[pos].weights + loads[pos].cache + loads[pos].extra + loads[pos].slack \
-                    + size > targets[pos]:
+            while pos < len(caps) and loads[pos].placed + size > targets[pos]:
                 pos += 1
             if pos == len(caps):
                 cpu += n * (p.weights + p.extra + p.slack)
                 cache += n * p.cache
                 break
-            held = loads[pos].weights + loads[pos].cache + loads[pos].extra + loads[pos].slack
-            k = n if size <= 0 else min(n, (targets[pos] - held) // size)
+            k = n if size <= 0 else min(n, (targets[pos] - loads[pos].placed) // size)
             loads[pos].add(p, k)
             n -= k
     return loads, cpu, cache
